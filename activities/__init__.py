@@ -1,0 +1,1 @@
+"""Activities: every I/O of the complaint workflow (register, email)."""

@@ -1,0 +1,86 @@
+"""Email through the register's outbox: one row per business step, so a
+retried or restarted send delivers a message once."""
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+import aiosmtplib
+import asyncpg
+
+from complaints.settings import Settings
+
+
+class Outbox:
+    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+        self._pool = pool
+        self._settings = settings
+
+    async def send_once(
+        self,
+        *,
+        key: str,
+        reference: str | None,
+        kind: str,
+        recipient: str,
+        subject: str,
+        body: str,
+    ) -> datetime:
+        """Send the message keyed `key` unless it was sent; return when it was sent.
+
+        The first attempt's content is kept, so a retry resends the same
+        message with the same Message-ID."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """INSERT INTO outbox (key, complaint_reference, kind, recipient, subject, body, message_id)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   ON CONFLICT (key) DO UPDATE SET attempts = outbox.attempts
+                   RETURNING status, sent_at, recipient, subject, body, message_id""",
+                key,
+                reference,
+                kind,
+                recipient,
+                subject,
+                body,
+                make_msgid(idstring=key.replace(":", "."), domain=self._domain),
+            )
+            if row["status"] == "sent":
+                return row["sent_at"]
+            try:
+                await self._deliver(row)
+            except (aiosmtplib.SMTPException, OSError) as error:
+                await conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE key = $1",
+                    key,
+                    str(error)[:1000],
+                )
+                raise
+            return await conn.fetchval(
+                """UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1
+                    WHERE key = $1 RETURNING sent_at""",
+                key,
+            )
+
+    @property
+    def _domain(self) -> str:
+        return self._settings.mail_from.rsplit("@", 1)[-1]
+
+    async def _deliver(self, row: asyncpg.Record) -> None:
+        message = EmailMessage()
+        message["From"] = f"{self._settings.organisation_name} <{self._settings.mail_from}>"
+        message["To"] = row["recipient"]
+        message["Subject"] = row["subject"]
+        message["Message-ID"] = row["message_id"]
+        message["Date"] = format_datetime(datetime.now().astimezone())
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(row["body"])
+        settings = self._settings
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        )

@@ -1,0 +1,73 @@
+"""The register's connection pool and its versioned migrations."""
+
+import logging
+import re
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+
+from complaints.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
+# Any constant works; it only keeps two processes from migrating at once.
+_MIGRATION_LOCK = 0x636F6D70
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded server's (started if it is not running)."""
+    if settings.database_url:
+        return settings.database_url
+    from devstack.postgres import embedded_postgres_url
+
+    return embedded_postgres_url(settings.postgres_dir)
+
+
+async def open_pool(settings: Settings, *, migrate: bool = True) -> asyncpg.Pool:
+    url = database_url(settings)
+    if migrate:
+        await apply_migrations(url)
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.database_pool_max)
+    assert pool is not None
+    return pool
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("complaints") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(Path(entry.name).name)
+        if match:
+            found.append((int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def apply_migrations(url: str) -> list[int]:
+    """Apply every migration not yet applied, each in its own transaction."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version integer PRIMARY KEY,
+                   name text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        done = {row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, name, sql in _migrations():
+            if version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
+                )
+            log.info("applied migration %04d_%s", version, name)
+            applied.append(version)
+        return applied
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+        await conn.close()

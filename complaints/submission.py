@@ -1,0 +1,142 @@
+"""What an intake channel hands over: the complaint as received, validated at
+the edge. Only what cannot be processed is refused; the error names the field."""
+
+import hashlib
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    WEB = "web"
+    EMAIL = "email"
+    LETTER = "letter"
+    API = "api"
+    SOCIAL = "social"
+    IMPORT = "import"
+
+
+def _one_line(value: object) -> object:
+    """Collapse line breaks and runs of spaces: these fields go into headers and lists."""
+    return re.sub(r"\s+", " ", value).strip() if isinstance(value, str) else value
+
+
+OneLine = Annotated[str, BeforeValidator(_one_line)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+class DocumentLimits(BaseModel):
+    max_bytes: int
+    max_count: int
+    allowed_types: list[str]
+
+
+class Document(BaseModel):
+    """A supporting document (pièce justificative), kept in the register only."""
+
+    filename: OneLine = Field(min_length=1, max_length=255)
+    content_type: OneLine = Field(min_length=3, max_length=255)
+    content: bytes = Field(repr=False)
+
+    @field_validator("filename")
+    @classmethod
+    def _base_name(cls, value: str) -> str:
+        return value.replace("\\", "/").rsplit("/", 1)[-1] or "document"
+
+    @field_validator("content_type")
+    @classmethod
+    def _allowed_type(cls, value: str, info: ValidationInfo) -> str:
+        value = value.lower().split(";")[0].strip()
+        limits = _limits(info)
+        if limits and value not in limits.allowed_types:
+            raise ValueError(
+                f"type {value!r} is not accepted; accepted: {', '.join(limits.allowed_types)}"
+            )
+        return value
+
+    @field_validator("content")
+    @classmethod
+    def _size(cls, value: bytes, info: ValidationInfo) -> bytes:
+        if not value:
+            raise ValueError("the document is empty")
+        limits = _limits(info)
+        if limits and len(value) > limits.max_bytes:
+            raise ValueError(
+                f"the document is {len(value):,} bytes; the limit is {limits.max_bytes:,} bytes"
+            )
+        return value
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+class Complainant(BaseModel):
+    name: OneLine = Field(min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: OneLine | None = Field(default=None, max_length=40)
+    postal_address: Text | None = Field(default=None, max_length=500)
+    customer_id: OneLine | None = Field(default=None, max_length=100)
+
+    @field_validator("phone", "postal_address", "customer_id", "email", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Complainant":
+        if not (self.email or self.phone or self.postal_address):
+            raise ValueError(
+                "no way to reach the complainant: give an email, a phone number or a postal address"
+            )
+        return self
+
+
+class ComplaintSubmission(BaseModel):
+    """A complaint as an intake channel received it."""
+
+    model_config = ConfigDict(str_max_length=20_000)
+
+    channel: Channel
+    complainant: Complainant
+    subject: OneLine = Field(min_length=1, max_length=200)
+    description: Text = Field(min_length=1)
+    desired_resolution: Text | None = Field(default=None, max_length=5_000)
+    product: OneLine | None = Field(default=None, max_length=200)
+    persons_concerned: list[OneLine] = Field(default_factory=list, max_length=20)
+    received_at: AwareDatetime | None = None
+    idempotency_key: OneLine | None = Field(default=None, max_length=200)
+    external_reference: OneLine | None = Field(default=None, max_length=200)
+    documents: list[Document] = Field(default_factory=list)
+
+    @field_validator("documents")
+    @classmethod
+    def _document_count(cls, value: list[Document], info: ValidationInfo) -> list[Document]:
+        limits = _limits(info)
+        if limits and len(value) > limits.max_count:
+            raise ValueError(f"{len(value)} documents; at most {limits.max_count} are accepted")
+        return value
+
+
+def _limits(info: ValidationInfo) -> DocumentLimits | None:
+    return (info.context or {}).get("limits")
+
+
+def validate_submission(data: object, limits: DocumentLimits) -> ComplaintSubmission:
+    """Validate raw input against the configured document limits."""
+    return ComplaintSubmission.model_validate(data, context={"limits": limits})

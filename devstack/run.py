@@ -1,0 +1,61 @@
+"""`complaints run`: the whole system in the foreground on embedded parts.
+Ctrl-C stops every part."""
+
+import asyncio
+import contextlib
+import logging
+
+from complaints.settings import Settings
+from devstack.mail_sink import start_sink
+from devstack.postgres import start_embedded_postgres
+from devstack.temporal_server import start_dev_server
+from worker.main import run_worker
+
+log = logging.getLogger(__name__)
+
+
+async def run_stack(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    postgres = None
+    if not settings.database_url:
+        postgres = await asyncio.to_thread(start_embedded_postgres, settings.postgres_dir)
+    temporal_log = settings.data_dir / "temporal.log"
+    temporal = await start_dev_server(settings, temporal_log)
+    smtp, _ = start_sink(settings.mail_dir, settings.smtp_host, settings.smtp_port)
+    try:
+        _print_banner(settings, postgres.get_uri() if postgres else "DATABASE_URL", temporal_log)
+        await run_worker(settings)
+    finally:
+        smtp.stop()
+        with contextlib.suppress(ProcessLookupError):
+            temporal.terminate()
+        await temporal.wait()
+        if postgres:
+            postgres.cleanup()
+        print("Stopped: worker, SMTP sink, Temporal dev server" + (", PostgreSQL" if postgres else ""))
+
+
+def _print_banner(settings: Settings, database: str, temporal_log: object) -> None:
+    print(
+        f"""
+Complaint handling is running. Ctrl-C stops everything.
+  Temporal       {settings.temporal_address} (namespace {settings.temporal_namespace}, log {temporal_log})
+  Temporal UI    {settings.temporal_ui_url}
+  PostgreSQL     {database}
+  SMTP sink      {settings.smtp_host}:{settings.smtp_port}, messages kept in {settings.mail_dir}/
+  Worker         task queue {settings.task_queue!r}
+Try, in another terminal:
+  .venv/bin/complaints submit --name "Jeanne Martin" --email jeanne@example.com \\
+      --subject "Colis abîmé" --description "Le colis est arrivé ouvert." \\
+      --desired-resolution "Un remplacement"
+  .venv/bin/complaints mail list
+""",
+        flush=True,
+    )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_stack(Settings()))

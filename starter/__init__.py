@@ -1,0 +1,2 @@
+"""Starting complaints: the one idempotent start function every intake channel
+uses, and the `complaints` command line."""

@@ -1,0 +1,214 @@
+"""`complaints`: the command line of operations and of the local stack."""
+
+import argparse
+import asyncio
+import mimetypes
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from complaints.database import open_pool
+from complaints.lifecycle import ComplaintStatus, PostalAcknowledgement
+from complaints.settings import Settings
+from complaints.submission import Channel, validate_submission
+from complaints.temporal_client import connect
+from devstack.mail_sink import message_files, read_message
+from starter.intake import submit_complaint
+from workflows.complaint import ComplaintWorkflow
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    sys.exit(args.command(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="complaints", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="start the whole system on embedded parts")
+    run.set_defaults(command=_run)
+    worker = commands.add_parser("worker", help="run a worker only")
+    worker.set_defaults(command=_worker)
+
+    submit = commands.add_parser("submit", help="take in a complaint (phone, face to face)")
+    submit.add_argument("--name", required=True)
+    submit.add_argument("--email")
+    submit.add_argument("--phone")
+    submit.add_argument("--address", help="postal address")
+    submit.add_argument("--customer-id")
+    submit.add_argument("--subject", required=True)
+    submit.add_argument("--description", required=True)
+    submit.add_argument("--desired-resolution")
+    submit.add_argument("--product", help="product or service concerned")
+    submit.add_argument("--person", action="append", default=[], help="person concerned (repeat)")
+    submit.add_argument("--attach", action="append", default=[], type=Path, metavar="FILE")
+    submit.add_argument(
+        "--channel", default=Channel.PHONE.value, choices=[c.value for c in Channel]
+    )
+    submit.add_argument("--idempotency-key", help="the same key never makes a second complaint")
+    submit.add_argument("--operator", default="operator", help="who takes the complaint in")
+    submit.set_defaults(command=_submit)
+
+    status = commands.add_parser("status", help="where a complaint stands")
+    status.add_argument("reference")
+    status.set_defaults(command=_status)
+
+    postal = commands.add_parser("ack-postal", help="confirm an acknowledgement sent by post")
+    postal.add_argument("reference")
+    postal.add_argument("--by", required=True, help="the operator confirming")
+    postal.set_defaults(command=_ack_postal)
+
+    mail = commands.add_parser("mail", help="messages kept by the local SMTP sink")
+    mail_commands = mail.add_subparsers(required=True, metavar="ACTION")
+    mail_commands.add_parser("list").set_defaults(command=_mail_list)
+    show = mail_commands.add_parser("show")
+    show.add_argument("number", type=int)
+    show.set_defaults(command=_mail_show)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    from devstack.run import main as run_main
+
+    run_main()
+
+
+def _worker(args: argparse.Namespace) -> None:
+    from worker.main import main as worker_main
+
+    worker_main()
+
+
+def _submit(args: argparse.Namespace) -> int:
+    settings = Settings()
+    data = {
+        "channel": args.channel,
+        "complainant": {
+            "name": args.name,
+            "email": args.email,
+            "phone": args.phone,
+            "postal_address": args.address,
+            "customer_id": args.customer_id,
+        },
+        "subject": args.subject,
+        "description": args.description,
+        "desired_resolution": args.desired_resolution,
+        "product": args.product,
+        "persons_concerned": args.person,
+        "idempotency_key": args.idempotency_key,
+        "documents": [],
+    }
+    for path in args.attach:
+        if not path.is_file():
+            print(f"--attach {path}: no such file", file=sys.stderr)
+            return 2
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        data["documents"].append(
+            {"filename": path.name, "content_type": content_type, "content": path.read_bytes()}
+        )
+    try:
+        submission = validate_submission(data, settings.document_limits)
+    except ValidationError as error:
+        print(describe_errors(error), file=sys.stderr)
+        return 2
+
+    async def submit() -> str:
+        pool = await open_pool(settings)
+        try:
+            client = await connect(settings)
+            result = await submit_complaint(pool, client, settings, submission, actor=args.operator)
+            return result.reference
+        finally:
+            await pool.close()
+
+    print(asyncio.run(submit()))
+    return 0
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per problem: which field, and why."""
+    lines = ["The complaint was not recorded:"]
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "complaint"
+        lines.append(f"  {where}: {problem['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
+
+
+def _status(args: argparse.Namespace) -> int:
+    settings = Settings()
+
+    async def query() -> ComplaintStatus | None:
+        client = await connect(settings)
+        try:
+            return await client.get_workflow_handle(args.reference).query(ComplaintWorkflow.status)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+
+    status = asyncio.run(query())
+    if status is None:
+        print(f"{args.reference}: no such complaint", file=sys.stderr)
+        return 1
+    ui = f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{status.reference}"
+    when = lambda value: value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"  # noqa: E731
+    acknowledged = (
+        f"{when(status.acknowledged_at)} by {status.ack_method}" if status.acknowledged_at else "not yet"
+    )
+    print(
+        f"""{status.reference}
+  phase            {status.phase.value} (waiting for {status.waiting_for})
+  channel          {status.channel.value}
+  received         {when(status.received_at)}
+  acknowledgement  {acknowledged}; due {when(status.ack_due_at)}
+  response due     {when(status.response_due_at)}
+  SLA              {status.sla_status.value}{' — breached: ' + ', '.join(status.breaches) if status.breaches else ''}
+  Temporal UI      {ui}"""
+    )
+    return 0
+
+
+def _ack_postal(args: argparse.Namespace) -> int:
+    settings = Settings()
+
+    async def confirm() -> ComplaintStatus:
+        client = await connect(settings)
+        return await client.get_workflow_handle(args.reference).execute_update(
+            ComplaintWorkflow.confirm_postal_acknowledgement,
+            PostalAcknowledgement(confirmed_by=args.by),
+        )
+
+    try:
+        status = asyncio.run(confirm())
+    except WorkflowUpdateFailedError as error:
+        print(f"refused: {error.cause.message if error.cause else error}", file=sys.stderr)
+        return 1
+    print(f"{status.reference} acknowledged by post on {status.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def _mail_list(args: argparse.Namespace) -> int:
+    files = message_files(Settings().mail_dir)
+    if not files:
+        print("no messages")
+    for number, path in enumerate(files, start=1):
+        message = read_message(path)
+        print(f"{number:4d}  {message['Date']}  to {message['To']}  {message['Subject']}")
+    return 0
+
+
+def _mail_show(args: argparse.Namespace) -> int:
+    files = message_files(Settings().mail_dir)
+    if not 1 <= args.number <= len(files):
+        print(f"no message {args.number}; there are {len(files)}", file=sys.stderr)
+        return 1
+    message = read_message(files[args.number - 1])
+    for header in ("Date", "From", "To", "Subject", "Message-ID"):
+        print(f"{header}: {message[header]}")
+    print()
+    print(message.get_body(preferencelist=("plain",)).get_content())
+    return 0

@@ -1,0 +1,209 @@
+"""The one function every intake channel uses to take a complaint in.
+
+The complaint and its documents are written to the register in one
+transaction, then its workflow is started. The same idempotency key (or the
+same channel + external reference) returns the same complaint: never a second
+row, workflow or email. A complaint recorded whose workflow did not start (the
+Temporal service was down) is started by `resume_unstarted` at worker start."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from complaints import journal
+from complaints import search_attributes as attrs
+from complaints.lifecycle import ComplaintStart, Phase
+from complaints.settings import Settings
+from complaints.submission import Channel, ComplaintSubmission
+from workflows.complaint import ComplaintWorkflow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    reference: str
+    created: bool  # False: an earlier submission with the same key
+
+
+async def submit_complaint(
+    pool: asyncpg.Pool,
+    client: Client,
+    settings: Settings,
+    submission: ComplaintSubmission,
+    *,
+    actor: str,
+) -> Submitted:
+    """Record `submission` (validated by the caller) and start its workflow."""
+    submitted = await _record(pool, settings, submission, actor)
+    await start_workflow(pool, client, settings, submitted.reference)
+    return submitted
+
+
+async def start_workflow(
+    pool: asyncpg.Pool, client: Client, settings: Settings, reference: str
+) -> None:
+    """Start the complaint's workflow unless it runs or ran already."""
+    row = await pool.fetchrow(
+        "SELECT received_at, channel, subject FROM complaints WHERE reference = $1", reference
+    )
+    start = ComplaintStart(
+        reference=reference,
+        received_at=row["received_at"],
+        channel=Channel(row["channel"]),
+        policy=settings.deadline_policy,
+    )
+    try:
+        await client.start_workflow(
+            ComplaintWorkflow.run,
+            start,
+            id=reference,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(attrs.CHANNEL, start.channel.value),
+                    SearchAttributePair(attrs.PHASE, Phase.RECEIVED.value),
+                ]
+            ),
+            static_summary=f"Complaint {reference} received by {start.channel.value}",
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # its run is closed: the complaint went through already
+    await pool.execute(
+        """UPDATE complaints SET workflow_started_at = now()
+            WHERE reference = $1 AND workflow_started_at IS NULL""",
+        reference,
+    )
+
+
+async def resume_unstarted(pool: asyncpg.Pool, client: Client, settings: Settings) -> int:
+    """Start the workflows of recorded complaints whose start was interrupted."""
+    rows = await pool.fetch(
+        "SELECT reference FROM complaints WHERE workflow_started_at IS NULL ORDER BY created_at"
+    )
+    for row in rows:
+        log.warning("starting the workflow of %s, recorded without one", row["reference"])
+        await start_workflow(pool, client, settings, row["reference"])
+    return len(rows)
+
+
+async def _record(
+    pool: asyncpg.Pool, settings: Settings, submission: ComplaintSubmission, actor: str
+) -> Submitted:
+    received_at = submission.received_at or datetime.now(UTC)
+    async with pool.acquire() as conn:
+        for _ in range(3):
+            existing = await _find_earlier(conn, submission)
+            if existing:
+                return Submitted(existing, created=False)
+            try:
+                async with conn.transaction():
+                    reference = await _allocate_reference(conn, settings, received_at)
+                    await _insert(conn, reference, submission, received_at, actor)
+                return Submitted(reference, created=True)
+            except asyncpg.UniqueViolationError:
+                continue  # a concurrent submission with the same key won: return it
+    raise RuntimeError("could not record the complaint: idempotency key kept conflicting")
+
+
+async def _find_earlier(conn: asyncpg.Connection, submission: ComplaintSubmission) -> str | None:
+    if submission.idempotency_key:
+        found = await conn.fetchval(
+            "SELECT reference FROM complaints WHERE idempotency_key = $1",
+            submission.idempotency_key,
+        )
+        if found:
+            return found
+    if submission.external_reference:
+        return await conn.fetchval(
+            "SELECT reference FROM complaints WHERE channel = $1 AND external_reference = $2",
+            submission.channel.value,
+            submission.external_reference,
+        )
+    return None
+
+
+async def _allocate_reference(
+    conn: asyncpg.Connection, settings: Settings, received_at: datetime
+) -> str:
+    """Next number of the year; the counter row lock serialises allocation and
+    a rolled-back submission gives its number back."""
+    number = await conn.fetchval(
+        """INSERT INTO reference_counters (prefix, year, last_value) VALUES ($1, $2, 1)
+           ON CONFLICT (prefix, year) DO UPDATE SET last_value = reference_counters.last_value + 1
+           RETURNING last_value""",
+        settings.reference_prefix,
+        received_at.year,
+    )
+    return f"{settings.reference_prefix}-{received_at.year}-{number:06d}"
+
+
+async def _insert(
+    conn: asyncpg.Connection,
+    reference: str,
+    submission: ComplaintSubmission,
+    received_at: datetime,
+    actor: str,
+) -> None:
+    person = submission.complainant
+    await conn.execute(
+        """INSERT INTO complaints (
+               reference, received_at, channel, complainant_name, complainant_email,
+               complainant_phone, complainant_address, customer_id, subject, description,
+               product, persons_concerned, desired_resolution, idempotency_key, external_reference)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
+        reference,
+        received_at,
+        submission.channel.value,
+        person.name,
+        person.email,
+        person.phone,
+        person.postal_address,
+        person.customer_id,
+        submission.subject,
+        submission.description,
+        submission.product,
+        submission.persons_concerned,
+        submission.desired_resolution,
+        submission.idempotency_key,
+        submission.external_reference,
+    )
+    for document in submission.documents:
+        await conn.execute(
+            """INSERT INTO documents
+                   (complaint_reference, filename, content_type, size_bytes, sha256, content, source)
+               VALUES ($1, $2, $3, $4, $5, $6, 'intake')
+               ON CONFLICT DO NOTHING""",
+            reference,
+            document.filename,
+            document.content_type,
+            len(document.content),
+            document.sha256,
+            document.content,
+        )
+    await journal.append(
+        conn,
+        reference,
+        "received",
+        actor,
+        {
+            "channel": submission.channel.value,
+            "documents": [
+                {"filename": d.filename, "sha256": d.sha256, "size": len(d.content)}
+                for d in submission.documents
+            ],
+        },
+        step_key=f"{reference}:received",
+    )

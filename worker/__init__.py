@@ -1,0 +1,1 @@
+"""The worker: runs complaint workflows and their activities."""

@@ -1,0 +1,61 @@
+"""Build and run the complaint worker."""
+
+import asyncio
+import logging
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.mail import MailActivities
+from activities.register import RegisterActivities
+from complaints.database import open_pool
+from complaints.settings import Settings
+from complaints.temporal_client import connect
+from starter.intake import resume_unstarted
+from workflows.complaint import ComplaintWorkflow
+
+log = logging.getLogger(__name__)
+
+
+def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    register = RegisterActivities(pool)
+    mail = MailActivities(pool, settings)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[ComplaintWorkflow],
+        activities=[
+            register.record_intake,
+            register.record_acknowledgement,
+            register.record_breach,
+            mail.send_acknowledgement,
+            mail.send_breach_alert,
+        ],
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Connect, migrate the register, start any complaint left unstarted, serve."""
+    client = await connect(settings)
+    pool = await open_pool(settings)
+    try:
+        resumed = await resume_unstarted(pool, client, settings)
+        if resumed:
+            log.warning("started %d complaint workflow(s) left unstarted", resumed)
+        log.info("worker polling task queue %r", settings.task_queue)
+        await build_worker(client, pool, settings).run()
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(run_worker(Settings()))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Workflows: one durable run per complaint."""
