@@ -26,7 +26,9 @@ DEFAULT_DOCUMENT_TYPES = [
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="COMPLAINTS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Path("data")
     database_url: str | None = Field(

@@ -45,17 +45,26 @@ async def submit_complaint(
     actor: str,
 ) -> Submitted:
     """Record `submission` (validated by the caller) and start its workflow."""
-    submitted = await _record(pool, settings, submission, actor)
+    submitted = await record_complaint(pool, settings, submission, actor)
     await start_workflow(pool, client, settings, submitted.reference)
     return submitted
+
+
+INTAKE_ID = "intake_id"
+
+
+class ReferenceClash(RuntimeError):
+    """A new complaint's reference is already a workflow id: the register and
+    the Temporal namespace do not belong together."""
 
 
 async def start_workflow(
     pool: asyncpg.Pool, client: Client, settings: Settings, reference: str
 ) -> None:
-    """Start the complaint's workflow unless it runs or ran already."""
+    """Start the complaint's workflow unless it runs or ran already. A run with
+    its id that another register started is an error, never reused."""
     row = await pool.fetchrow(
-        "SELECT received_at, channel, subject FROM complaints WHERE reference = $1", reference
+        "SELECT received_at, channel, intake_id FROM complaints WHERE reference = $1", reference
     )
     start = ComplaintStart(
         reference=reference,
@@ -63,14 +72,16 @@ async def start_workflow(
         channel=Channel(row["channel"]),
         policy=settings.deadline_policy,
     )
+    intake_id = str(row["intake_id"])
     try:
         await client.start_workflow(
             ComplaintWorkflow.run,
             start,
             id=reference,
             task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            memo={INTAKE_ID: intake_id},
             search_attributes=TypedSearchAttributes(
                 [
                     SearchAttributePair(attrs.CHANNEL, start.channel.value),
@@ -79,8 +90,14 @@ async def start_workflow(
             ),
             static_summary=f"Complaint {reference} received by {start.channel.value}",
         )
-    except WorkflowAlreadyStartedError:
-        pass  # its run is closed: the complaint went through already
+    except WorkflowAlreadyStartedError as error:
+        existing = await client.get_workflow_handle(reference).describe()
+        if await existing.memo_value(INTAKE_ID, default=None) != intake_id:
+            raise ReferenceClash(
+                f"workflow id {reference} is taken by another register's complaint in namespace "
+                f"{settings.temporal_namespace}: is DATABASE_URL the register of this namespace?"
+            ) from error
+        # otherwise it is this complaint's run, started by an earlier attempt
     await pool.execute(
         """UPDATE complaints SET workflow_started_at = now()
             WHERE reference = $1 AND workflow_started_at IS NULL""",
@@ -99,9 +116,11 @@ async def resume_unstarted(pool: asyncpg.Pool, client: Client, settings: Setting
     return len(rows)
 
 
-async def _record(
+async def record_complaint(
     pool: asyncpg.Pool, settings: Settings, submission: ComplaintSubmission, actor: str
 ) -> Submitted:
+    """Write the complaint and its documents in one transaction, or return
+    the earlier complaint with the same key."""
     received_at = submission.received_at or datetime.now(UTC)
     async with pool.acquire() as conn:
         for _ in range(3):
@@ -113,9 +132,11 @@ async def _record(
                     reference = await _allocate_reference(conn, settings, received_at)
                     await _insert(conn, reference, submission, received_at, actor)
                 return Submitted(reference, created=True)
-            except asyncpg.UniqueViolationError:
-                continue  # a concurrent submission with the same key won: return it
-    raise RuntimeError("could not record the complaint: idempotency key kept conflicting")
+            except asyncpg.UniqueViolationError as error:
+                if error.constraint_name == "complaints_pkey":
+                    raise  # the reference counter is behind the register: never reuse a number
+                # a concurrent submission with the same key won: return it
+    raise RuntimeError("could not record the complaint: its idempotency key kept conflicting")
 
 
 async def _find_earlier(conn: asyncpg.Connection, submission: ComplaintSubmission) -> str | None:

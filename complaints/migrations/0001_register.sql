@@ -10,6 +10,9 @@ CREATE TABLE reference_counters (
 
 CREATE TABLE complaints (
     reference           text PRIMARY KEY,
+    -- identifies this row among all registers: tells its workflow run from a
+    -- run of another register that used the same reference
+    intake_id           uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(),
     received_at         timestamptz NOT NULL,
     channel             text NOT NULL,
     complainant_name    text NOT NULL,
