@@ -1,7 +1,6 @@
 """Settings from the environment (prefix COMPLAINTS_, plus DATABASE_URL);
 every one has a working default for `make run`."""
 
-from functools import cached_property
 from pathlib import Path
 
 from typing import Annotated
@@ -75,7 +74,7 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @cached_property
+    @property
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(acknowledgement=self.ack_deadline, response=self.response_deadline)
 

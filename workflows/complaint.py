@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 REGISTER_TIMEOUT = timedelta(seconds=30)
-EMAIL_TIMEOUT = timedelta(seconds=30)
+EMAIL_TIMEOUT = timedelta(seconds=15)  # above the SMTP client's own timeout
 # Email keeps being retried until it goes through; the deadline timer, not the
 # retry count, decides when people must be told.
 EMAIL_RETRY = RetryPolicy(

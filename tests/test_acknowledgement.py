@@ -1,0 +1,155 @@
+"""The 10-day acknowledgement deadline: email retried until it goes, a breach
+raised once when nobody acknowledged in time, the postal path."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from complaints.lifecycle import Phase, PostalAcknowledgement, SlaStatus
+from complaints.policy import Span
+from complaints.settings import Settings
+from complaints.submission import ComplaintSubmission
+from starter.intake import submit_complaint
+from tests.conftest import Mailbox, eventually
+from tests.test_intake import journal_events, wait_for_phase
+from workflows.complaint import ComplaintWorkflow
+
+Make = Callable[..., ComplaintSubmission]
+CUSTOMER = "jeanne@example.com"
+
+
+def without_email(complaint: Make) -> ComplaintSubmission:
+    return complaint(
+        channel="in_person",
+        complainant={"name": "Paul Petit", "phone": "06 12 34 56 78", "postal_address": "3 rue Haute, 75011 Paris"},
+    )
+
+
+def shortened(settings: Settings, ack: str) -> Settings:
+    return settings.model_copy(update={"ack_deadline": Span.model_validate(ack)})
+
+
+async def outbox_attempts(pool: asyncpg.Pool, key: str) -> int:
+    return await pool.fetchval("SELECT coalesce(max(attempts), 0) FROM outbox WHERE key = $1", key) or 0
+
+
+async def test_smtp_refusing_then_accepting_delivers_the_acknowledgement_once(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    mailbox.sink.refused_recipients.add(CUSTOMER)
+    ref = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
+    key = f"{ref}:acknowledgement"
+    await eventually(lambda: outbox_attempts(pool, key))
+    assert "450" in await pool.fetchval("SELECT last_error FROM outbox WHERE key = $1", key)
+    assert mailbox.messages() == []
+
+    mailbox.sink.refused_recipients.clear()
+    [ack] = await mailbox.wait_for(CUSTOMER)
+    assert ref in ack["Subject"]
+    await wait_for_phase(client, ref, Phase.ACKNOWLEDGED)
+    await asyncio.sleep(1)
+    assert len(mailbox.messages()) == 1
+    assert (await journal_events(pool, ref)).count("acknowledgement_emailed") == 1
+
+
+async def test_smtp_failing_past_the_deadline_raises_one_breach_alert(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    mailbox.sink.refused_recipients.add(CUSTOMER)
+    short = shortened(settings, "3 seconds")
+    ref = (await submit_complaint(pool, client, short, complaint(), actor="t")).reference
+
+    [alert] = await mailbox.wait_for(settings.operations_email, timeout=20)
+    assert ref in alert["Subject"] and "accusé de réception" in alert["Subject"]
+    assert f"complaints ack-postal {ref}" in alert.get_body().get_content()
+    alerts = await pool.fetch("SELECT * FROM alerts WHERE complaint_reference = $1", ref)
+    assert [(a["deadline"], a["kind"]) for a in alerts] == [("acknowledgement", "breach")]
+    status = await client.get_workflow_handle(ref).query(ComplaintWorkflow.status)
+    assert status.sla_status is SlaStatus.BREACHED and status.phase is Phase.INTAKE
+    assert await pool.fetchval("SELECT sla_status FROM complaints WHERE reference = $1", ref) == "breached"
+
+    await asyncio.sleep(2)
+    assert len(mailbox.messages(settings.operations_email)) == 1  # once, however long it lasts
+
+    mailbox.sink.refused_recipients.clear()  # email comes back: the late acknowledgement goes
+    await mailbox.wait_for(CUSTOMER, timeout=30)
+    await wait_for_phase(client, ref, Phase.ACKNOWLEDGED)
+    row = await pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", ref)
+    assert row["acknowledged_at"] > row["ack_due_at"]
+    events = await journal_events(pool, ref)
+    assert events.count("acknowledgement_deadline_breached") == 1
+    assert events.count("alert_emailed") == 1
+    assert len(mailbox.messages(settings.operations_email)) == 1
+
+
+async def test_no_email_and_no_letter_for_ten_days_breaches_then_the_letter_is_confirmed(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    """The real 10-day deadline, on a time-skipping workflow clock."""
+    ref = (await submit_complaint(pool, env.client, settings, without_email(complaint), actor="desk")).reference
+    handle = env.client.get_workflow_handle(ref)
+
+    [alert] = await mailbox.wait_for(settings.operations_email, timeout=30)
+    assert ref in alert["Subject"]
+    assert await env.get_current_time(handle) - (await handle.query(ComplaintWorkflow.status)).received_at >= timedelta(days=10)
+
+    status = await handle.execute_update(
+        ComplaintWorkflow.confirm_postal_acknowledgement,
+        PostalAcknowledgement(confirmed_by="Claire, accueil"),
+    )
+    assert status.phase is Phase.ACKNOWLEDGED and status.ack_method == "post"
+    row = await pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", ref)
+    assert row["ack_method"] == "post" and row["sla_status"] == "breached"
+    actor = await pool.fetchval(
+        "SELECT actor FROM journal WHERE complaint_reference = $1 AND event = 'acknowledged'", ref
+    )
+    assert actor == "Claire, accueil"
+    assert mailbox.messages(CUSTOMER) == []
+    assert await pool.fetchval("SELECT count(*) FROM alerts") == 1
+
+
+async def test_a_letter_confirmed_in_time_stops_the_breach(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    short = shortened(settings, "3 seconds")
+    ref = (await submit_complaint(pool, client, short, without_email(complaint), actor="desk")).reference
+    handle = client.get_workflow_handle(ref)
+    status = await handle.execute_update(
+        ComplaintWorkflow.confirm_postal_acknowledgement, PostalAcknowledgement(confirmed_by="Claire")
+    )
+    assert status.phase is Phase.ACKNOWLEDGED
+
+    await asyncio.sleep(4)  # past the deadline
+    assert mailbox.messages() == []
+    assert await pool.fetchval("SELECT count(*) FROM alerts") == 0
+    assert (await handle.query(ComplaintWorkflow.status)).sla_status is SlaStatus.ON_TRACK
+
+
+async def test_postal_confirmation_is_refused_when_it_does_not_fit(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    ref = (await submit_complaint(pool, client, settings, without_email(complaint), actor="t")).reference
+    handle = client.get_workflow_handle(ref)
+    received = (await handle.query(ComplaintWorkflow.status)).received_at
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            ComplaintWorkflow.confirm_postal_acknowledgement,
+            PostalAcknowledgement(confirmed_by="Claire", sent_at=received + timedelta(days=3)),
+        )
+    assert "in the future" in refused.value.cause.message
+
+    await handle.execute_update(
+        ComplaintWorkflow.confirm_postal_acknowledgement, PostalAcknowledgement(confirmed_by="Claire")
+    )
+    with pytest.raises(WorkflowUpdateFailedError) as twice:
+        await handle.execute_update(
+            ComplaintWorkflow.confirm_postal_acknowledgement, PostalAcknowledgement(confirmed_by="Marc")
+        )
+    assert "already acknowledged" in twice.value.cause.message
+    assert (await journal_events(pool, ref)).count("acknowledged") == 1
