@@ -1,0 +1,100 @@
+"""`complaints submit / status / mail / ack-postal`, as an operator runs them."""
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+
+from complaints.lifecycle import Phase
+from complaints.settings import Settings
+from tests.conftest import Mailbox
+from tests.test_intake import wait_for_phase
+from tests.test_worker_restart import settings_environment
+
+
+async def complaints(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "starter", *args],
+        env=settings_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+IDENTITY = ["--name", "Jeanne Martin", "--subject", "Facture erronée"]
+
+
+async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
+    client: Client, settings: Settings, mailbox: Mailbox, worker, tmp_path: Path
+) -> None:
+    invoice = tmp_path / "facture.pdf"
+    invoice.write_bytes(b"%PDF-1.4 facture 2026-118")
+    submitted = await complaints(
+        settings, "submit", *IDENTITY, "--email", "jeanne@example.com",
+        "--description", "La facture compte deux fois la livraison.",
+        "--desired-resolution", "Un avoir de 12 euros", "--attach", str(invoice),
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    reference = submitted.stdout.strip()
+    assert reference.startswith(f"{settings.reference_prefix}-")
+
+    await mailbox.wait_for("jeanne@example.com")
+    await wait_for_phase(client, reference, Phase.ACKNOWLEDGED)
+    listed = await complaints(settings, "mail", "list")
+    assert reference in listed.stdout and "jeanne@example.com" in listed.stdout
+    shown = await complaints(settings, "mail", "show", "1")
+    assert "Un avoir de 12 euros" in shown.stdout and "facture.pdf" in shown.stdout
+
+    status = await complaints(settings, "status", reference)
+    assert status.returncode == 0, status.stderr
+    assert "acknowledged" in status.stdout and "by email" in status.stdout
+    assert "response due" in status.stdout and f"/workflows/{reference}" in status.stdout
+
+
+async def test_postal_acknowledgement_from_the_command_line(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker
+) -> None:
+    submitted = await complaints(
+        settings, "submit", *IDENTITY, "--address", "3 rue Haute, Paris", "--description", "Erreur.",
+    )  # fmt: skip
+    reference = submitted.stdout.strip()
+    confirmed = await complaints(settings, "ack-postal", reference, "--by", "Claire")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert "acknowledged by post" in confirmed.stdout
+    again = await complaints(settings, "ack-postal", reference, "--by", "Claire")
+    assert again.returncode == 1 and "already acknowledged" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field", "reason"),
+    [
+        (["--description", "x"], "complainant", "no way to reach the complainant"),
+        (["--email", "jeanne.example.com", "--description", "x"], "complainant.email", "@-sign"),
+        (["--email", "j@example.com", "--description", "   "], "description", "at least 1 character"),
+        (["--email", "j@example.com", "--description", "x", "--attach", "{big}"], "documents.0.content", "the limit is"),
+        (["--email", "j@example.com", "--description", "x", "--attach", "{exe}"], "documents.0.content_type", "is not accepted"),
+    ],
+)  # fmt: skip
+async def test_bad_input_is_refused_with_its_reason_and_nothing_is_written(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker,
+    tmp_path: Path, arguments: list[str], field: str, reason: str,
+) -> None:  # fmt: skip
+    big, exe = tmp_path / "scan.pdf", tmp_path / "tool.exe"
+    big.write_bytes(b"%PDF" + b"0" * settings.max_document_bytes)
+    exe.write_bytes(b"MZ")
+    arguments = [a.format(big=big, exe=exe) for a in arguments]
+
+    refused = await complaints(settings, "submit", *IDENTITY, *arguments)
+
+    assert refused.returncode == 2
+    assert f"  {field}: " in refused.stderr and reason in refused.stderr, refused.stderr
+    assert await pool.fetchval("SELECT count(*) FROM complaints") == 0
+    assert await pool.fetchval("SELECT count(*) FROM documents") == 0
+    runs = [w async for w in client.list_workflows(f"TaskQueue = '{settings.task_queue}'")]
+    assert runs == [] and mailbox.messages() == []

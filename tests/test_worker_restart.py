@@ -1,0 +1,103 @@
+"""The worker process killed mid-flow and started again: the complaint
+completes phase 1 with no email twice."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+
+from complaints.lifecycle import Phase
+from complaints.settings import Settings
+from complaints.submission import ComplaintSubmission
+from starter.intake import submit_complaint
+from tests.conftest import Mailbox, eventually
+from tests.test_acknowledgement import CUSTOMER, outbox_attempts
+from tests.test_intake import journal_events, wait_for_phase
+
+Make = Callable[..., ComplaintSubmission]
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The process environment that gives a child process these settings."""
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "COMPLAINTS_DATA_DIR": str(settings.data_dir),
+        "COMPLAINTS_TEMPORAL_ADDRESS": settings.temporal_address,
+        "COMPLAINTS_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "COMPLAINTS_TASK_QUEUE": settings.task_queue,
+        "COMPLAINTS_SMTP_HOST": settings.smtp_host,
+        "COMPLAINTS_SMTP_PORT": str(settings.smtp_port),
+        "COMPLAINTS_REFERENCE_PREFIX": settings.reference_prefix,
+    }
+
+
+@pytest.fixture
+def worker_process(settings: Settings) -> Iterator[Callable[[], subprocess.Popen]]:
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            env=settings_environment(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(10)
+
+
+def kill(process: subprocess.Popen) -> None:
+    process.kill()
+    process.wait()
+
+
+async def test_killed_while_email_fails_then_restarted(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker_process, complaint: Make
+) -> None:
+    mailbox.sink.refused_recipients.add(CUSTOMER)
+    first = worker_process()
+    ref = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
+    key = f"{ref}:acknowledgement"
+    await eventually(lambda: outbox_attempts(pool, key), timeout=30)
+    kill(first)
+
+    mailbox.sink.refused_recipients.clear()
+    worker_process()
+    await mailbox.wait_for(CUSTOMER, timeout=40)
+    await wait_for_phase(client, ref, Phase.ACKNOWLEDGED)
+    assert len(mailbox.messages()) == 1
+    assert (await journal_events(pool, ref)).count("acknowledged") == 1
+
+
+async def test_killed_right_after_the_email_went_then_restarted(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker_process, complaint: Make
+) -> None:
+    first = worker_process()
+    ref = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
+    await eventually(
+        lambda: pool.fetchval(
+            "SELECT status = 'sent' FROM outbox WHERE key = $1", f"{ref}:acknowledgement"
+        ),
+        timeout=30,
+        every=0.01,
+    )
+    kill(first)  # the email went; whether the worker reported it is left to chance
+
+    worker_process()
+    await wait_for_phase(client, ref, Phase.ACKNOWLEDGED)
+    row = await pool.fetchrow("SELECT phase, ack_method FROM complaints WHERE reference = $1", ref)
+    assert (row["phase"], row["ack_method"]) == ("acknowledged", "email")
+    assert len(mailbox.messages()) == 1
+    assert (await journal_events(pool, ref)).count("acknowledgement_emailed") == 1
