@@ -20,6 +20,7 @@ class MailSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.refused_recipients: set[str] = set()
         self._lock = threading.Lock()
+        self._count = len(message_files(folder))
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -32,8 +33,11 @@ class MailSink:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         with self._lock:
-            number = len(message_files(self.folder)) + 1
-            (self.folder / f"{number:06d}.eml").write_bytes(content)
+            self._count += 1
+            path = self.folder / f"{self._count:06d}.eml"
+            partial = path.with_suffix(".part")
+            partial.write_bytes(content)
+            partial.rename(path)  # readers never see half a message
         return "250 Message accepted"
 
 

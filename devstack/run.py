@@ -9,12 +9,13 @@ from complaints.settings import Settings
 from devstack.mail_sink import start_sink
 from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import start_dev_server
-from worker.main import run_worker
+from worker.main import run_worker, stop_on_signals
 
 log = logging.getLogger(__name__)
 
 
 async def run_stack(settings: Settings) -> None:
+    stop_on_signals()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     postgres = None
     if not settings.database_url:
@@ -57,5 +58,5 @@ Try, in another terminal:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
         asyncio.run(run_stack(Settings()))

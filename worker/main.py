@@ -1,7 +1,9 @@
 """Build and run the complaint worker."""
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 import asyncpg
 from temporalio.client import Client
@@ -49,12 +51,25 @@ async def run_worker(settings: Settings) -> None:
         await pool.close()
 
 
+def stop_on_signals() -> None:
+    """Ctrl-C or SIGTERM cancels the running main task, so every `finally`
+    shuts its part down (also where a shell started us with SIGINT ignored)."""
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, main_task.cancel)
+
+
+async def _serve(settings: Settings) -> None:
+    stop_on_signals()
+    await run_worker(settings)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        asyncio.run(run_worker(Settings()))
-    except KeyboardInterrupt:
-        pass
+    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+        asyncio.run(_serve(Settings()))
 
 
 if __name__ == "__main__":
