@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_url: str = "http://localhost:8233"
     task_queue: str = "complaints"
+    # Reaching a Temporal service other than the local dev server (self-hosted
+    # cluster, Temporal Cloud). Any TLS file, the server name or an API key
+    # turns TLS on; cert and key go together (mutual TLS). See connect_options().
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: str | None = None
 
     smtp_host: str = "localhost"
     smtp_port: int = 1025

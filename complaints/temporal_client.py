@@ -1,11 +1,67 @@
 """The one way every process connects to Temporal, with the shared data converter."""
 
+from pathlib import Path
+from typing import Any
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import TLSConfig
 
 from complaints.settings import Settings
 
 DATA_CONVERTER = pydantic_data_converter
+
+
+class TemporalSettingsError(ValueError):
+    """The Temporal connection settings do not fit together."""
+
+
+def connect_options(settings: Settings) -> dict[str, Any]:
+    """The `tls` and `api_key` arguments of `Client.connect` for these settings.
+
+    Plain TCP for the local dev server. TLS when `temporal_tls` is set or when
+    any TLS file, the server name or an API key is given (Temporal Cloud takes
+    API keys over TLS only). A client certificate and its key make it mutual TLS;
+    without a CA file the system's trusted roots verify the server."""
+    cert, key = settings.temporal_tls_cert_file, settings.temporal_tls_key_file
+    if (cert is None) != (key is None):
+        given, missing = (
+            ("COMPLAINTS_TEMPORAL_TLS_CERT_FILE", "COMPLAINTS_TEMPORAL_TLS_KEY_FILE")
+            if cert is not None
+            else ("COMPLAINTS_TEMPORAL_TLS_KEY_FILE", "COMPLAINTS_TEMPORAL_TLS_CERT_FILE")
+        )
+        raise TemporalSettingsError(
+            f"{given} is set but {missing} is not: a client certificate for mutual TLS "
+            "needs both the certificate and its private key"
+        )
+    files = {
+        "COMPLAINTS_TEMPORAL_TLS_CA_FILE": settings.temporal_tls_ca_file,
+        "COMPLAINTS_TEMPORAL_TLS_CERT_FILE": cert,
+        "COMPLAINTS_TEMPORAL_TLS_KEY_FILE": key,
+    }
+    contents = {name: _read(name, path) for name, path in files.items() if path is not None}
+
+    use_tls = (
+        settings.temporal_tls
+        or bool(contents)
+        or settings.temporal_tls_server_name is not None
+        or settings.temporal_api_key is not None
+    )
+    tls: TLSConfig | bool = False
+    if use_tls:
+        tls = TLSConfig(
+            server_root_ca_cert=contents.get("COMPLAINTS_TEMPORAL_TLS_CA_FILE"),
+            domain=settings.temporal_tls_server_name,
+            client_cert=contents.get("COMPLAINTS_TEMPORAL_TLS_CERT_FILE"),
+            client_private_key=contents.get("COMPLAINTS_TEMPORAL_TLS_KEY_FILE"),
+        )
+    return {"tls": tls, "api_key": settings.temporal_api_key}
+
+
+def _read(name: str, path: Path) -> bytes:
+    if not path.is_file():
+        raise TemporalSettingsError(f"{name}={path}: no such file")
+    return path.read_bytes()
 
 
 async def connect(settings: Settings) -> Client:
@@ -13,4 +69,5 @@ async def connect(settings: Settings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=DATA_CONVERTER,
+        **connect_options(settings),
     )
