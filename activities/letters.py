@@ -16,6 +16,20 @@ _templates = Environment(
 )
 
 
+OUTCOME_LABELS = {
+    "accepted": "votre réclamation est acceptée",
+    "partially_accepted": "votre réclamation est partiellement acceptée",
+    "rejected": "nous ne pouvons pas donner une suite favorable à votre réclamation",
+}
+COMPENSATION_LABELS = {
+    "credit_note": "un avoir",
+    "refund": "un remboursement",
+    "complimentary_service": "une prestation complémentaire",
+    "commercial_gesture": "un geste commercial",
+    "apology": "nos excuses",
+}
+
+
 class Letters:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -30,15 +44,24 @@ class Letters:
             organisation=self._settings.organisation_name,
             date=self.date,
             moment=self.moment,
+            outcome_labels=OUTCOME_LABELS,
+            compensation_labels=COMPENSATION_LABELS,
             **values,
         )
         subject, _, body = text.partition("\n")
         return subject.strip(), body.lstrip("\n")
 
-    def date(self, value: datetime) -> str:
+    def date(self, value: datetime | str) -> str:
+        value = _as_datetime(value)
         return format_date(value.astimezone(self._tz), format="long", locale=self._settings.locale)
 
-    def moment(self, value: datetime) -> str:
+    def moment(self, value: datetime | str) -> str:
+        value = _as_datetime(value)
         return format_datetime(
             value.astimezone(self._tz), format="d MMMM y, HH:mm", locale=self._settings.locale
         )
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """Values carried through workflow payloads arrive as ISO text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -1,5 +1,5 @@
-"""Emails the workflow sends: the acknowledgement to the complainant, SLA
-alerts to operations. Content is read from the register, never from history."""
+"""Emails the workflow sends: letters to the complainant, SLA alerts to
+operations. Content is read from the register, never from workflow history."""
 
 from datetime import datetime
 
@@ -9,11 +9,16 @@ from temporalio import activity
 from activities.letters import Letters
 from activities.outbox import Outbox
 from complaints import journal
-from complaints.lifecycle import AcknowledgementEmail, DeadlineBreach
+from complaints.lifecycle import AcknowledgementEmail, CustomerEmail, DeadlineAlert
 from complaints.settings import Settings
 
 DESCRIPTION_EXCERPT = 400
-DEADLINE_LABELS = {"acknowledgement": "d'accusé de réception"}
+DEADLINE_LABELS = {
+    "acknowledgement": "d'accusé de réception",
+    "assessment": "d'évaluation",
+    "response": "de réponse",
+    "approval": "d'approbation du dédommagement",
+}
 
 
 class MailActivities:
@@ -31,58 +36,52 @@ class MailActivities:
             "SELECT filename FROM documents WHERE complaint_reference = $1 ORDER BY id",
             request.reference,
         )
-        subject, body = self._letters.render(
-            "acknowledgement",
-            reference=request.reference,
-            name=complaint["complainant_name"],
-            received_at=complaint["received_at"],
-            subject=complaint["subject"],
-            product=complaint["product"],
-            description_excerpt=_excerpt(complaint["description"]),
-            documents=[row["filename"] for row in documents],
-            desired_resolution=complaint["desired_resolution"],
-            response_due_at=request.response_due_at,
+        sent_at = await self._to_complainant(
+            complaint,
+            CustomerEmail(
+                reference=request.reference,
+                template="acknowledgement",
+                step_key=f"{request.reference}:acknowledgement",
+                values={
+                    "description_excerpt": _excerpt(complaint["description"]),
+                    "documents": [row["filename"] for row in documents],
+                    "response_due_at": request.response_due_at,
+                },
+            ),
         )
-        key = f"{request.reference}:acknowledgement"
-        sent_at = await self._outbox.send_once(
-            key=key,
-            reference=request.reference,
-            kind="acknowledgement",
-            recipient=complaint["complainant_email"],
-            subject=subject,
-            body=body,
-        )
-        async with self._pool.acquire() as conn:
-            await journal.append(
-                conn,
-                request.reference,
-                "acknowledgement_emailed",
-                "system",
-                {"sent_at": sent_at},
-                step_key=key,
-            )
+        assert sent_at is not None  # the workflow emails only complainants who have an address
         return sent_at
 
     @activity.defn
-    async def send_breach_alert(self, breach: DeadlineBreach) -> None:
-        """Tell operations a deadline passed."""
-        complaint = await self._complaint(breach.reference)
+    async def send_customer_email(self, email: CustomerEmail) -> datetime | None:
+        """Send a letter to the complainant by email, once; None when they
+        have no email address (the letter goes by post, journaled as such)."""
+        complaint = await self._complaint(email.reference)
+        return await self._to_complainant(complaint, email)
+
+    @activity.defn
+    async def send_alert(self, alert: DeadlineAlert) -> None:
+        """Tell operations a deadline is near or has passed."""
+        complaint = await self._complaint(alert.reference)
         subject, body = self._letters.render(
-            "breach_alert",
-            reference=breach.reference,
-            deadline=breach.deadline,
-            deadline_label=DEADLINE_LABELS[breach.deadline],
+            f"{alert.kind}_alert",
+            reference=alert.reference,
+            deadline=alert.deadline,
+            deadline_label=DEADLINE_LABELS[alert.deadline],
             received_at=complaint["received_at"],
             channel=complaint["channel"],
-            due_at=breach.due_at,
+            priority=complaint["priority"] or "—",
+            handler=complaint["handler"] or "non assignée",
+            escalation_level=complaint["escalation_level"],
+            due_at=alert.due_at,
             phase=complaint["phase"],
             ui_link=f"{self._settings.temporal_ui_url}/namespaces/"
-            f"{self._settings.temporal_namespace}/workflows/{breach.reference}",
+            f"{self._settings.temporal_namespace}/workflows/{alert.reference}",
         )
-        key = f"{breach.reference}:{breach.deadline}:breach:email"
+        key = f"{alert.key}:email"
         await self._outbox.send_once(
             key=key,
-            reference=breach.reference,
+            reference=alert.reference,
             kind="alert",
             recipient=self._settings.operations_email,
             subject=subject,
@@ -91,12 +90,49 @@ class MailActivities:
         async with self._pool.acquire() as conn:
             await journal.append(
                 conn,
-                breach.reference,
+                alert.reference,
                 "alert_emailed",
                 "system",
-                {"deadline": breach.deadline, "to": self._settings.operations_email},
+                {"deadline": alert.deadline, "kind": alert.kind, "to": self._settings.operations_email},
                 step_key=key,
             )
+
+    async def _to_complainant(self, complaint: asyncpg.Record, email: CustomerEmail) -> datetime | None:
+        subject, body = self._letters.render(
+            email.template,
+            reference=email.reference,
+            name=complaint["complainant_name"],
+            received_at=complaint["received_at"],
+            subject=complaint["subject"],
+            product=complaint["product"],
+            desired_resolution=complaint["desired_resolution"],
+            mediator_name=self._settings.mediator_name,
+            mediator_contact=self._settings.mediator_contact,
+            currency=self._settings.currency,
+            **email.values,
+        )
+        recipient = complaint["complainant_email"]
+        sent_at = None
+        if recipient:
+            sent_at = await self._outbox.send_once(
+                key=email.step_key,
+                reference=email.reference,
+                kind=email.template,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+            )
+        async with self._pool.acquire() as conn:
+            await journal.append(
+                conn,
+                email.reference,
+                f"{email.template}_{'emailed' if recipient else 'to_post'}",
+                "system",
+                {"subject": subject, "sent_at": sent_at},
+                step_key=f"{email.step_key}:sent",
+                visible_to_customer=True,
+            )
+        return sent_at
 
     async def _complaint(self, reference: str) -> asyncpg.Record:
         row = await self._pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", reference)

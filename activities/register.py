@@ -5,7 +5,17 @@ import asyncpg
 from temporalio import activity
 
 from complaints import journal
-from complaints.lifecycle import Acknowledgement, DeadlineBreach, IntakeFacts, IntakeRecord
+from complaints.assessment import Assessment, ComplaintFacts, EarlierComplaint, assess
+from complaints.lifecycle import (
+    Acknowledgement,
+    ActionRecord,
+    AssessmentRequest,
+    DeadlineAlert,
+    IntakeFacts,
+    IntakeRecord,
+    RegisterEntry,
+    SurveyRecord,
+)
 
 SYSTEM = "system"
 
@@ -46,7 +56,8 @@ class RegisterActivities:
             await conn.execute(
                 """UPDATE complaints
                       SET phase = 'acknowledged', acknowledged_at = $2, ack_method = $3,
-                          response_due_at = $4, updated_at = now()
+                          response_due_at = $4, regulatory_due_at = $4,
+                          ack_deadline_met = $2 <= ack_due_at, updated_at = now()
                     WHERE reference = $1 AND acknowledged_at IS NULL""",
                 ack.reference,
                 ack.acknowledged_at,
@@ -60,29 +71,162 @@ class RegisterActivities:
                 ack.actor,
                 {"method": ack.method, "at": ack.acknowledged_at, "response_due_at": ack.response_due_at},
                 step_key=f"{ack.reference}:acknowledged",
+                visible_to_customer=True,
             )
 
     @activity.defn
-    async def record_breach(self, breach: DeadlineBreach) -> None:
-        key = f"{breach.reference}:{breach.deadline}:breach"
+    async def assess_complaint(self, request: AssessmentRequest) -> Assessment:
+        """Score the complaint against the complainant's history in the register."""
+        row = await self._pool.fetchrow(
+            """SELECT c.*, (SELECT count(*) FROM documents d WHERE d.complaint_reference = c.reference)
+                          AS document_count
+                 FROM complaints c WHERE reference = $1""",
+            request.reference,
+        )
+        history = await self._pool.fetch(
+            """SELECT reference, received_at, product, subject FROM complaints
+                WHERE reference <> $1 AND received_at < $2 AND received_at >= $2 - $5::interval
+                  AND ((lower(complainant_email) = lower($3) AND $3 IS NOT NULL)
+                       OR (customer_id = $4 AND $4 IS NOT NULL))
+                ORDER BY received_at""",
+            request.reference,
+            row["received_at"],
+            row["complainant_email"],
+            row["customer_id"],
+            request.window,
+        )
+        facts = ComplaintFacts(
+            reference=row["reference"],
+            received_at=row["received_at"],
+            channel=row["channel"],
+            subject=row["subject"],
+            description=row["description"],
+            desired_resolution=row["desired_resolution"],
+            product=row["product"],
+            persons_concerned=row["persons_concerned"],
+            document_count=row["document_count"],
+        )
+        earlier = [EarlierComplaint(**dict(h)) for h in history]
+        return assess(facts, earlier, window=request.window)
+
+    @activity.defn
+    async def record(self, entry: RegisterEntry) -> None:
+        """Journal a step and apply the register changes it makes, once."""
+        changes = entry.changes.model_dump(exclude_none=True)
+        assessment = changes.pop("assessment", None)
+        columns = list(changes) + (["assessment"] if assessment is not None else [])
+        values = list(changes.values())
+        if assessment is not None:
+            values.append(entry.changes.assessment.model_dump_json())  # type: ignore[union-attr]
+        assignments = ", ".join(
+            f"{column} = ${i}" + ("::jsonb" if column == "assessment" else "")
+            for i, column in enumerate(columns, start=2)
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            done = await conn.fetchval("SELECT 1 FROM journal WHERE step_key = $1", entry.step_key)
+            if done:
+                return  # a retry: the step is in the register already
+            if columns:
+                await conn.execute(
+                    f"UPDATE complaints SET {assignments}, updated_at = now() WHERE reference = $1",
+                    entry.reference,
+                    *values,
+                )
+            await journal.append(
+                conn,
+                entry.reference,
+                entry.event,
+                entry.actor,
+                entry.details,
+                step_key=entry.step_key,
+                visible_to_customer=entry.visible_to_customer,
+            )
+
+    @activity.defn
+    async def record_alert(self, alert: DeadlineAlert) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                """INSERT INTO alerts (key, complaint_reference, deadline, kind, due_at)
-                   VALUES ($1, $2, $3, 'breach', $4) ON CONFLICT (key) DO NOTHING""",
-                key,
-                breach.reference,
-                breach.deadline,
-                breach.due_at,
+                """INSERT INTO alerts (key, complaint_reference, deadline, kind, due_at, generation)
+                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING""",
+                alert.key,
+                alert.reference,
+                alert.deadline,
+                alert.kind,
+                alert.due_at,
+                alert.generation,
             )
+            status = "breached" if alert.kind == "breach" else "warning"
             await conn.execute(
-                "UPDATE complaints SET sla_status = 'breached', updated_at = now() WHERE reference = $1",
-                breach.reference,
+                """UPDATE complaints SET sla_status = $2,
+                          escalation_level = escalation_level + CASE WHEN $2 = 'breached' THEN 1 ELSE 0 END,
+                          updated_at = now()
+                    WHERE reference = $1
+                      AND NOT EXISTS (SELECT 1 FROM journal WHERE step_key = $3)""",
+                alert.reference,
+                status,
+                alert.key,
             )
             await journal.append(
                 conn,
-                breach.reference,
-                f"{breach.deadline}_deadline_breached",
+                alert.reference,
+                f"{alert.deadline}_deadline_{'breached' if alert.kind == 'breach' else 'warning'}",
                 SYSTEM,
-                {"due_at": breach.due_at},
-                step_key=key,
+                {"due_at": alert.due_at, "generation": alert.generation},
+                step_key=alert.key,
+            )
+
+    @activity.defn
+    async def record_action(self, record: ActionRecord) -> None:
+        action = record.action
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """INSERT INTO actions (step_key, complaint_reference, kind, description, owner, due_on,
+                                        root_cause_category, root_cause_analysis, created_by)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (step_key) DO NOTHING""",
+                record.step_key,
+                record.reference,
+                action.kind,
+                action.description,
+                action.owner,
+                action.due_on,
+                action.root_cause.category if action.root_cause else None,
+                action.root_cause.analysis if action.root_cause else None,
+                action.by.name,
+            )
+            if action.root_cause:
+                await conn.execute(
+                    "UPDATE complaints SET root_cause_category = $2 WHERE reference = $1",
+                    record.reference,
+                    action.root_cause.category,
+                )
+            await journal.append(
+                conn,
+                record.reference,
+                f"{action.kind}_action_planned",
+                action.by.name,
+                {"owner": action.owner, "due_on": action.due_on, "root_cause": bool(action.root_cause)},
+                step_key=record.step_key,
+            )
+
+    @activity.defn
+    async def record_survey(self, record: SurveyRecord) -> None:
+        answer = record.answer
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """INSERT INTO surveys (complaint_reference, csat, ces, nps, comment)
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (complaint_reference) DO NOTHING""",
+                record.reference,
+                answer.csat,
+                answer.ces,
+                answer.nps,
+                answer.comment,
+            )
+            await journal.append(
+                conn,
+                record.reference,
+                "survey_answered",
+                "complainant",
+                {"csat": answer.csat, "ces": answer.ces, "nps": answer.nps},
+                step_key=f"{record.reference}:survey",
+                visible_to_customer=True,
             )

@@ -6,6 +6,7 @@ Pure and deterministic, so the workflow can call it with `workflow.now()`.
 import calendar
 import re
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from pydantic import BaseModel, model_validator
 
@@ -62,15 +63,59 @@ def add_months(start: datetime, months: int) -> datetime:
     return start.replace(year=year, month=month, day=day)
 
 
-class DeadlinePolicy(BaseModel):
-    """Deadline lengths, carried in the workflow input so a running complaint
-    keeps the policy it started with."""
+class PriorityDeadlines(BaseModel):
+    """Counted from the acknowledgement."""
+
+    assessment: Span
+    response: Span
+
+
+DEFAULT_PRIORITY_DEADLINES = {
+    "P1": PriorityDeadlines(assessment=Span.model_validate("1 day"), response=Span.model_validate("7 days")),
+    "P2": PriorityDeadlines(assessment=Span.model_validate("3 days"), response=Span.model_validate("15 days")),
+    "P3": PriorityDeadlines(assessment=Span.model_validate("5 days"), response=Span.model_validate("1 month")),
+    "P4": PriorityDeadlines(assessment=Span.model_validate("10 days"), response=Span.model_validate("2 months")),
+}
+
+
+class Mediator(BaseModel):
+    name: str
+    contact: str
+
+
+class ComplaintPolicy(BaseModel):
+    """Deadline lengths and handling rules, carried in the workflow input so a
+    running complaint keeps the policy it started with."""
 
     acknowledgement: Span = Span(delta=timedelta(days=10))
+    # The regulatory maximum, from receipt: never paused, never exceeded.
     response: Span = Span(months=2)
+    by_priority: dict[str, PriorityDeadlines] = DEFAULT_PRIORITY_DEADLINES
+    warning_fraction: float = 0.75
+    pause_while_awaiting_customer: bool = True
+    information_reminder: Span = Span(delta=timedelta(days=7))
+    information_timeout: Span = Span(delta=timedelta(days=15))
+    approval_threshold: Decimal = Decimal(200)
+    approval_wait: Span = Span(delta=timedelta(days=2))
+    verdict_wait: Span = Span(delta=timedelta(days=15))
+    survey_reminder: Span = Span(delta=timedelta(days=5))
+    survey_wait: Span = Span(delta=timedelta(days=10))
+    mediator: Mediator | None = None
 
     def acknowledgement_due(self, received_at: datetime) -> datetime:
         return self.acknowledgement.after(received_at)
 
     def response_due(self, received_at: datetime) -> datetime:
+        """The regulatory maximum."""
         return self.response.after(received_at)
+
+    def assessment_due(self, priority: str, acknowledged_at: datetime) -> datetime:
+        return self.by_priority[priority].assessment.after(acknowledged_at)
+
+    def priority_response_due(
+        self, priority: str, acknowledged_at: datetime, received_at: datetime
+    ) -> datetime:
+        return min(
+            self.by_priority[priority].response.after(acknowledged_at),
+            self.response_due(received_at),
+        )

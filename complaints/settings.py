@@ -3,12 +3,19 @@ every one has a working default for `make run`."""
 
 from pathlib import Path
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from complaints.policy import DeadlinePolicy, Span
+from complaints.policy import (
+    DEFAULT_PRIORITY_DEADLINES,
+    ComplaintPolicy,
+    Mediator,
+    PriorityDeadlines,
+    Span,
+)
 from complaints.submission import DocumentLimits
 
 DEFAULT_DOCUMENT_TYPES = [
@@ -65,6 +72,23 @@ class Settings(BaseSettings):
     # Plain text in the environment: "10 days", "2 months", "30 seconds".
     ack_deadline: Annotated[Span, NoDecode] = Span.model_validate("10 days")
     response_deadline: Annotated[Span, NoDecode] = Span.model_validate("2 months")
+    # JSON, e.g. {"P1": {"assessment": "1 day", "response": "7 days"}, ...}
+    priority_deadlines: dict[str, PriorityDeadlines] = DEFAULT_PRIORITY_DEADLINES
+    warning_fraction: float = Field(default=0.75, gt=0, lt=1)
+    pause_while_awaiting_customer: bool = True
+    information_reminder: Annotated[Span, NoDecode] = Span.model_validate("7 days")
+    information_timeout: Annotated[Span, NoDecode] = Span.model_validate("15 days")
+    compensation_approval_threshold: Decimal = Decimal(200)
+    approval_wait: Annotated[Span, NoDecode] = Span.model_validate("2 days")
+    verdict_wait: Annotated[Span, NoDecode] = Span.model_validate("15 days")
+    survey_reminder: Annotated[Span, NoDecode] = Span.model_validate("5 days")
+    survey_wait: Annotated[Span, NoDecode] = Span.model_validate("10 days")
+    mediator_name: str | None = "Médiateur de la consommation"
+    mediator_contact: str | None = (
+        "liste des médiateurs agréés : https://www.economie.gouv.fr/mediation-conso"
+    )
+    currency: str = "EUR"
+    recurrence_window: Annotated[Span, NoDecode] = Span.model_validate("365 days")
 
     reference_prefix: str = "REC"
     locale: str = "fr_FR"
@@ -76,6 +100,11 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_DOCUMENT_TYPES)
     )
 
+    @field_validator("priority_deadlines")
+    @classmethod
+    def _every_priority(cls, value: dict[str, PriorityDeadlines]) -> dict[str, PriorityDeadlines]:
+        return {**DEFAULT_PRIORITY_DEADLINES, **value}  # priorities not given keep their defaults
+
     @field_validator("allowed_document_types", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -84,8 +113,27 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def deadline_policy(self) -> DeadlinePolicy:
-        return DeadlinePolicy(acknowledgement=self.ack_deadline, response=self.response_deadline)
+    def complaint_policy(self) -> ComplaintPolicy:
+        mediator = (
+            Mediator(name=self.mediator_name, contact=self.mediator_contact)
+            if self.mediator_name and self.mediator_contact
+            else None
+        )
+        return ComplaintPolicy(
+            acknowledgement=self.ack_deadline,
+            response=self.response_deadline,
+            by_priority=self.priority_deadlines,
+            warning_fraction=self.warning_fraction,
+            pause_while_awaiting_customer=self.pause_while_awaiting_customer,
+            information_reminder=self.information_reminder,
+            information_timeout=self.information_timeout,
+            approval_threshold=self.compensation_approval_threshold,
+            approval_wait=self.approval_wait,
+            verdict_wait=self.verdict_wait,
+            survey_reminder=self.survey_reminder,
+            survey_wait=self.survey_wait,
+            mediator=mediator,
+        )
 
     @property
     def document_limits(self) -> DocumentLimits:

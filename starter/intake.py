@@ -70,7 +70,7 @@ async def start_workflow(
         reference=reference,
         received_at=row["received_at"],
         channel=Channel(row["channel"]),
-        policy=settings.deadline_policy,
+        policy=settings.complaint_policy,
     )
     intake_id = str(row["intake_id"])
     try:

@@ -9,10 +9,9 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
-from complaints.lifecycle import Phase
 from complaints.settings import Settings
 from tests.conftest import Mailbox
-from tests.test_intake import wait_for_phase
+from tests.test_intake import wait_for_acknowledgement
 from tests.test_worker_restart import settings_environment
 
 
@@ -45,7 +44,7 @@ async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
     assert reference.startswith(f"{settings.reference_prefix}-")
 
     await mailbox.wait_for("jeanne@example.com")
-    await wait_for_phase(client, reference, Phase.ACKNOWLEDGED)
+    await wait_for_acknowledgement(client, reference)
     listed = await complaints(settings, "mail", "list")
     assert reference in listed.stdout and "jeanne@example.com" in listed.stdout
     shown = await complaints(settings, "mail", "show", "1")
@@ -53,7 +52,7 @@ async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
 
     status = await complaints(settings, "status", reference)
     assert status.returncode == 0, status.stderr
-    assert "acknowledged" in status.stdout and "by email" in status.stdout
+    assert "assessment" in status.stdout and "by email" in status.stdout
     assert "response due" in status.stdout and f"/workflows/{reference}" in status.stdout
 
 

@@ -28,13 +28,18 @@ async def journal_events(pool: asyncpg.Pool, reference: str) -> list[str]:
     return [row["event"] for row in rows]
 
 
-async def wait_for_phase(client: Client, reference: str, phase: Phase) -> None:
+async def wait_for_phase(client: Client, reference: str, phase: Phase, timeout: float = 15) -> None:
     handle = client.get_workflow_handle(reference)
 
     async def reached() -> bool:
         return (await handle.query(ComplaintWorkflow.status)).phase is phase
 
-    await eventually(reached)
+    await eventually(reached, timeout)
+
+
+async def wait_for_acknowledgement(client: Client, reference: str) -> None:
+    """Acknowledged and recorded; the assessment follows at once."""
+    await wait_for_phase(client, reference, Phase.ASSESSMENT)
 
 
 async def test_a_complaint_is_recorded_journaled_and_acknowledged_once(
@@ -48,7 +53,7 @@ async def test_a_complaint_is_recorded_journaled_and_acknowledged_once(
     assert ref == f"{settings.reference_prefix}-{datetime.now(UTC).year}-000001"
 
     [ack] = await mailbox.wait_for("jeanne@example.com")
-    await wait_for_phase(client, ref, Phase.ACKNOWLEDGED)
+    await wait_for_acknowledgement(client, ref)
 
     assert ref in ack["Subject"]
     body = ack.get_body().get_content()
@@ -60,13 +65,14 @@ async def test_a_complaint_is_recorded_journaled_and_acknowledged_once(
     row = await pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", ref)
     assert row["complainant_name"] == "Jeanne Martin"
     assert row["persons_concerned"] == ["M. Durand, livreur"]
-    assert row["phase"] == "acknowledged" and row["ack_method"] == "email"
+    assert row["phase"] == "assessment" and row["ack_method"] == "email"
     assert row["acknowledged_at"] is not None and row["response_due_at"] is not None
     assert await journal_events(pool, ref) == [
         "received",
         "intake_recorded",
         "acknowledgement_emailed",
         "acknowledged",
+        "assessed",
     ]
     assert (await pool.fetchval("SELECT actor FROM journal WHERE event = 'received'")) == "agent-7"
     status = await client.get_workflow_handle(ref).query(ComplaintWorkflow.status)
@@ -94,7 +100,7 @@ async def test_the_same_submission_twice_is_one_complaint(
     assert [first.created, *(s.created for s in again), later.created].count(True) == 1
 
     await mailbox.wait_for("jeanne@example.com")
-    await wait_for_phase(client, first.reference, Phase.ACKNOWLEDGED)
+    await wait_for_acknowledgement(client, first.reference)
     await asyncio.sleep(1)
     assert await pool.fetchval("SELECT count(*) FROM complaints") == 1
     assert len(mailbox.messages()) == 1
@@ -130,7 +136,7 @@ async def test_a_document_round_trips_byte_for_byte_and_stays_out_of_history(
     )
     ref = (await submit_complaint(pool, client, settings, submission, actor="t")).reference
     await mailbox.wait_for("jeanne@example.com")
-    await wait_for_phase(client, ref, Phase.ACKNOWLEDGED)
+    await wait_for_acknowledgement(client, ref)
 
     stored = await pool.fetchrow("SELECT * FROM documents WHERE complaint_reference = $1", ref)
     assert stored["content"] == photo
@@ -151,7 +157,7 @@ async def test_a_complaint_recorded_without_its_workflow_is_started_at_worker_st
     recorded = await record_complaint(pool, settings, complaint(), actor="t")
     assert await resume_unstarted(pool, client, settings) == 1
     await mailbox.wait_for("jeanne@example.com")
-    await wait_for_phase(client, recorded.reference, Phase.ACKNOWLEDGED)
+    await wait_for_acknowledgement(client, recorded.reference)
     assert await resume_unstarted(pool, client, settings) == 0
 
 

@@ -3,18 +3,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from complaints.policy import DeadlinePolicy, Span, add_months
+from complaints.policy import ComplaintPolicy, Span, add_months
 
 
 def test_two_months_from_receipt_clamps_to_month_end() -> None:
     received = datetime(2026, 12, 31, 15, 30, tzinfo=UTC)
-    assert DeadlinePolicy().response_due(received) == datetime(2027, 2, 28, 15, 30, tzinfo=UTC)
+    assert ComplaintPolicy().response_due(received) == datetime(2027, 2, 28, 15, 30, tzinfo=UTC)
     assert add_months(datetime(2027, 12, 31, tzinfo=UTC), 2) == datetime(2028, 2, 29, tzinfo=UTC)
 
 
 def test_acknowledgement_is_due_ten_days_after_receipt() -> None:
     received = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    assert DeadlinePolicy().acknowledgement_due(received) == received + timedelta(days=10)
+    assert ComplaintPolicy().acknowledgement_due(received) == received + timedelta(days=10)
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,12 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
-from complaints.lifecycle import Phase
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually
 from tests.test_acknowledgement import CUSTOMER, outbox_attempts
-from tests.test_intake import journal_events, wait_for_phase
+from tests.test_intake import journal_events, wait_for_acknowledgement
 
 Make = Callable[..., ComplaintSubmission]
 
@@ -76,7 +75,7 @@ async def test_killed_while_email_fails_then_restarted(
     mailbox.sink.refused_recipients.clear()
     worker_process()
     await mailbox.wait_for(CUSTOMER, timeout=40)
-    await wait_for_phase(client, ref, Phase.ACKNOWLEDGED)
+    await wait_for_acknowledgement(client, ref)
     assert len(mailbox.messages()) == 1
     assert (await journal_events(pool, ref)).count("acknowledged") == 1
 
@@ -96,8 +95,8 @@ async def test_killed_right_after_the_email_went_then_restarted(
     kill(first)  # the email went; whether the worker reported it is left to chance
 
     worker_process()
-    await wait_for_phase(client, ref, Phase.ACKNOWLEDGED)
+    await wait_for_acknowledgement(client, ref)
     row = await pool.fetchrow("SELECT phase, ack_method FROM complaints WHERE reference = $1", ref)
-    assert (row["phase"], row["ack_method"]) == ("acknowledged", "email")
+    assert (row["phase"], row["ack_method"]) == ("assessment", "email")
     assert len(mailbox.messages()) == 1
     assert (await journal_events(pool, ref)).count("acknowledgement_emailed") == 1

@@ -9,6 +9,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.compensation import CompensationActivities
 from activities.mail import MailActivities
 from activities.register import RegisterActivities
 from complaints.database import open_pool
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     register = RegisterActivities(pool)
     mail = MailActivities(pool, settings)
+    compensation = CompensationActivities(pool, settings.currency)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -30,9 +32,15 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         activities=[
             register.record_intake,
             register.record_acknowledgement,
-            register.record_breach,
+            register.assess_complaint,
+            register.record,
+            register.record_alert,
+            register.record_action,
+            register.record_survey,
             mail.send_acknowledgement,
-            mail.send_breach_alert,
+            mail.send_customer_email,
+            mail.send_alert,
+            compensation.grant_compensation,
         ],
     )
 
