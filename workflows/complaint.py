@@ -920,7 +920,11 @@ def _compensation_values(decision: DecisionRecord) -> dict[str, Any] | None:
     given = decision.compensation
     if not given or decision.outcome is Outcome.REJECTED:
         return None
-    return {"kind": given.kind.value, "amount": str(given.amount) if given.amount else None, "description": given.description}
+    return {
+        "kind": given.kind.value,
+        "amount": f"{given.amount:.2f}" if given.amount else None,
+        "description": given.description,
+    }
 
 
 def _seconds(start: datetime, end: datetime | None) -> float | None:

@@ -1,0 +1,407 @@
+"""The lifecycle after intake, end to end on the real stack with shortened
+deadlines: assessment, handling, response, review, survey, closure."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+import asyncpg
+import pytest
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+
+from complaints.assessment import Priority
+from complaints.lifecycle import (
+    AnalysisExtension,
+    ApprovalVerdict,
+    Assignment,
+    ConfirmAssessment,
+    Contest,
+    CustomerReply,
+    Decision,
+    InformationRequest,
+    InternalNote,
+    Operator,
+    Phase,
+    PlannedAction,
+    ProgressUpdate,
+    SurveyAnswer,
+)
+from complaints.policy import PriorityDeadlines, Span
+from complaints.settings import Settings
+from complaints.submission import ComplaintSubmission
+from starter.intake import submit_complaint
+from tests.conftest import Mailbox, eventually
+from tests.test_intake import journal_events, wait_for_phase
+from workflows.complaint import ComplaintWorkflow
+
+Make = Callable[..., ComplaintSubmission]
+CUSTOMER = "jeanne@example.com"
+ALICE = Operator(name="Alice", role="handler")
+BRUNO = Operator(name="Bruno", role="handler")
+CHLOE = Operator(name="Chloé", role="manager")
+DENIS = Operator(name="Denis", role="manager")
+ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
+
+
+def spans(**values: str) -> dict[str, Span]:
+    return {name: Span.model_validate(text) for name, text in values.items()}
+
+
+# Response deadlines short of the regulatory maximum, so pauses and extensions show.
+SHORT_RESPONSE = {
+    p: PriorityDeadlines(assessment=Span.model_validate("5 days"), response=Span.model_validate("20 days"))
+    for p in ("P1", "P2", "P3", "P4")
+}
+
+
+def tuned(settings: Settings, **changes: object) -> Settings:
+    quick = spans(
+        information_reminder="2 seconds",
+        information_timeout="4 seconds",
+        verdict_wait="60 seconds",
+        survey_reminder="60 seconds",
+        survey_wait="120 seconds",
+        approval_wait="60 seconds",
+    )
+    return settings.model_copy(update={**quick, **changes})
+
+
+async def start(client: Client, pool: asyncpg.Pool, settings: Settings, submission: ComplaintSubmission) -> WorkflowHandle:
+    ref = (await submit_complaint(pool, client, settings, submission, actor="t")).reference
+    await wait_for_phase(client, ref, Phase.ASSESSMENT)
+    return client.get_workflow_handle_for(ComplaintWorkflow.run, ref)
+
+
+async def phase_of(handle: WorkflowHandle) -> Phase:
+    return (await handle.query(ComplaintWorkflow.status)).phase
+
+
+async def refused(call: object) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as error:
+        await call  # type: ignore[misc]
+    return error.value.cause.message
+
+
+def subjects(mailbox: Mailbox, to: str) -> list[str]:
+    return [str(m["Subject"]) for m in mailbox.messages(to)]
+
+
+async def test_accepted_with_compensation_from_assessment_to_closure(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    settings = tuned(settings, survey_reminder="60 seconds")
+    handle = await start(client, pool, settings, complaint())
+    ref = handle.id
+    status = await handle.query(ComplaintWorkflow.status)
+    assert status.assessment is not None and status.priority is not None
+    assert status.deadlines["assessment"].effective_due > status.acknowledged_at
+
+    status = await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    assert status.phase is Phase.HANDLING and status.assessment_confirmed_by == "Alice"
+    await handle.execute_update(ComplaintWorkflow.assign, Assignment(by=ALICE, handler="Alice", team="Logistique"))
+    await handle.execute_update(
+        ComplaintWorkflow.plan_action,
+        PlannedAction(by=ALICE, kind="corrective", description="Renforcer l'emballage des vases",
+                      owner="Entrepôt", due_on=date(2027, 1, 15)),
+    )  # fmt: skip
+    await handle.execute_update(ComplaintWorkflow.add_note, InternalNote(by=ALICE, text="Client fidèle depuis 2019"))
+    await handle.execute_update(
+        ComplaintWorkflow.send_progress_update, ProgressUpdate(by=ALICE, message="Le transporteur enquête.")
+    )
+    status = await handle.execute_update(
+        ComplaintWorkflow.decide,
+        Decision(by=ALICE, outcome="accepted", justification=ARGUED,
+                 compensation={"kind": "credit_note", "amount": "45.50", "description": "valeur du vase"}),
+    )  # fmt: skip
+    await wait_for_phase(client, ref, Phase.RESPONDED)
+
+    [response] = [m for m in mailbox.messages(CUSTOMER) if "notre réponse" in str(m["Subject"])]
+    letter = response.get_body().get_content()
+    assert ARGUED in letter and "un avoir de 45.50 EUR" in letter
+    assert "Renforcer l'emballage des vases" in letter
+    assert "médiateur" not in letter  # accepted: no recourse to state
+    ledger = await pool.fetch("SELECT * FROM compensations WHERE complaint_reference = $1", ref)
+    assert [(r["kind"], r["amount"], r["proposed_by"]) for r in ledger] == [("credit_note", Decimal("45.50"), "Alice")]
+
+    await handle.signal(ComplaintWorkflow.accept_response)
+    await wait_for_phase(client, ref, Phase.SURVEY)
+    await mailbox.wait_for(CUSTOMER, count=4)  # ack, progress, response, survey
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=4, ces=2, nps=9, comment="Merci"))
+    final = await handle.result()
+    assert final.phase is Phase.CLOSED and final.survey is not None
+
+    row = await pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", ref)
+    assert row["phase"] == "closed" and row["outcome"] == "accepted"
+    assert row["handler"] == "Alice" and row["team"] == "Logistique"
+    assert row["compensation_total"] == Decimal("45.50")
+    assert row["ack_deadline_met"] and row["assessment_deadline_met"] and row["response_deadline_met"]
+    assert row["customer_verdict"] == "accepted"
+    survey = await pool.fetchrow("SELECT * FROM surveys WHERE complaint_reference = $1", ref)
+    assert (survey["csat"], survey["ces"], survey["nps"]) == (4, 2, 9)
+    assert await pool.fetchval("SELECT count(*) FROM actions WHERE complaint_reference = $1", ref) == 1
+    events = await journal_events(pool, ref)
+    for event in ("assessment_confirmed", "assigned", "corrective_action_planned", "internal_note",
+                  "progress_update_emailed", "decided", "compensation_granted", "response_emailed",
+                  "responded", "response_accepted", "survey_emailed", "survey_answered", "closed"):  # fmt: skip
+        assert events.count(event) == 1, event
+    note_visible = await pool.fetchval(
+        "SELECT visible_to_customer FROM journal WHERE complaint_reference = $1 AND event = 'internal_note'", ref
+    )
+    assert note_visible is False
+    closed = await pool.fetchval(
+        "SELECT details FROM journal WHERE complaint_reference = $1 AND event = 'closed'", ref
+    )
+    assert '"receipt_to_response"' in closed and '"deadlines_met"' in closed
+
+
+async def test_rejection_states_the_recourse_and_a_decision_must_be_argued(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+
+    reason = await refused(handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected")))
+    assert "must be argued" in reason
+    reason = await refused(handle.execute_update(
+        ComplaintWorkflow.decide,
+        Decision(by=ALICE, outcome="rejected", justification=ARGUED,
+                 compensation={"kind": "apology", "description": "excuses"}),
+    ))  # fmt: skip
+    assert "grants no compensation" in reason
+
+    await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
+    await wait_for_phase(client, handle.id, Phase.RESPONDED)
+    [response] = [m for m in mailbox.messages(CUSTOMER) if "notre réponse" in str(m["Subject"])]
+    letter = response.get_body().get_content()
+    assert settings.mediator_name in letter and settings.mediator_contact in letter
+    assert "réexaminée par un autre" in letter and ARGUED in letter
+    assert await pool.fetchval("SELECT count(*) FROM compensations") == 0
+
+
+async def test_no_rejection_without_the_mediator_configured(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings, mediator_name=None), complaint())
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    for outcome in ("rejected", "partially_accepted"):
+        reason = await refused(handle.execute_update(
+            ComplaintWorkflow.decide, Decision(by=ALICE, outcome=outcome, justification=ARGUED)
+        ))  # fmt: skip
+        assert "configure the mediator" in reason
+    assert await phase_of(handle) is Phase.HANDLING
+
+
+async def test_contest_opens_one_review_by_another_handler_then_mediator_information(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
+    await wait_for_phase(client, handle.id, Phase.RESPONDED)
+
+    await handle.signal(ComplaintWorkflow.contest_response, Contest(reason="Le vase était bien emballé."))
+    await wait_for_phase(client, handle.id, Phase.REVIEW)
+    reason = await refused(handle.execute_update(
+        ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED)
+    ))  # fmt: skip
+    assert "another handler" in reason
+    await handle.execute_update(
+        ComplaintWorkflow.decide,
+        Decision(by=BRUNO, outcome="partially_accepted", justification="Après réexamen, la moitié du prix est due.",
+                 compensation={"kind": "refund", "amount": "20", "description": "moitié du prix"}),
+    )  # fmt: skip
+    await wait_for_phase(client, handle.id, Phase.SURVEY)
+
+    letters = [m for m in mailbox.messages(CUSTOMER) if "Réexamen" in str(m["Subject"])]
+    assert len(letters) == 1
+    text = letters[0].get_body().get_content()
+    assert settings.mediator_name in text and "un remboursement de 20.00 EUR" in text
+    assert "réexaminée par un autre" not in text  # one review only
+    status = await handle.query(ComplaintWorkflow.status)
+    assert [d.decided_by for d in status.decisions] == ["Alice", "Bruno"] and status.contested
+
+
+async def test_information_requested_and_answered_pauses_the_internal_clocks(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    settings = tuned(
+        settings, information_reminder="30 seconds", information_timeout="60 seconds",
+        priority_deadlines=SHORT_RESPONSE,
+    )  # fmt: skip
+    handle = await start(client, pool, settings, complaint())
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    before = (await handle.query(ComplaintWorkflow.status)).deadlines["response"].effective_due
+
+    status = await handle.execute_update(
+        ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Photo du colis ?")
+    )
+    assert status.phase is Phase.AWAITING_CUSTOMER
+    [request] = [m for m in mailbox.messages(CUSTOMER) if "précisions" in str(m["Subject"])]
+    assert "Photo du colis ?" in request.get_body().get_content()
+    await asyncio.sleep(2)
+    await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Voici la photo", document_ids=[1]))
+    await wait_for_phase(client, handle.id, Phase.HANDLING)
+
+    status = await handle.query(ComplaintWorkflow.status)
+    response = status.deadlines["response"]
+    assert response.paused_for >= timedelta(seconds=2)
+    assert response.effective_due - before == response.paused_for  # accounted exactly
+    assert response.paused_for < timedelta(seconds=6)
+    assert status.deadlines["response"].cap == status.regulatory_due_at  # the regulatory maximum never pauses
+    events = await journal_events(pool, handle.id)
+    assert events.count("customer_replied") == 1 and "information_not_received" not in events
+
+
+async def test_information_not_answered_reminder_then_goes_on(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await handle.execute_update(
+        ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Numéro de commande ?")
+    )
+    await wait_for_phase(client, handle.id, Phase.HANDLING, timeout=20)
+    titles = subjects(mailbox, CUSTOMER)
+    assert sum("nous avons besoin de précisions" in t for t in titles) == 1
+    assert sum(t.startswith("Rappel") for t in titles) == 1
+    assert (await journal_events(pool, handle.id)).count("information_not_received") == 1
+
+
+async def test_warning_then_breach_once_each_with_the_customer_told_of_the_delay(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    table = {p: PriorityDeadlines(assessment=Span.model_validate("4 seconds"), response=Span.model_validate("10 minutes"))
+             for p in ("P1", "P2", "P3", "P4")}  # fmt: skip
+    handle = await start(client, pool, tuned(settings, priority_deadlines=table), complaint())
+    ops = settings.operations_email
+    await mailbox.wait_for(ops, count=2, timeout=20)
+    await eventually(lambda: any("retard" in t for t in subjects(mailbox, CUSTOMER)))
+    await asyncio.sleep(2)
+
+    alerts = await pool.fetch("SELECT deadline, kind FROM alerts WHERE complaint_reference = $1 ORDER BY raised_at", handle.id)
+    assert [(a["deadline"], a["kind"]) for a in alerts] == [("assessment", "warning"), ("assessment", "breach")]
+    assert len(mailbox.messages(ops)) == 2
+    assert sum("retard" in t for t in subjects(mailbox, CUSTOMER)) == 1
+    status = await handle.query(ComplaintWorkflow.status)
+    assert status.sla_status.value == "breached" and status.escalation_level == 1
+    row = await pool.fetchrow("SELECT sla_status, escalation_level FROM complaints WHERE reference = $1", handle.id)
+    assert (row["sla_status"], row["escalation_level"]) == ("breached", 1)
+
+
+async def test_priority_override_needs_a_reason_and_moves_the_deadlines(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    before = await handle.query(ComplaintWorkflow.status)
+    target = Priority.P1 if before.priority is not Priority.P1 else Priority.P4
+    reason = await refused(handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, priority=target)))
+    assert "needs a reason" in reason
+
+    after = await handle.execute_update(
+        ComplaintWorkflow.confirm_assessment,
+        ConfirmAssessment(by=ALICE, priority=target, reason="Client hospitalisé selon son appel"),
+    )
+    acknowledged = after.acknowledged_at
+    policy = settings.complaint_policy
+    assert after.priority is target
+    assert after.response_due_at == policy.priority_response_due(target.value, acknowledged, after.received_at)
+    assert after.deadlines["response"].generation == before.deadlines["response"].generation + 1
+    row = await pool.fetchrow("SELECT priority, response_due_at FROM complaints WHERE reference = $1", handle.id)
+    assert row["priority"] == target.value and row["response_due_at"] == after.response_due_at
+
+
+async def test_extension_cannot_pass_the_regulatory_maximum_and_the_customer_is_told(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings, priority_deadlines=SHORT_RESPONSE), complaint())
+    status = await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    too_late = status.regulatory_due_at + timedelta(days=1)
+    reason = await refused(handle.execute_update(
+        ComplaintWorkflow.extend_analysis, AnalysisExtension(by=ALICE, reason="Expertise", new_due_at=too_late)
+    ))  # fmt: skip
+    assert "regulatory maximum" in reason
+
+    new_due = status.response_due_at + timedelta(days=3)
+    status = await handle.execute_update(
+        ComplaintWorkflow.extend_analysis,
+        AnalysisExtension(by=ALICE, reason="Une expertise du vase est en cours.", new_due_at=new_due),
+    )
+    assert status.response_due_at == new_due
+    [holding] = [m for m in mailbox.messages(CUSTOMER) if "plus de temps" in str(m["Subject"])]
+    assert "Une expertise du vase est en cours." in holding.get_body().get_content()
+
+
+async def test_compensation_above_threshold_waits_for_another_manager(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=CHLOE))
+    status = await handle.execute_update(
+        ComplaintWorkflow.decide,
+        Decision(by=CHLOE, outcome="accepted", justification=ARGUED,
+                 compensation={"kind": "refund", "amount": "650", "description": "remboursement intégral"}),
+    )  # fmt: skip
+    assert status.phase is Phase.AWAITING_APPROVAL
+
+    assert "proposer cannot approve" in await refused(handle.execute_update(
+        ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=CHLOE, approved=True)))
+    assert "only a manager" in await refused(handle.execute_update(
+        ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=BRUNO, approved=True)))
+    assert await pool.fetchval("SELECT count(*) FROM compensations") == 0
+
+    await handle.execute_update(ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True))
+    await wait_for_phase(client, handle.id, Phase.RESPONDED)
+    ledger = await pool.fetchrow("SELECT * FROM compensations WHERE complaint_reference = $1", handle.id)
+    assert (ledger["amount"], ledger["proposed_by"], ledger["approved_by"]) == (Decimal(650), "Chloé", "Denis")
+
+
+async def test_nobody_approving_in_time_escalates(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings, approval_wait="2 seconds"), complaint())
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await handle.execute_update(
+        ComplaintWorkflow.decide,
+        Decision(by=ALICE, outcome="accepted", justification=ARGUED,
+                 compensation={"kind": "refund", "amount": "900", "description": "remboursement"}),
+    )  # fmt: skip
+    [alert] = await mailbox.wait_for(settings.operations_email, timeout=15)
+    assert "approbation" in str(alert["Subject"])
+    assert (await handle.query(ComplaintWorkflow.status)).escalation_level == 1
+
+
+async def test_survey_not_answered_is_reminded_then_closed(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    settings = tuned(settings, verdict_wait="1 second", survey_reminder="2 seconds", survey_wait="4 seconds")
+    handle = await start(client, pool, settings, complaint())
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    final = await asyncio.wait_for(handle.result(), 30)
+    assert final.phase is Phase.CLOSED and final.survey is None
+    titles = subjects(mailbox, CUSTOMER)
+    assert sum(t.startswith("Votre avis") for t in titles) == 1
+    assert sum(t.startswith("Rappel : votre avis") for t in titles) == 1
+    assert await pool.fetchval("SELECT count(*) FROM surveys") == 0
+    assert await pool.fetchval("SELECT phase FROM complaints WHERE reference = $1", handle.id) == "closed"
+
+
+async def test_commands_that_do_not_fit_the_phase_are_refused(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    reason = await refused(handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED)))
+    assert "cannot decide while the complaint is assessment" in reason
+    reason = await refused(handle.execute_update(
+        ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True)))
+    assert "cannot approve a compensation" in reason
+    await handle.execute_update(
+        ComplaintWorkflow.confirm_assessment,
+        ConfirmAssessment(by=ALICE, priority=Priority.P1, reason="Risque de blessure"),
+    )
+    reason = await refused(handle.execute_update(
+        ComplaintWorkflow.plan_action,
+        PlannedAction(by=ALICE, kind="corrective", description="x", owner="y", due_on=date(2027, 1, 1)),
+    ))  # fmt: skip
+    assert "root-cause analysis" in reason
