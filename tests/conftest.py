@@ -27,6 +27,7 @@ from devstack.temporal_server import temporal_cli
 from worker.main import build_worker
 
 TEMPLATE_DB = "register_template"
+SUGGEST_CONTINUE_AS_NEW_AFTER = 400  # history events
 
 
 def free_port() -> int:
@@ -72,6 +73,9 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_extra_args=[
             "--dynamic-config-value",
             "frontend.WorkflowTimeSkippingEnabled=true",
+            # Suggest continue-as-new early, so a test can reach it in seconds.
+            "--dynamic-config-value",
+            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER}",
         ],
         data_converter=DATA_CONVERTER,
         search_attributes=search_attributes.ALL,

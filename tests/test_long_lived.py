@@ -1,0 +1,90 @@
+"""Long-lived complaints: continue-as-new keeps the state; compensation is
+exactly once in effect; a recorded lifecycle still replays."""
+
+import json
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.client import WorkflowHistory
+from temporalio.testing import ActivityEnvironment
+from temporalio.worker import Replayer
+
+from activities.compensation import CompensationActivities
+from complaints.lifecycle import (
+    Compensation,
+    CompensationGrant,
+    ConfirmAssessment,
+    Decision,
+    InternalNote,
+    Phase,
+    PlannedAction,
+)
+from complaints.settings import Settings
+from complaints.submission import ComplaintSubmission
+from complaints.temporal_client import DATA_CONVERTER
+from starter.intake import submit_complaint
+from tests.conftest import SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.test_intake import journal_events, wait_for_phase
+from tests.test_lifecycle import ALICE, ARGUED, start, tuned
+from workflows.complaint import ComplaintWorkflow
+
+Make = Callable[..., ComplaintSubmission]
+HISTORY = Path(__file__).parent / "histories" / "complete_lifecycle.json"
+
+
+async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    first_run = (await handle.describe()).run_id
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await handle.execute_update(
+        ComplaintWorkflow.plan_action,
+        PlannedAction(by=ALICE, kind="improvement", description="Former les livreurs",
+                      owner="Transport", due_on=date(2027, 2, 1)),
+    )  # fmt: skip
+    notes = SUGGEST_CONTINUE_AS_NEW_AFTER // 6
+    for n in range(notes):
+        await handle.execute_update(ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))
+
+    latest = client.get_workflow_handle(handle.id)
+    assert (await latest.describe()).run_id != first_run
+    status = await latest.query(ComplaintWorkflow.status)
+    assert status.phase is Phase.HANDLING and status.assessment_confirmed_by == "Alice"
+    assert status.actions == ["Former les livreurs"]
+    assert (await journal_events(pool, handle.id)).count("internal_note") == notes
+
+    await latest.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await wait_for_phase(client, handle.id, Phase.RESPONDED)
+
+
+async def test_compensation_granted_twice_is_one_ledger_entry(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make
+) -> None:
+    """The activity retried after its effect (its completion was lost)."""
+    ref = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
+    grant = CompensationGrant(
+        reference=ref,
+        key=f"{ref}:compensation:1",
+        compensation=Compensation(kind="refund", amount=Decimal("80"), description="frais de port"),
+        proposed_by="Alice",
+    )
+    activities = CompensationActivities(pool, "EUR")
+    environment = ActivityEnvironment()
+    first = await environment.run(activities.grant_compensation, grant)
+    again = await environment.run(activities.grant_compensation, grant)
+    assert first == again
+    rows = await pool.fetch("SELECT amount FROM compensations WHERE complaint_reference = $1", ref)
+    assert [r["amount"] for r in rows] == [Decimal("80.00")]
+    assert (await journal_events(pool, ref)).count("compensation_granted") == 1
+
+
+async def test_the_recorded_complete_lifecycle_still_replays() -> None:
+    """A change that breaks determinism fails here: use workflow.patched."""
+    history = WorkflowHistory.from_json("REC-replay", json.loads(HISTORY.read_text()))
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=DATA_CONVERTER)
+    await replayer.replay_workflow(history)
