@@ -101,6 +101,7 @@ class ComplaintPolicy(BaseModel):
     survey_reminder: Span = Span(delta=timedelta(days=5))
     survey_wait: Span = Span(delta=timedelta(days=10))
     mediator: Mediator | None = None
+    recurrence_window: timedelta = timedelta(days=365)  # history read by the assessment
 
     def acknowledgement_due(self, received_at: datetime) -> datetime:
         return self.acknowledgement.after(received_at)

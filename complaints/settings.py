@@ -3,6 +3,7 @@ every one has a working default for `make run`."""
 
 from pathlib import Path
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -88,7 +89,7 @@ class Settings(BaseSettings):
         "liste des médiateurs agréés : https://www.economie.gouv.fr/mediation-conso"
     )
     currency: str = "EUR"
-    recurrence_window: Annotated[Span, NoDecode] = Span.model_validate("365 days")
+    recurrence_window_days: int = Field(default=365, gt=0)
 
     reference_prefix: str = "REC"
     locale: str = "fr_FR"
@@ -133,6 +134,7 @@ class Settings(BaseSettings):
             survey_reminder=self.survey_reminder,
             survey_wait=self.survey_wait,
             mediator=mediator,
+            recurrence_window=timedelta(days=self.recurrence_window_days),
         )
 
     @property

@@ -405,3 +405,24 @@ async def test_commands_that_do_not_fit_the_phase_are_refused(
         PlannedAction(by=ALICE, kind="corrective", description="x", owner="y", due_on=date(2027, 1, 1)),
     ))  # fmt: skip
     assert "root-cause analysis" in reason
+
+
+async def test_assessment_reads_the_complainants_history_and_puts_safety_first(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    earlier = [await start(client, pool, settings, complaint()) for _ in range(2)]
+    burn = complaint(
+        subject="Bouilloire dangereuse",
+        description="La poignée a chauffé et mon fils a une brûlure à la main.",
+    )
+    handle = await start(client, pool, settings, burn)
+    status = await handle.query(ComplaintWorkflow.status)
+    assessment = status.assessment
+    assert assessment is not None
+    assert status.priority is Priority.P1 and assessment.category == "safety"
+    assert [i.kind.value for i in assessment.impacts][:1] == ["health_safety"]
+    assert assessment.recurrence.recurring
+    assert assessment.recurrence.earlier == [h.id for h in earlier]
+    row = await pool.fetchrow("SELECT priority, recurring, assessment FROM complaints WHERE reference = $1", handle.id)
+    assert row["priority"] == "P1" and row["recurring"] is True
+    assert "brûlure" in row["assessment"]

@@ -201,7 +201,7 @@ class ComplaintWorkflow:
         """Score the complaint, then start the deadlines its priority sets."""
         assessment = await workflow.execute_activity_method(
             RegisterActivities.assess_complaint,
-            AssessmentRequest(reference=self._ref, window=timedelta(days=365)),
+            AssessmentRequest(reference=self._ref, window=self._policy.recurrence_window),
             start_to_close_timeout=REGISTER_TIMEOUT,
             summary="assess severity, complexity, impact and history",
         )
