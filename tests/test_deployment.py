@@ -1,17 +1,23 @@
-"""The deployment: the connection settings for any Temporal service (TLS, mutual
-TLS, API key) proven against a TLS-terminating proxy in front of a dev server.
-Needs none of the session's servers."""
+"""The deployment: docker-compose.yml, the Dockerfile and .env.example checked
+against the code they deploy; the connection settings for any Temporal service
+(TLS, mutual TLS, API key) proven through a TLS-terminating proxy in front of a
+dev server of its own. Needs none of the session's servers."""
 
 import asyncio
 import contextlib
 import datetime
+import re
 import ssl
+import tomllib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -20,6 +26,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
+from complaints import search_attributes
 from complaints.settings import Settings
 from complaints.temporal_client import TemporalSettingsError, connect, connect_options
 from devstack.temporal_server import temporal_cli
@@ -31,6 +38,237 @@ CLIENT_NAME = "complaints-worker"
 
 def _settings(**values: object) -> Settings:
     return Settings(_env_file=None, **values)
+
+
+# --- docker-compose.yml, the Dockerfile, .env.example ----------------------------
+
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+ENV_EXAMPLE = ROOT / ".env.example"
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+# an exact release: 1.32.0, v1.29.7; never "latest" or "1.32"
+_EXACT_TAG = re.compile(r"^v?\d+\.\d+\.\d+(-[a-z0-9.]+)?$")
+# PostgreSQL numbers its releases major.minor: 16.15 is exact, "16" is not
+_EXACT_POSTGRES_TAG = re.compile(r"^\d+\.\d+(-[a-z0-9.]+)?$")
+_ENV_LINE = re.compile(r"^#?\s*((?:COMPLAINTS_|DATABASE_URL)\w*)=(.*)$")
+
+
+def _resolved(value: object) -> str:
+    """A compose value as `docker compose config` gives it without a .env."""
+    return _INTERPOLATION.sub(lambda m: m[2] or "", str(value))
+
+
+def _environment(service: str) -> dict[str, str]:
+    env = SERVICES[service].get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: _resolved(value) for key, value in env.items()}
+
+
+def _published(service: str) -> set[int]:
+    """Container ports published on the same host port."""
+    ports = set()
+    for mapping in SERVICES[service].get("ports", []):
+        host, container = _resolved(mapping).rsplit(":", 2)[-2:]
+        assert host == container, f"{service}: {mapping} publishes on another port"
+        ports.add(int(container))
+    return ports
+
+
+def _documented_ports() -> dict[str, set[int]]:
+    """The Ports table of docs/deployment.md: | `service` | port | what |"""
+    documented: dict[str, set[int]] = {}
+    for line in (ROOT / "docs" / "deployment.md").read_text().splitlines():
+        row = re.match(r"^\|\s*`([\w-]+)`\s*\|\s*(\d+|—)\s*\|", line)
+        if row:
+            ports = documented.setdefault(row[1], set())
+            if row[2] != "—":
+                ports.add(int(row[2]))
+    return documented
+
+
+def _env_example() -> dict[str, str]:
+    """Every setting .env.example lists (commented or not) and its value."""
+    listed = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        if match := _ENV_LINE.match(line):
+            assert match[1] not in listed, f"{match[1]} is listed twice"
+            listed[match[1]] = match[2]
+    return listed
+
+
+def _setting_names() -> dict[str, str]:
+    """Environment variable → Settings field, for every field."""
+    names = {}
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        env = alias.choices[0] if alias is not None else f"COMPLAINTS_{field.upper()}"  # type: ignore[union-attr]
+        names[str(env)] = field
+    return names
+
+
+def test_every_image_is_pinned_to_a_release() -> None:
+    images = {name: service["image"] for name, service in SERVICES.items() if "image" in service}
+    assert set(SERVICES) - set(images) == set(), "every service names its image"
+    for name, image in images.items():
+        repository, _, tag = image.rpartition(":")
+        exact = _EXACT_POSTGRES_TAG if repository == "postgres" else _EXACT_TAG
+        assert repository and exact.match(tag), f"{name}: {image} is not an exact release tag"
+    # the same release of the admin tools as of the server they set up
+    server_tag = images["temporal"].rpartition(":")[2]
+    for job in ("temporal-schema", "temporal-namespace", "temporal-search-attributes"):
+        assert images[job] == f"temporalio/admin-tools:{server_tag}"
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert images["worker"] == f"complaints:{version}", "the built image carries the package version"
+
+
+def test_dockerfile_bases_are_pinned_and_it_runs_unprivileged() -> None:
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    bases = [line.split()[1] for line in lines if line.startswith("FROM ")]
+    assert len(bases) >= 2, "multi-stage"
+    for base in bases:
+        assert _EXACT_TAG.match(base.rpartition(":")[2]), f"FROM {base} is not an exact release"
+    final_stage = lines[max(i for i, line in enumerate(lines) if line.startswith("FROM ")) :]
+    users = [line.split()[1] for line in final_stage if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("root", "0"), "the final stage runs as a non-root user"
+    assert 'ENTRYPOINT ["complaints"]' in final_stage
+    assert 'CMD ["worker"]' in final_stage
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert {".env", ".git", ".venv", "data"} <= set(ignored), "no secrets or local state in the build"
+
+
+def test_search_attributes_registered_are_those_of_the_code() -> None:
+    job = SERVICES["temporal-search-attributes"]
+    expected = search_attributes.cli_flags()[1::2]  # Name=Type, as `temporal` takes them
+    assert job["command"] == expected, (
+        "docker-compose.yml registers other search attributes than complaints/search_attributes.py;"
+        f" its command should be {expected}"
+    )
+    assert job["entrypoint"][-1] == "/deploy/register-search-attributes.sh"
+    script = (ROOT / "deploy" / "temporal" / "register-search-attributes.sh").read_text()
+    assert 'for pair in "$@"' in script
+    # in the namespace the workers use, once it exists
+    assert _environment("temporal-search-attributes")["TEMPORAL_NAMESPACE"] == (
+        _environment("worker")["COMPLAINTS_TEMPORAL_NAMESPACE"]
+    )
+    assert job["depends_on"]["temporal-namespace"]["condition"] == "service_completed_successfully"
+
+
+def test_every_dependency_waits_on_a_condition() -> None:
+    one_shots = {"temporal-schema", "temporal-namespace", "temporal-search-attributes"}
+    for name, service in SERVICES.items():
+        depends_on = service.get("depends_on", {})
+        assert isinstance(depends_on, dict), f"{name}: depends_on without conditions"
+        for other, rule in depends_on.items():
+            assert other in SERVICES, f"{name} depends on unknown {other}"
+            condition = rule.get("condition")
+            if other in one_shots:
+                assert condition == "service_completed_successfully", f"{name} → {other}"
+            else:
+                assert condition == "service_healthy", f"{name} → {other}: {condition}"
+                assert "healthcheck" in SERVICES[other], f"{other} has no health check for {name}"
+    for job in one_shots:
+        assert str(SERVICES[job].get("restart", "no")) == "no", f"{job} runs once"
+    # the start order: database, schema, server, namespace, search attributes, worker
+    assert "postgres" in SERVICES["temporal-schema"]["depends_on"]
+    assert "temporal-schema" in SERVICES["temporal"]["depends_on"]
+    assert "temporal" in SERVICES["temporal-namespace"]["depends_on"]
+    assert {"postgres", "temporal", "temporal-search-attributes", "mailpit"} <= set(
+        SERVICES["worker"]["depends_on"]
+    )
+
+
+def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
+    env = _environment("worker")
+    postgres = _environment("postgres")
+
+    register = urlsplit(env["DATABASE_URL"])
+    assert register.scheme in ("postgresql", "postgres")
+    assert register.hostname == "postgres" and register.port == 5432
+    assert register.path == f"/{postgres['REGISTER_DB_NAME']}"
+    assert register.username == postgres["REGISTER_DB_USER"]
+    assert register.password == postgres["REGISTER_DB_PASSWORD"]
+    assert SERVICES["worker"]["environment"]["DATABASE_URL"].count("${REGISTER_DB_PASSWORD") == 1
+    assert SERVICES["postgres"]["environment"]["REGISTER_DB_PASSWORD"].startswith("${REGISTER_DB_PASSWORD")
+
+    host, port = env["COMPLAINTS_TEMPORAL_ADDRESS"].rsplit(":", 1)
+    assert host == "temporal" and int(port) in _published("temporal")
+    assert f"{port}" in SERVICES["temporal"]["healthcheck"]["test"]
+    assert _environment("temporal-namespace")["TEMPORAL_ADDRESS"] == env["COMPLAINTS_TEMPORAL_ADDRESS"]
+    assert _environment("temporal-ui")["TEMPORAL_ADDRESS"] == env["COMPLAINTS_TEMPORAL_ADDRESS"]
+
+    assert env["COMPLAINTS_SMTP_HOST"] == "mailpit"
+    assert int(env["COMPLAINTS_SMTP_PORT"]) in _published("mailpit")
+    assert int(env["COMPLAINTS_SMTP_PORT"]) != 8025, "that is Mailpit's web UI"
+
+    # and the app reads them as meant (the env file adds nothing by default)
+    settings = Settings(_env_file=None, **{_setting_names()[k]: v for k, v in env.items() if k in _setting_names()})
+    assert settings.database_url == env["DATABASE_URL"]
+    assert settings.temporal_address == "temporal:7233"
+    assert (settings.smtp_host, settings.smtp_port) == ("mailpit", 1025)
+    assert connect_options(settings) == {"tls": False, "api_key": None}
+    env_files = SERVICES["worker"]["env_file"]
+    assert [_resolved(path) for path in env_files] == [".env.example"]
+
+
+def test_published_ports_are_the_documented_ones() -> None:
+    documented = _documented_ports()
+    assert set(documented) == set(SERVICES) - {
+        "temporal-schema", "temporal-namespace", "temporal-search-attributes",
+    }, "docs/deployment.md lists every long-running service"  # fmt: skip
+    for service, ports in documented.items():
+        assert _published(service) == ports, f"{service}: compose publishes {_published(service)}"
+    assert documented["temporal"] == {7233}
+    assert documented["temporal-ui"] == {8080}
+    assert documented["mailpit"] == {1025, 8025}
+
+
+def test_worker_can_scale() -> None:
+    for name, service in SERVICES.items():
+        assert "container_name" not in service, f"{name}: a fixed container name stops parallel stacks"
+    worker = SERVICES["worker"]
+    assert "ports" not in worker and "hostname" not in worker
+    assert "build" in worker
+    assert not [v for v in worker.get("volumes", []) if not str(v).endswith(":ro")], "no state of its own"
+
+
+def test_named_volumes_hold_the_state() -> None:
+    declared = set(COMPOSE.get("volumes", {}))
+    used = set()
+    for service in SERVICES.values():
+        for volume in service.get("volumes", []):
+            source = str(volume).split(":")[0]
+            if not source.startswith((".", "/")):
+                used.add(source)
+            else:
+                assert (ROOT / source).exists(), f"{volume}: nothing at {source}"
+    assert used == declared
+    assert "postgres-data:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
+
+
+def test_env_example_lists_every_setting_with_its_default(tmp_path: Path) -> None:
+    listed = _env_example()
+    names = _setting_names()
+    assert set(names) - set(listed) == set(), "settings missing from .env.example"
+    assert set(listed) - set(names) == set(), ".env.example lists settings that do not exist"
+    for env, value in listed.items():
+        if value == "":
+            assert Settings.model_fields[names[env]].default is None, f"{env} has a default"
+    # every value shown is the default, as the app parses a .env file
+    uncommented = tmp_path / "defaults.env"
+    uncommented.write_text("".join(f"{env}={value}\n" for env, value in listed.items() if value))
+    assert Settings(_env_file=uncommented).model_dump() == Settings(_env_file=None).model_dump()
+
+
+def test_compose_variables_are_documented_in_env_example() -> None:
+    lines = (ROOT / "docker-compose.yml").read_text().splitlines()
+    compose_text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    variables = {m[1] for m in _INTERPOLATION.finditer(compose_text)}
+    assert variables, "the compose file takes its settings from variables"
+    example = ENV_EXAMPLE.read_text()
+    for variable in variables:
+        assert re.search(rf"^#?\s*{variable}=", example, re.MULTILINE), f"{variable} not in .env.example"
+    assert re.search(r"^APP_ENV_FILE=\.env$", example, re.MULTILINE)
 
 
 # --- connect_options: which settings make which connection -------------------
