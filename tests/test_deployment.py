@@ -6,6 +6,7 @@ dev server of its own. Needs none of the session's servers."""
 import asyncio
 import contextlib
 import datetime
+import os
 import re
 import ssl
 import tomllib
@@ -32,12 +33,21 @@ from complaints.temporal_client import TemporalSettingsError, connect, connect_o
 from devstack.temporal_server import temporal_cli
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER_NAME = "temporal.test"  # deliberately not the address dialled: only the setting makes it match
+# Deliberately not the address dialled: only the server-name setting makes it match.
+SERVER_NAME = "temporal.test"
 CLIENT_NAME = "complaints-worker"
 
 
 def _settings(**values: object) -> Settings:
     return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only what a test gives: none of the settings of the shell running it."""
+    for name in list(os.environ):
+        if name.startswith("COMPLAINTS_") or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
 
 
 # --- docker-compose.yml, the Dockerfile, .env.example ----------------------------
@@ -102,8 +112,10 @@ def _setting_names() -> dict[str, str]:
     names = {}
     for field, info in Settings.model_fields.items():
         alias = info.validation_alias
-        env = alias.choices[0] if alias is not None else f"COMPLAINTS_{field.upper()}"  # type: ignore[union-attr]
-        names[str(env)] = field
+        if alias is None:
+            names[f"COMPLAINTS_{field.upper()}"] = field
+        else:
+            names[str(alias if isinstance(alias, str) else alias.choices[0])] = field  # type: ignore[union-attr]
     return names
 
 
@@ -119,7 +131,9 @@ def test_every_image_is_pinned_to_a_release() -> None:
     for job in ("temporal-schema", "temporal-namespace", "temporal-search-attributes"):
         assert images[job] == f"temporalio/admin-tools:{server_tag}"
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert images["worker"] == f"complaints:{version}", "the built image carries the package version"
+    assert images["worker"] == f"complaints:{version}", (
+        "the built image carries the package version"
+    )
 
 
 def test_dockerfile_bases_are_pinned_and_it_runs_unprivileged() -> None:
@@ -130,11 +144,15 @@ def test_dockerfile_bases_are_pinned_and_it_runs_unprivileged() -> None:
         assert _EXACT_TAG.match(base.rpartition(":")[2]), f"FROM {base} is not an exact release"
     final_stage = lines[max(i for i, line in enumerate(lines) if line.startswith("FROM ")) :]
     users = [line.split()[1] for line in final_stage if line.startswith("USER ")]
-    assert users and users[-1].split(":")[0] not in ("root", "0"), "the final stage runs as a non-root user"
+    assert users and users[-1].split(":")[0] not in ("root", "0"), (
+        "the final stage runs as a non-root user"
+    )
     assert 'ENTRYPOINT ["complaints"]' in final_stage
     assert 'CMD ["worker"]' in final_stage
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
-    assert {".env", ".git", ".venv", "data"} <= set(ignored), "no secrets or local state in the build"
+    assert {".env", ".git", ".venv", "data"} <= set(ignored), (
+        "no secrets or local state in the build"
+    )
 
 
 def test_search_attributes_registered_are_those_of_the_code() -> None:
@@ -148,9 +166,8 @@ def test_search_attributes_registered_are_those_of_the_code() -> None:
     script = (ROOT / "deploy" / "temporal" / "register-search-attributes.sh").read_text()
     assert 'for pair in "$@"' in script
     # in the namespace the workers use, once it exists
-    assert _environment("temporal-search-attributes")["TEMPORAL_NAMESPACE"] == (
-        _environment("worker")["COMPLAINTS_TEMPORAL_NAMESPACE"]
-    )
+    namespace = _environment("worker")["COMPLAINTS_TEMPORAL_NAMESPACE"]
+    assert _environment("temporal-search-attributes")["TEMPORAL_NAMESPACE"] == namespace
     assert job["depends_on"]["temporal-namespace"]["condition"] == "service_completed_successfully"
 
 
@@ -189,12 +206,16 @@ def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
     assert register.username == postgres["REGISTER_DB_USER"]
     assert register.password == postgres["REGISTER_DB_PASSWORD"]
     assert SERVICES["worker"]["environment"]["DATABASE_URL"].count("${REGISTER_DB_PASSWORD") == 1
-    assert SERVICES["postgres"]["environment"]["REGISTER_DB_PASSWORD"].startswith("${REGISTER_DB_PASSWORD")
+    assert SERVICES["postgres"]["environment"]["REGISTER_DB_PASSWORD"].startswith(
+        "${REGISTER_DB_PASSWORD"
+    )
 
     host, port = env["COMPLAINTS_TEMPORAL_ADDRESS"].rsplit(":", 1)
     assert host == "temporal" and int(port) in _published("temporal")
     assert f"{port}" in SERVICES["temporal"]["healthcheck"]["test"]
-    assert _environment("temporal-namespace")["TEMPORAL_ADDRESS"] == env["COMPLAINTS_TEMPORAL_ADDRESS"]
+    assert (
+        _environment("temporal-namespace")["TEMPORAL_ADDRESS"] == env["COMPLAINTS_TEMPORAL_ADDRESS"]
+    )
     assert _environment("temporal-ui")["TEMPORAL_ADDRESS"] == env["COMPLAINTS_TEMPORAL_ADDRESS"]
 
     assert env["COMPLAINTS_SMTP_HOST"] == "mailpit"
@@ -202,7 +223,9 @@ def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
     assert int(env["COMPLAINTS_SMTP_PORT"]) != 8025, "that is Mailpit's web UI"
 
     # and the app reads them as meant (the env file adds nothing by default)
-    settings = Settings(_env_file=None, **{_setting_names()[k]: v for k, v in env.items() if k in _setting_names()})
+    settings = Settings(
+        _env_file=None, **{_setting_names()[k]: v for k, v in env.items() if k in _setting_names()}
+    )
     assert settings.database_url == env["DATABASE_URL"]
     assert settings.temporal_address == "temporal:7233"
     assert (settings.smtp_host, settings.smtp_port) == ("mailpit", 1025)
@@ -225,11 +248,15 @@ def test_published_ports_are_the_documented_ones() -> None:
 
 def test_worker_can_scale() -> None:
     for name, service in SERVICES.items():
-        assert "container_name" not in service, f"{name}: a fixed container name stops parallel stacks"
+        assert "container_name" not in service, (
+            f"{name}: a fixed container name stops parallel stacks"
+        )
     worker = SERVICES["worker"]
     assert "ports" not in worker and "hostname" not in worker
     assert "build" in worker
-    assert not [v for v in worker.get("volumes", []) if not str(v).endswith(":ro")], "no state of its own"
+    assert not [v for v in worker.get("volumes", []) if not str(v).endswith(":ro")], (
+        "no state of its own"
+    )
 
 
 def test_named_volumes_hold_the_state() -> None:
@@ -267,7 +294,9 @@ def test_compose_variables_are_documented_in_env_example() -> None:
     assert variables, "the compose file takes its settings from variables"
     example = ENV_EXAMPLE.read_text()
     for variable in variables:
-        assert re.search(rf"^#?\s*{variable}=", example, re.MULTILINE), f"{variable} not in .env.example"
+        assert re.search(rf"^#?\s*{variable}=", example, re.MULTILINE), (
+            f"{variable} not in .env.example"
+        )
     assert re.search(r"^APP_ENV_FILE=\.env$", example, re.MULTILINE)
 
 
@@ -296,18 +325,24 @@ def test_lone_certificate_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TemporalSettingsError) as refused:
         connect_options(_settings(temporal_tls_cert_file=cert))
     message = str(refused.value)
-    assert "COMPLAINTS_TEMPORAL_TLS_CERT_FILE is set but COMPLAINTS_TEMPORAL_TLS_KEY_FILE is not" in message
+    assert (
+        "COMPLAINTS_TEMPORAL_TLS_CERT_FILE is set but COMPLAINTS_TEMPORAL_TLS_KEY_FILE is not"
+        in message
+    )
     with pytest.raises(TemporalSettingsError, match="COMPLAINTS_TEMPORAL_TLS_KEY_FILE is set but"):
         connect_options(_settings(temporal_tls_key_file=cert))
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "ca.pem"
-    with pytest.raises(TemporalSettingsError, match=f"COMPLAINTS_TEMPORAL_TLS_CA_FILE={missing}: no such file"):
+    expected = re.escape(f"COMPLAINTS_TEMPORAL_TLS_CA_FILE={missing}: no such file")
+    with pytest.raises(TemporalSettingsError, match=expected):
         connect_options(_settings(temporal_tls_ca_file=missing))
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_bytes(b"CA")
     monkeypatch.setenv("COMPLAINTS_TEMPORAL_TLS_CA_FILE", str(ca))
@@ -482,7 +517,9 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 @pytest_asyncio.fixture(scope="module")
 async def dev_server() -> AsyncIterator[str]:
     """A throwaway plain dev server of its own; yields its address."""
-    async with await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli()) as env:
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli()
+    ) as env:
         yield env.client.service_client.config.target_host
 
 
@@ -530,7 +567,9 @@ async def test_no_client_certificate_is_refused(pki: Pki, proxy: tuple[TlsProxy,
     assert tls_proxy.clients == []
 
 
-async def test_server_outside_the_trusted_ca_is_refused(pki: Pki, proxy: tuple[TlsProxy, str]) -> None:
+async def test_server_outside_the_trusted_ca_is_refused(
+    pki: Pki, proxy: tuple[TlsProxy, str]
+) -> None:
     tls_proxy, address = proxy
     await _refused(
         _settings(
