@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     temporal_tls_server_name: str | None = None
     temporal_api_key: str | None = None
 
+    worker_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+
     smtp_host: str = "localhost"
     smtp_port: int = 1025
     smtp_username: str | None = None

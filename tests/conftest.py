@@ -143,6 +143,7 @@ def settings(database_url: str, env: WorkflowEnvironment, mailbox: Mailbox, tmp_
         reference_prefix=f"T{uuid.uuid4().hex[:6].upper()}",
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
+        worker_shutdown_grace_seconds=0,
     )
 
 

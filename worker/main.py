@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 import asyncpg
 from temporalio.client import Client
@@ -28,6 +29,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     return Worker(
         client,
         task_queue=settings.task_queue,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_seconds),
         workflows=[ComplaintWorkflow],
         activities=[
             register.record_intake,
