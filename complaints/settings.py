@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = None
 
     worker_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Payload encryption: "id:base64key,..." (AES-256); unset, a key made under data_dir.
+    payload_keys: str | None = Field(default=None, repr=False)
+    payload_key_id: str | None = None  # the key that encrypts; default: the first listed
+    codec_server_address: str = "127.0.0.1:8234"
+    codec_tokens: str | None = Field(default=None, repr=False)  # comma-separated bearer tokens
+    codec_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:8233", "http://localhost:8080"]
+    )
+    # Without tokens, only clients from these networks may decode.
+    codec_trusted_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"]
+    )
 
     smtp_host: str = "localhost"
     smtp_port: int = 1025
@@ -108,7 +120,9 @@ class Settings(BaseSettings):
     def _every_priority(cls, value: dict[str, PriorityDeadlines]) -> dict[str, PriorityDeadlines]:
         return {**DEFAULT_PRIORITY_DEADLINES, **value}  # priorities not given keep their defaults
 
-    @field_validator("allowed_document_types", mode="before")
+    @field_validator(
+        "allowed_document_types", "codec_cors_origins", "codec_trusted_networks", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,15 +1,27 @@
-"""The one way every process connects to Temporal, with the shared data converter."""
+"""The one way every process connects to Temporal, with the shared data
+converter: pydantic models, payloads encrypted."""
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import TLSConfig
 
+from complaints.payload_codec import EncryptionCodec, local_key, parse_keys
 from complaints.settings import Settings
 
-DATA_CONVERTER = pydantic_data_converter
+
+def payload_codec(settings: Settings) -> EncryptionCodec:
+    keys = parse_keys(settings.payload_keys or local_key(settings.data_dir))
+    return EncryptionCodec(keys, settings.payload_key_id or next(iter(keys)))
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The converter of every client: worker, starters, tests, replayer."""
+    return dataclasses.replace(pydantic_data_converter, payload_codec=payload_codec(settings))
 
 
 class TemporalSettingsError(ValueError):
@@ -64,10 +76,20 @@ def _read(name: str, path: Path) -> bytes:
     return path.read_bytes()
 
 
+class TemporalUnavailable(RuntimeError):
+    """The Temporal service cannot be reached."""
+
+
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
-        **connect_options(settings),
-    )
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=data_converter(settings),
+            **connect_options(settings),
+        )
+    except RuntimeError as error:
+        raise TemporalUnavailable(
+            f"cannot reach Temporal at {settings.temporal_address} "
+            f"(namespace {settings.temporal_namespace}): is `make run` or the Temporal service up?"
+        ) from error

@@ -4,7 +4,11 @@ Ctrl-C stops every part."""
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 
+import uvicorn
+
+from codec.server import create_app as codec_app
 from complaints.settings import Settings
 from devstack.mail_sink import start_sink
 from devstack.postgres import start_embedded_postgres
@@ -25,7 +29,11 @@ async def run_stack(settings: Settings) -> None:
     smtp, _ = start_sink(settings.mail_dir, settings.smtp_host, settings.smtp_port)
     try:
         _print_banner(settings, postgres.get_uri() if postgres else "DATABASE_URL", temporal_log)
-        await run_worker(settings)
+        # Every long-running part of the stack; the first to fail stops them all.
+        await asyncio.gather(
+            run_worker(settings),
+            serve_http(codec_app(settings), settings.codec_server_address),
+        )
     finally:
         smtp.stop()
         with contextlib.suppress(ProcessLookupError):
@@ -36,12 +44,32 @@ async def run_stack(settings: Settings) -> None:
         print("Stopped: worker, SMTP sink, Temporal dev server" + (", PostgreSQL" if postgres else ""))
 
 
+class _HttpServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the stack handles Ctrl-C and SIGTERM for every part
+
+
+async def serve_http(app: object, address: str) -> None:
+    """Serve `app` until cancelled, then shut it down gracefully."""
+    host, _, port = address.rpartition(":")
+    server = _HttpServer(uvicorn.Config(app, host=host, port=int(port), log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        await asyncio.shield(serving)
+    except asyncio.CancelledError:
+        server.should_exit = True
+        await serving
+        raise
+
+
 def _print_banner(settings: Settings, database: str, temporal_log: object) -> None:
     print(
         f"""
 Complaint handling is running. Ctrl-C stops everything.
   Temporal       {settings.temporal_address} (namespace {settings.temporal_namespace}, log {temporal_log})
-  Temporal UI    {settings.temporal_ui_url}
+  Temporal UI    {settings.temporal_ui_url} (payloads decoded by the codec server)
+  Codec server   http://{settings.codec_server_address}
   PostgreSQL     {database}
   SMTP sink      {settings.smtp_host}:{settings.smtp_port}, messages kept in {settings.mail_dir}/
   Worker         task queue {settings.task_queue!r}

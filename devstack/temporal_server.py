@@ -32,6 +32,7 @@ def dev_server_args(settings: Settings) -> list[str]:
         "--namespace", settings.temporal_namespace,
         "--db-filename", str(settings.data_dir / "temporal.sqlite"),
         "--log-level", "warn",
+        "--ui-codec-endpoint", f"http://{settings.codec_server_address}",
     ]  # fmt: skip
     for pragma in SQLITE_PRAGMAS:
         args += ["--sqlite-pragma", pragma]

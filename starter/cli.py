@@ -14,7 +14,7 @@ from complaints.database import open_pool
 from complaints.lifecycle import ComplaintStatus, PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, validate_submission
-from complaints.temporal_client import connect
+from complaints.temporal_client import TemporalUnavailable, connect
 from devstack.mail_sink import message_files, read_message
 from starter.intake import submit_complaint
 from workflows.complaint import ComplaintWorkflow
@@ -22,7 +22,11 @@ from workflows.complaint import ComplaintWorkflow
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    sys.exit(args.command(args) or 0)
+    try:
+        sys.exit(args.command(args) or 0)
+    except TemporalUnavailable as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(command=_run)
     worker = commands.add_parser("worker", help="run a worker only")
     worker.set_defaults(command=_worker)
+    codec = commands.add_parser("codec-server", help="decode payloads for the Temporal UI")
+    codec.set_defaults(command=_codec_server)
 
     submit = commands.add_parser("submit", help="take in a complaint (phone, face to face)")
     submit.add_argument("--name", required=True)
@@ -75,6 +81,12 @@ def _run(args: argparse.Namespace) -> None:
     from devstack.run import main as run_main
 
     run_main()
+
+
+def _codec_server(args: argparse.Namespace) -> None:
+    from codec.server import main as codec_main
+
+    codec_main()
 
 
 def _worker(args: argparse.Namespace) -> None:

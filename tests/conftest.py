@@ -20,13 +20,16 @@ from complaints import search_attributes
 from complaints.database import apply_migrations, open_pool
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission, validate_submission
-from complaints.temporal_client import DATA_CONVERTER
+from complaints.payload_codec import new_key_line
+from complaints.temporal_client import data_converter
 from devstack.mail_sink import MailSink, read_messages, start_sink
 from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import temporal_cli
 from worker.main import build_worker
 
 TEMPLATE_DB = "register_template"
+PAYLOAD_KEYS = new_key_line("test-1")  # one key for the session's payloads
+CONVERTER = data_converter(Settings(_env_file=None, payload_keys=PAYLOAD_KEYS))
 SUGGEST_CONTINUE_AS_NEW_AFTER = 400  # history events
 
 
@@ -77,7 +80,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
             "--dynamic-config-value",
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER}",
         ],
-        data_converter=DATA_CONVERTER,
+        data_converter=CONVERTER,
         search_attributes=search_attributes.ALL,
     ) as env:
         yield env
@@ -88,7 +91,7 @@ async def client(env: WorkflowEnvironment) -> Client:
     return await Client.connect(
         env.client.service_client.config.target_host,
         namespace=env.client.namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=CONVERTER,
     )
 
 
@@ -144,6 +147,7 @@ def settings(database_url: str, env: WorkflowEnvironment, mailbox: Mailbox, tmp_
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
         worker_shutdown_grace_seconds=0,
+        payload_keys=PAYLOAD_KEYS,
     )
 
 

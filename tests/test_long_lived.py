@@ -25,9 +25,8 @@ from complaints.lifecycle import (
 )
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from complaints.temporal_client import DATA_CONVERTER
 from starter.intake import submit_complaint
-from tests.conftest import SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.conftest import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
 from tests.test_intake import journal_events, wait_for_phase
 from tests.test_lifecycle import ALICE, ARGUED, start, tuned
 from workflows.complaint import ComplaintWorkflow
@@ -86,5 +85,5 @@ async def test_compensation_granted_twice_is_one_ledger_entry(
 async def test_the_recorded_complete_lifecycle_still_replays() -> None:
     """A change that breaks determinism fails here: use workflow.patched."""
     history = WorkflowHistory.from_json("REC-replay", json.loads(HISTORY.read_text()))
-    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=CONVERTER)
     await replayer.replay_workflow(history)

@@ -33,6 +33,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "COMPLAINTS_SMTP_HOST": settings.smtp_host,
         "COMPLAINTS_SMTP_PORT": str(settings.smtp_port),
         "COMPLAINTS_REFERENCE_PREFIX": settings.reference_prefix,
+        "COMPLAINTS_PAYLOAD_KEYS": settings.payload_keys or "",
     }
 
 
