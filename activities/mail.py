@@ -1,5 +1,5 @@
-"""Emails the workflow sends: letters to the complainant, SLA alerts to
-operations. Content is read from the register, never from workflow history."""
+"""Letters the workflow emails to the complainant. Content is read from the
+register, never from workflow history."""
 
 from datetime import datetime
 
@@ -9,16 +9,10 @@ from temporalio import activity
 from activities.letters import Letters
 from activities.outbox import Outbox
 from complaints import journal
-from complaints.lifecycle import AcknowledgementEmail, CustomerEmail, DeadlineAlert
+from complaints.lifecycle import AcknowledgementEmail, CustomerEmail
 from complaints.settings import Settings
 
 DESCRIPTION_EXCERPT = 400
-DEADLINE_LABELS = {
-    "acknowledgement": "d'accusé de réception",
-    "assessment": "d'évaluation",
-    "response": "de réponse",
-    "approval": "d'approbation du dédommagement",
-}
 
 
 class MailActivities:
@@ -58,44 +52,6 @@ class MailActivities:
         have no email address (the letter goes by post, journaled as such)."""
         complaint = await self._complaint(email.reference)
         return await self._to_complainant(complaint, email)
-
-    @activity.defn
-    async def send_alert(self, alert: DeadlineAlert) -> None:
-        """Tell operations a deadline is near or has passed."""
-        complaint = await self._complaint(alert.reference)
-        subject, body = self._letters.render(
-            f"{alert.kind}_alert",
-            reference=alert.reference,
-            deadline=alert.deadline,
-            deadline_label=DEADLINE_LABELS[alert.deadline],
-            received_at=complaint["received_at"],
-            channel=complaint["channel"],
-            priority=complaint["priority"] or "—",
-            handler=complaint["handler"] or "non assignée",
-            escalation_level=complaint["escalation_level"],
-            due_at=alert.due_at,
-            phase=complaint["phase"],
-            ui_link=f"{self._settings.temporal_ui_url}/namespaces/"
-            f"{self._settings.temporal_namespace}/workflows/{alert.reference}",
-        )
-        key = f"{alert.key}:email"
-        await self._outbox.send_once(
-            key=key,
-            reference=alert.reference,
-            kind="alert",
-            recipient=self._settings.operations_email,
-            subject=subject,
-            body=body,
-        )
-        async with self._pool.acquire() as conn:
-            await journal.append(
-                conn,
-                alert.reference,
-                "alert_emailed",
-                "system",
-                {"deadline": alert.deadline, "kind": alert.kind, "to": self._settings.operations_email},
-                step_key=key,
-            )
 
     async def _to_complainant(self, complaint: asyncpg.Record, email: CustomerEmail) -> datetime | None:
         subject, body = self._letters.render(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     mail_from: str = "reclamations@example.org"
     organisation_name: str = "Service clients"
     operations_email: str = "operations@example.org"
+    # SLA alert sinks, comma-separated: email (to operations_email), webhook, log.
+    alert_sinks: Annotated[list[Literal["email", "webhook", "log"]], NoDecode] = Field(
+        default_factory=lambda: ["email", "log"]
+    )
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: str | None = Field(default=None, repr=False)  # HMAC-SHA256 key
     email_retry_max_interval_seconds: float = 60.0
 
     # Plain text in the environment: "10 days", "2 months", "30 seconds".
@@ -115,13 +121,35 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_DOCUMENT_TYPES)
     )
 
+    # --- HTTP API and web pages ---
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    # Where complainants reach the web pages: the base of the links in emails.
+    public_base_url: str = "http://localhost:8000"
+    # Signs the complainant's links; unset: a random secret kept under data_dir.
+    link_secret: str | None = Field(default=None, repr=False)
+    link_max_age_days: int = Field(default=90, gt=0)
+
+    # --- Inbound mailbox and import ---
+    # The SMTP endpoint of the complaints address (`complaints inbound`, `complaints run`).
+    inbound_host: str = "localhost"
+    inbound_port: int = 2525
+    # A larger message is refused at once (552), so its sender is told.
+    inbound_max_message_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    # A message not taken in within this time is answered 451: the sender retries.
+    inbound_timeout_seconds: float = Field(default=60.0, gt=0)
+
     @field_validator("priority_deadlines")
     @classmethod
     def _every_priority(cls, value: dict[str, PriorityDeadlines]) -> dict[str, PriorityDeadlines]:
         return {**DEFAULT_PRIORITY_DEADLINES, **value}  # priorities not given keep their defaults
 
     @field_validator(
-        "allowed_document_types", "codec_cors_origins", "codec_trusted_networks", mode="before"
+        "allowed_document_types",
+        "codec_cors_origins",
+        "codec_trusted_networks",
+        "alert_sinks",
+        mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: object) -> object:

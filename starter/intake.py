@@ -89,6 +89,7 @@ async def start_workflow(
                 ]
             ),
             static_summary=f"Complaint {reference} received by {start.channel.value}",
+            static_details=_details(start),
         )
     except WorkflowAlreadyStartedError as error:
         existing = await client.get_workflow_handle(reference).describe()
@@ -102,6 +103,19 @@ async def start_workflow(
         """UPDATE complaints SET workflow_started_at = now()
             WHERE reference = $1 AND workflow_started_at IS NULL""",
         reference,
+    )
+
+
+def _details(start: ComplaintStart) -> str:
+    """What the Temporal UI shows of the run at a glance; never personal data."""
+    policy = start.policy
+    return (
+        f"**Complaint {start.reference}**\n\n"
+        f"- channel: {start.channel.value}\n"
+        f"- received: {start.received_at:%Y-%m-%d %H:%M} UTC\n"
+        f"- acknowledgement due: {policy.acknowledgement_due(start.received_at):%Y-%m-%d %H:%M} UTC\n"
+        f"- regulatory response deadline: {policy.response_due(start.received_at):%Y-%m-%d %H:%M} UTC\n\n"
+        "The complaint's content is in the register; payloads here are encrypted."
     )
 
 

@@ -10,6 +10,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.alerts import AlertActivities
 from activities.compensation import CompensationActivities
 from activities.mail import MailActivities
 from activities.register import RegisterActivities
@@ -26,6 +27,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     register = RegisterActivities(pool)
     mail = MailActivities(pool, settings)
     compensation = CompensationActivities(pool, settings.currency)
+    alerts = AlertActivities(pool, settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -41,7 +43,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             register.record_survey,
             mail.send_acknowledgement,
             mail.send_customer_email,
-            mail.send_alert,
+            alerts.send_alert,
             compensation.grant_compensation,
         ],
     )

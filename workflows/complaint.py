@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.alerts import AlertActivities
     from activities.compensation import CompensationActivities
     from activities.mail import MailActivities
     from activities.register import RegisterActivities
@@ -777,7 +778,7 @@ class ComplaintWorkflow:
             summary=f"record the {event.deadline} deadline {event.kind}",
         )
         await workflow.execute_activity_method(
-            MailActivities.send_alert,
+            AlertActivities.send_alert,
             alert,
             start_to_close_timeout=EMAIL_TIMEOUT,
             retry_policy=EMAIL_RETRY,
@@ -910,6 +911,8 @@ class ComplaintWorkflow:
         workflow.upsert_search_attributes([attrs.PHASE.value_set(phase.value)])
         if self._s.priority:
             workflow.upsert_search_attributes([attrs.PRIORITY.value_set(self._s.priority.value)])
+        if self._s.category and workflow.patched("category-search-attribute"):
+            workflow.upsert_search_attributes([attrs.CATEGORY.value_set(self._s.category)])
         workflow.set_current_details(
             f"**{phase.value}** — waiting for {self._s.waiting_for}"
             + (f"; next deadline {due:%Y-%m-%d %H:%M} UTC" if due else "")

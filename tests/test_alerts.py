@@ -1,0 +1,145 @@
+"""SLA alerts reach every configured sink exactly once, signed where they
+leave the system; engineers find breached complaints by search attribute."""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+
+from complaints.policy import PriorityDeadlines, Span
+from complaints.settings import Settings
+from complaints.submission import ComplaintSubmission
+from devstack.temporal_server import temporal_cli
+from tests.conftest import Mailbox, eventually, free_port
+from tests.test_lifecycle import start, tuned
+
+Make = Callable[..., ComplaintSubmission]
+SECRET = "webhook-shared-secret"
+QUICK_ASSESSMENT = {
+    p: PriorityDeadlines(assessment=Span.model_validate("3 seconds"), response=Span.model_validate("10 minutes"))
+    for p in ("P1", "P2", "P3", "P4")
+}
+
+
+class WebhookReceiver:
+    """A chat tool's incoming webhook: records what it receives; can fail first."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.failures = failures
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.failures:
+                    receiver.failures -= 1
+                    self.send_response(503)
+                else:
+                    receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/sla"
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _, body in self.received]
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(failures=2)
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    receiver.server.shutdown()
+
+
+@pytest.fixture
+def alerting(settings: Settings, webhook: WebhookReceiver) -> Settings:
+    return settings.model_copy(
+        update={
+            "alert_sinks": ["email", "webhook", "log"],
+            "alert_webhook_url": webhook.url,
+            "alert_webhook_secret": SECRET,
+        }
+    )
+
+
+@pytest.fixture
+async def alerting_worker(client: Client, pool: asyncpg.Pool, alerting: Settings):
+    from worker.main import build_worker
+
+    async with build_worker(client, pool, alerting):
+        yield
+
+
+async def test_a_warning_and_a_breach_once_on_every_sink(
+    client: Client, pool: asyncpg.Pool, alerting: Settings, mailbox: Mailbox, webhook: WebhookReceiver,
+    alerting_worker, complaint: Make, caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    caplog.set_level(logging.WARNING, logger="complaints.alerts")
+    handle = await start(client, pool, tuned(alerting, priority_deadlines=QUICK_ASSESSMENT), complaint())
+
+    await eventually(lambda: len(webhook.received) >= 2, timeout=30)  # after two refused attempts
+    await mailbox.wait_for(alerting.operations_email, count=2)
+    await asyncio.sleep(2)
+
+    events = webhook.events()
+    assert [(e["type"], e["deadline"], e["reference"]) for e in events] == [
+        ("sla.warning", "assessment", handle.id),
+        ("sla.breach", "assessment", handle.id),
+    ]
+    for headers, body in webhook.received:
+        expected = hmac.new(SECRET.encode(), headers["x-complaints-timestamp"].encode() + b"." + body, hashlib.sha256)
+        assert headers["x-complaints-signature"] == f"sha256={expected.hexdigest()}"
+        assert headers["idempotency-key"].startswith(f"{handle.id}:assessment:")
+    assert "Jeanne" not in webhook.received[0][1].decode()  # no personal data leaves in alerts
+    assert events[1]["text"].startswith(f"[BREACH] {handle.id}")
+
+    assert len(mailbox.messages(alerting.operations_email)) == 2
+    logged = [r.getMessage() for r in caplog.records if r.name == "complaints.alerts"]
+    assert len(logged) == 2 and "SLA warning" in logged[0] and "SLA breach" in logged[1]
+    deliveries = await pool.fetch("SELECT alert_key, sink FROM alert_deliveries ORDER BY delivered_at")
+    assert sorted(d["sink"] for d in deliveries) == ["email", "email", "log", "log", "webhook", "webhook"]
+    assert await pool.fetchval("SELECT count(*) FROM alerts WHERE complaint_reference = $1", handle.id) == 2
+
+
+async def test_engineers_find_breached_complaints_with_the_temporal_cli(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings, priority_deadlines=QUICK_ASSESSMENT), complaint())
+    await mailbox.wait_for(settings.operations_email, count=2, timeout=20)
+    query = (
+        f"ComplaintSlaStatus = 'breached' AND ComplaintEscalationLevel >= 1 "
+        f"AND TaskQueue = '{settings.task_queue}' AND ComplaintPhase = 'assessment'"
+    )
+
+    async def listed() -> list[dict]:
+        found = await asyncio.to_thread(
+            subprocess.run,
+            [temporal_cli(), "workflow", "list", "--address", settings.temporal_address,
+             "--namespace", settings.temporal_namespace, "--query", query, "--output", "json"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return [w for w in json.loads(found.stdout or "[]") if w["execution"]["workflowId"] == handle.id]
+
+    [run] = await eventually(listed, timeout=15, every=0.5)
+    assert run["execution"]["workflowId"] == handle.id
