@@ -1,0 +1,56 @@
+"""Which attachments of an email become supporting documents. One that breaks
+the limits is refused on its own, with the reason: the message is kept."""
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from complaints.submission import Document, DocumentLimits
+from inbound.message import Attachment
+
+
+@dataclass(frozen=True)
+class Refusal:
+    filename: str
+    content_type: str
+    size: int
+    reason: str
+
+    def as_details(self) -> dict[str, object]:
+        return {"filename": self.filename, "content_type": self.content_type, "size": self.size, "reason": self.reason}
+
+
+def sort_attachments(
+    attachments: list[Attachment], limits: DocumentLimits, room: int
+) -> tuple[list[Document], list[Refusal]]:
+    """Documents within the limits, at most `room` of them (what is left of
+    the per-complaint count), and the refusals."""
+    accepted: list[Document] = []
+    refused: list[Refusal] = []
+    for attachment in attachments:
+        reason = None
+        try:
+            document = Document.model_validate(
+                {
+                    "filename": attachment.filename,
+                    "content_type": attachment.content_type,
+                    "content": attachment.content,
+                },
+                context={"limits": limits},
+            )
+        except ValidationError as error:
+            reason = "; ".join(_reason(problem) for problem in error.errors())
+        else:
+            if len(accepted) < room:
+                accepted.append(document)
+                continue
+            reason = f"at most {limits.max_count} documents are accepted per complaint"
+        refused.append(
+            Refusal(attachment.filename, attachment.content_type, len(attachment.content), reason)
+        )
+    return accepted, refused
+
+
+def _reason(problem: dict) -> str:  # type: ignore[type-arg]
+    where = ".".join(str(part) for part in problem["loc"])
+    return f"{where}: {problem['msg'].removeprefix('Value error, ')}"

@@ -1,0 +1,287 @@
+"""What the inbound mailbox does with a message: a new complaint, a reply
+added to the complaint it answers, or nothing (an auto-reply or a bounce).
+
+Each step is idempotent, so a message redelivered at any point (the sender
+retries after a 451 or a lost connection) makes one complaint, one set of
+documents, one journal entry and one signal."""
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import asyncpg
+from pydantic import EmailStr, TypeAdapter, ValidationError
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from complaints import journal
+from complaints.lifecycle import CustomerReply
+from complaints.settings import Settings
+from complaints.submission import Channel, ComplaintSubmission, Document, validate_submission
+from inbound.documents import Refusal, sort_attachments
+from inbound.message import Attachment, InboundEmail, parse_email
+from inbound.routing import Answered, answered_complaint
+from starter.intake import start_workflow, submit_complaint
+from workflows.complaint import ComplaintWorkflow
+
+log = logging.getLogger(__name__)
+
+ACTOR = "inbound-mailbox"
+SUBJECT_MAX = 200
+NAME_MAX = 200
+DESCRIPTION_MAX = 20_000
+# The reply's text travels in the signal (workflow history): a bounded excerpt;
+# the register's journal keeps the whole text.
+SIGNAL_TEXT_MAX = 4_000
+NO_SUBJECT = "(sans objet)"
+NO_TEXT = "(message sans texte ; voir les pièces jointes)"
+
+Kind = Literal["complaint", "reply", "duplicate", "ignored"]
+
+
+class Unacceptable(ValueError):
+    """A message no retry can make acceptable; the sender is told why (5xx)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Kind
+    message_id: str
+    reference: str | None = None
+    note: str | None = None
+
+
+class InboundMailbox:
+    def __init__(self, pool: asyncpg.Pool, client: Client, settings: Settings) -> None:
+        self._pool = pool
+        self._client = client
+        self._settings = settings
+
+    async def take_in(self, raw: bytes, envelope_sender: str | None) -> Outcome:
+        message = parse_email(raw, envelope_sender)
+        if message.automatic:
+            log.info("ignored %s: %s", message.message_id, message.automatic)
+            return Outcome("ignored", message.message_id, note=message.automatic)
+        async with self._pool.acquire() as conn:
+            done = await conn.fetchval(
+                "SELECT reference FROM inbound_messages WHERE message_id = $1", message.message_id
+            )
+            answered = None if done else await answered_complaint(conn, message, self._settings.reference_prefix)
+        if done:
+            log.info("%s was taken in already (%s)", message.message_id, done)
+            return Outcome("duplicate", message.message_id, done)
+        if answered:
+            return await self._add_reply(message, answered)
+        return await self._open_complaint(message)
+
+    # --- a new complaint ------------------------------------------------------
+
+    async def _open_complaint(self, message: InboundEmail) -> Outcome:
+        limits = self._settings.document_limits
+        text, attachments = message.text, message.attachments
+        if len(text) > DESCRIPTION_MAX:
+            # The description has a size limit; the whole text is kept as a document.
+            attachments = [Attachment("message.txt", "text/plain", text.encode()), *attachments]
+            text = text[: DESCRIPTION_MAX - 120].rstrip() + "\n[…] (texte complet dans message.txt)"
+        documents, refused = sort_attachments(attachments, limits, limits.max_count)
+        submission = self._submission(message, text, documents)
+        submitted = await submit_complaint(self._pool, self._client, self._settings, submission, actor=ACTOR)
+        reference = submitted.reference
+        async with self._pool.acquire() as conn:
+            if refused:
+                await self._journal_refusals(conn, reference, message, refused)
+            await _remember(conn, message, reference, "complaint")
+        log.info("%s opened complaint %s (%d documents, %d refused)",
+                 message.message_id, reference, len(documents), len(refused))  # fmt: skip
+        return Outcome("complaint", message.message_id, reference)
+
+    def _submission(self, message: InboundEmail, text: str, documents: list[Document]) -> ComplaintSubmission:
+        address = _first_valid_address(message.sender_addresses)
+        if address is None:
+            raise Unacceptable("5.1.7 no valid sender address to answer the complaint to")
+        name = message.sender_name or address.split("@", 1)[0]
+        subject = message.subject or NO_SUBJECT
+        try:
+            return validate_submission(
+                {
+                    "channel": Channel.EMAIL,
+                    "complainant": {"name": name[:NAME_MAX], "email": address},
+                    "subject": subject[:SUBJECT_MAX],
+                    "description": text or (NO_TEXT if documents else subject),
+                    "received_at": datetime.now(UTC),
+                    "idempotency_key": _key("email", message.message_id),
+                    "documents": documents,
+                },
+                self._settings.document_limits,
+            )
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in error.errors())
+            raise Unacceptable(f"5.6.0 the complaint cannot be recorded: {problems}") from error
+
+    # --- a reply to an existing complaint ---------------------------------------
+
+    async def _add_reply(self, message: InboundEmail, answered: Answered) -> Outcome:
+        reference = answered.reference
+        step_key = f"{reference}:email:{_key('message', message.message_id)}"
+        async with self._pool.acquire() as conn:
+            complaint = await conn.fetchrow(
+                "SELECT complainant_email, workflow_started_at FROM complaints WHERE reference = $1",
+                reference,
+            )
+            document_ids = await self._stored_reply(conn, step_key)
+            if document_ids is None:
+                document_ids = await self._store_reply(conn, message, answered, complaint, step_key)
+        if complaint["workflow_started_at"] is None:
+            await start_workflow(self._pool, self._client, self._settings, reference)
+        excerpt = message.text if len(message.text) <= SIGNAL_TEXT_MAX else message.text[:SIGNAL_TEXT_MAX] + " […]"
+        delivered = await self._signal_once(reference, CustomerReply(message=excerpt, document_ids=document_ids), step_key)
+        async with self._pool.acquire() as conn:
+            if not delivered:
+                await journal.append(
+                    conn, reference, "customer_email_after_closure", ACTOR,
+                    {"message_id": message.message_id},
+                    step_key=f"{step_key}:after_closure",
+                )  # fmt: skip
+            await _remember(conn, message, reference, "reply")
+        log.info("%s added to %s as a reply (%d documents)", message.message_id, reference, len(document_ids))
+        return Outcome("reply", message.message_id, reference, None if delivered else "complaint closed")
+
+    async def _stored_reply(self, conn: asyncpg.Connection, step_key: str) -> list[int] | None:
+        """The document ids of an earlier delivery of this reply, if it got as far as the journal."""
+        details = await conn.fetchval("SELECT details FROM journal WHERE step_key = $1", step_key)
+        if details is None:
+            return None
+        return list((json.loads(details) if isinstance(details, str) else details)["document_ids"])
+
+    async def _store_reply(
+        self,
+        conn: asyncpg.Connection,
+        message: InboundEmail,
+        answered: Answered,
+        complaint: asyncpg.Record,
+        step_key: str,
+    ) -> list[int]:
+        """Documents first, then the journal entry, in one transaction."""
+        limits = self._settings.document_limits
+        sender = _first_valid_address(message.sender_addresses)
+        known = complaint["complainant_email"]
+        from_complainant = answered.matched_by == "our_message" or bool(
+            sender and known and sender.lower() == known.lower()
+        )
+        async with conn.transaction():
+            held = await conn.fetchval(
+                "SELECT count(*) FROM documents WHERE complaint_reference = $1", answered.reference
+            )
+            documents, refused = sort_attachments(message.attachments, limits, max(0, limits.max_count - held))
+            document_ids = [await _store_document(conn, answered.reference, d) for d in documents]
+            await journal.append(
+                conn,
+                answered.reference,
+                "customer_email",
+                sender or "unknown sender",
+                {
+                    "message_id": message.message_id,
+                    "from": sender,
+                    # Anyone can write a reference in a subject: operators see who did.
+                    "from_complainant": from_complainant,
+                    "matched_by": answered.matched_by,
+                    "subject": message.subject,
+                    "text": message.text,
+                    "document_ids": document_ids,
+                    "documents_refused": [r.as_details() for r in refused],
+                },
+                step_key=step_key,
+                visible_to_customer=from_complainant,
+            )
+        return document_ids
+
+    async def _signal_once(self, reference: str, reply: CustomerReply, step_key: str) -> bool:
+        """Signal `customer_reply` with a request id derived from the message:
+        the server drops a repeated request, so a redelivery signals once.
+        False when the complaint's workflow has ended."""
+        request = SignalWorkflowExecutionRequest(
+            namespace=self._client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=reference),
+            signal_name=ComplaintWorkflow.customer_reply.__name__,
+            identity=self._client.identity,
+            request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, step_key)),
+        )
+        request.input.payloads.extend(await self._client.data_converter.encode([reply]))
+        try:
+            await self._client.workflow_service.signal_workflow_execution(request, retry=True)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                log.warning("%s has no running workflow: reply kept in the register only", reference)
+                return False
+            raise
+        return True
+
+    async def _journal_refusals(
+        self, conn: asyncpg.Connection, reference: str, message: InboundEmail, refused: list[Refusal]
+    ) -> None:
+        await journal.append(
+            conn,
+            reference,
+            "documents_refused",
+            ACTOR,
+            {"message_id": message.message_id, "documents": [r.as_details() for r in refused]},
+            step_key=f"{reference}:documents_refused:{_key('message', message.message_id)}",
+            visible_to_customer=True,
+        )
+
+
+async def _store_document(conn: asyncpg.Connection, reference: str, document: Document) -> int:
+    """The document's id; the same file sent twice is stored once."""
+    await conn.execute(
+        """INSERT INTO documents
+               (complaint_reference, filename, content_type, size_bytes, sha256, content, source)
+           VALUES ($1, $2, $3, $4, $5, $6, 'customer_email')
+           ON CONFLICT DO NOTHING""",
+        reference,
+        document.filename,
+        document.content_type,
+        len(document.content),
+        document.sha256,
+        document.content,
+    )
+    return await conn.fetchval(
+        "SELECT id FROM documents WHERE complaint_reference = $1 AND sha256 = $2 AND filename = $3",
+        reference,
+        document.sha256,
+        document.filename,
+    )
+
+
+async def _remember(conn: asyncpg.Connection, message: InboundEmail, reference: str, kind: str) -> None:
+    await conn.execute(
+        """INSERT INTO inbound_messages (message_id, reference, kind) VALUES ($1, $2, $3)
+           ON CONFLICT (message_id) DO NOTHING""",
+        message.message_id,
+        reference,
+        kind,
+    )
+
+
+_EMAIL = TypeAdapter(EmailStr)
+
+
+def _first_valid_address(addresses: list[str]) -> str | None:
+    for address in addresses:
+        try:
+            return _EMAIL.validate_python(address)
+        except ValidationError:
+            continue
+    return None
+
+
+def _key(kind: str, message_id: str) -> str:
+    """A bounded key from a Message-ID (which has no length limit)."""
+    if len(message_id) <= 150:
+        return f"{kind}:{message_id}"
+    return f"{kind}:sha256:{hashlib.sha256(message_id.encode()).hexdigest()}"

@@ -1,0 +1,246 @@
+"""The inbound mailbox on the real stack: messages sent over SMTP become
+complaints or replies, once; automatic messages are ignored; nothing is lost."""
+
+import asyncio
+import json
+import smtplib
+from collections.abc import AsyncIterator, Callable
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+
+from complaints.database import open_pool
+from complaints.lifecycle import ConfirmAssessment, InformationRequest, Operator, Phase
+from complaints.settings import Settings
+from complaints.submission import ComplaintSubmission
+from inbound.server import InboundServer
+from starter.intake import submit_complaint
+from tests.conftest import Mailbox, eventually, free_port
+from tests.test_intake import wait_for_acknowledgement, wait_for_phase
+from workflows.complaint import ComplaintWorkflow
+
+Make = Callable[..., ComplaintSubmission]
+JEANNE = "jeanne@example.com"
+COMPLAINTS_ADDRESS = "reclamations@example.org"
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"  # binary, every byte value
+
+
+def inbound_settings(settings: Settings, **changes: object) -> Settings:
+    return settings.model_copy(update={"inbound_host": "127.0.0.1", "inbound_port": free_port(), **changes})
+
+
+@pytest_asyncio.fixture
+async def inbound(client: Client, pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[Settings]:
+    """The inbound mailbox listening on a free port; yields its settings."""
+    settings = inbound_settings(settings)
+    async with InboundServer(pool, client, settings):
+        yield settings
+
+
+async def send(settings: Settings, message: EmailMessage, sender: str = JEANNE) -> tuple[int, str]:
+    return await send_raw(settings, message.as_bytes(policy=message.policy.clone(linesep="\r\n")), sender)
+
+
+async def send_raw(settings: Settings, raw: bytes, sender: str = JEANNE) -> tuple[int, str]:
+    """Deliver over SMTP as a mail server would; the answer to DATA."""
+
+    def deliver() -> tuple[int, str]:
+        with smtplib.SMTP(settings.inbound_host, settings.inbound_port, timeout=30) as smtp:
+            smtp.ehlo()
+            smtp.mail(sender)
+            smtp.rcpt(COMPLAINTS_ADDRESS)
+            code, answer = smtp.data(raw)
+            return code, answer.decode()
+
+    return await asyncio.to_thread(deliver)
+
+
+def email(subject: str, text: str, *, sender: str = f"Jeanne Martin <{JEANNE}>", **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = COMPLAINTS_ADDRESS
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="example.com")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    return message
+
+
+async def complaints_of(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT * FROM complaints ORDER BY reference")
+
+
+async def journal_of(pool: asyncpg.Pool, reference: str, event: str) -> list[asyncpg.Record]:
+    rows = await pool.fetch(
+        "SELECT * FROM journal WHERE complaint_reference = $1 AND event = $2 ORDER BY id", reference, event
+    )
+    return [{**row, "details": json.loads(row["details"])} for row in rows]  # type: ignore[misc]
+
+
+async def test_a_new_message_becomes_one_complaint_with_its_attachment_once(
+    client: Client, pool: asyncpg.Pool, inbound: Settings, mailbox: Mailbox, worker
+) -> None:
+    message = email("Colis abîmé", "Le colis est arrivé ouvert.\nLe vase était cassé.\n")
+    message.add_attachment(PDF, maintype="application", subtype="pdf", filename="facture.pdf")
+
+    code, answer = await send(inbound, message)
+    assert code == 250, answer
+    [row] = await complaints_of(pool)
+    reference = row["reference"]
+    assert reference in answer
+    assert row["channel"] == "email"
+    assert (row["complainant_name"], row["complainant_email"]) == ("Jeanne Martin", JEANNE)
+    assert row["subject"] == "Colis abîmé"
+    assert row["description"] == "Le colis est arrivé ouvert.\nLe vase était cassé."
+    [document] = await pool.fetch("SELECT * FROM documents WHERE complaint_reference = $1", reference)
+    assert (document["filename"], document["content_type"]) == ("facture.pdf", "application/pdf")
+    assert document["content"] == PDF  # byte for byte
+
+    [ack] = await mailbox.wait_for(JEANNE)
+    assert reference in str(ack["Subject"]) and "facture.pdf" in ack.get_body().get_content()
+    await wait_for_acknowledgement(client, reference)
+
+    # The sending server did not get our 250 and delivers the same message again.
+    code, answer = await send(inbound, message)
+    assert code == 250 and reference in answer
+    assert len(await complaints_of(pool)) == 1
+    assert await pool.fetchval("SELECT count(*) FROM documents") == 1
+    await asyncio.sleep(0.5)
+    assert len(mailbox.messages(JEANNE)) == 1
+    assert await pool.fetchval("SELECT kind FROM inbound_messages WHERE message_id = $1", message["Message-ID"]) == "complaint"
+
+
+async def test_an_html_only_message_gives_its_text_and_an_injected_name_stays_one_line(
+    pool: asyncpg.Pool, inbound: Settings
+) -> None:
+    # The display name decodes to a line break followed by a would-be header.
+    raw = (
+        "From: =?utf-8?q?Jeanne_Martin=0D=0ABcc:_victim@example.net?= <jeanne@example.com>\r\n"
+        f"To: {COMPLAINTS_ADDRESS}\r\n"
+        "Subject: Facture\r\n"
+        f"Message-ID: {make_msgid(domain='example.com')}\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n"
+        "\r\n"
+        "<html><head><style>p {color: red}</style></head><body><p>Bonjour,</p>\r\n"
+        "<p>La facture n&deg;118 compte <b>deux fois</b>\r\n la livraison.<br>Merci.</p></body></html>\r\n"
+    ).encode()
+    code, answer = await send_raw(inbound, raw)
+    assert code == 250, answer
+    [row] = await complaints_of(pool)
+    assert row["description"] == "Bonjour,\n\nLa facture n°118 compte deux fois la livraison.\nMerci."
+    assert row["complainant_name"] == "Jeanne Martin Bcc: victim@example.net"  # one line, harmless
+    assert row["complainant_email"] == JEANNE
+
+
+async def test_a_reply_is_added_to_its_complaint_and_signalled_once(
+    client: Client, pool: asyncpg.Pool, inbound: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    reference = (await submit_complaint(pool, client, inbound, complaint(), actor="t")).reference
+    await wait_for_acknowledgement(client, reference)
+    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, reference)
+    alice = Operator(name="Alice")
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=alice))
+    await handle.execute_update(
+        ComplaintWorkflow.request_information, InformationRequest(by=alice, questions="Une photo du colis ?")
+    )
+
+    # The reference in the subject is enough.
+    reply = email(f"Re: votre réclamation {reference}", "Voici la photo demandée.")
+    reply.add_attachment(b"\xff\xd8\xff\xe0 photo", maintype="image", subtype="jpeg", filename="colis.jpg")
+    code, answer = await send(inbound, reply)
+    assert code == 250 and reference in answer, answer
+    await wait_for_phase(client, reference, Phase.HANDLING)
+
+    assert len(await complaints_of(pool)) == 1
+    [photo] = await pool.fetch(
+        "SELECT id, content, source FROM documents WHERE complaint_reference = $1", reference
+    )
+    assert (photo["content"], photo["source"]) == (b"\xff\xd8\xff\xe0 photo", "customer_email")
+    [entry] = await journal_of(pool, reference, "customer_email")
+    assert entry["visible_to_customer"] and entry["details"]["text"] == "Voici la photo demandée."
+    replied = await eventually(lambda: journal_of(pool, reference, "customer_replied"))
+    assert replied[0]["details"]["document_ids"] == [photo["id"]]
+
+    # A reply to the message we sent, with no reference in the subject, delivered twice.
+    [request] = [m for m in mailbox.messages(JEANNE) if "Une photo du colis ?" in m.get_body().get_content()]
+    again = email("Autre chose", "J'ai aussi le bon de livraison.", In_Reply_To=request["Message-ID"])
+    for _ in range(2):
+        code, answer = await send(inbound, again)
+        assert code == 250 and reference in answer, answer
+    assert len(await complaints_of(pool)) == 1
+    entries = await journal_of(pool, reference, "customer_email")
+    assert [e["details"]["matched_by"] for e in entries] == ["reference", "our_message"]
+    status = await handle.query(ComplaintWorkflow.status)
+    assert [r.message for r in status.replies_pending] == ["J'ai aussi le bon de livraison."]
+
+
+async def test_auto_replies_and_bounces_are_ignored(pool: asyncpg.Pool, inbound: Settings, mailbox: Mailbox) -> None:
+    out_of_office = email("Absence", "Je suis absente.", Auto_Submitted="auto-replied")
+    bulk = email("Newsletter", "Nos offres.", Precedence="bulk")
+    autoreply = email("Re: votre message", "Réponse automatique.", X_Autoreply="yes")
+    bounce = email("Undelivered Mail Returned to Sender", "Delivery failed.")
+    for message, sender in [(out_of_office, JEANNE), (bulk, JEANNE), (autoreply, JEANNE), (bounce, "")]:
+        code, answer = await send(inbound, message, sender=sender)
+        assert code == 250, answer
+    assert await complaints_of(pool) == []
+    assert await pool.fetchval("SELECT count(*) FROM inbound_messages") == 0
+    assert mailbox.messages() == []
+
+
+async def test_attachments_over_the_limits_are_refused_and_journaled_but_the_complaint_kept(
+    client: Client, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    settings = inbound_settings(settings, max_document_bytes=2_000)
+    message = email("Facture erronée", "La facture est fausse, voir pièces jointes.")
+    message.add_attachment(b"%PDF-1.4 small", maintype="application", subtype="pdf", filename="facture.pdf")
+    message.add_attachment(PDF, maintype="application", subtype="pdf", filename="scan.pdf")
+    message.add_attachment(b"MZ\x90\x00", maintype="application", subtype="x-msdownload", filename="outil.exe")
+    async with InboundServer(pool, client, settings):
+        code, answer = await send(settings, message)
+    assert code == 250, answer
+    [row] = await complaints_of(pool)
+    names = await pool.fetch("SELECT filename FROM documents WHERE complaint_reference = $1", row["reference"])
+    assert [r["filename"] for r in names] == ["facture.pdf"]
+    [refusal] = await journal_of(pool, row["reference"], "documents_refused")
+    reasons = {d["filename"]: d["reason"] for d in refusal["details"]["documents"]}
+    assert set(reasons) == {"scan.pdf", "outil.exe"}
+    assert "the limit is 2,000 bytes" in reasons["scan.pdf"]
+    assert "is not accepted" in reasons["outil.exe"]
+    assert refusal["visible_to_customer"]
+
+
+async def test_unreachable_register_or_temporal_answers_451_and_the_retry_loses_nothing(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker
+) -> None:
+    message = email("Livraison en retard", "Commande 4411 jamais arrivée.")
+
+    closed = await open_pool(settings, migrate=False)
+    await closed.close()  # the register is gone
+    unreachable = inbound_settings(settings)
+    async with InboundServer(closed, client, unreachable):
+        code, answer = await send(unreachable, message)
+    assert code == 451, answer
+    assert await complaints_of(pool) == []
+
+    nowhere = await Client.connect(  # Temporal is down
+        f"127.0.0.1:{free_port()}", data_converter=client.data_converter, lazy=True
+    )
+    slow = inbound_settings(settings, inbound_timeout_seconds=1.5)
+    async with InboundServer(pool, nowhere, slow):
+        code, answer = await send(slow, message)
+    assert code == 451, answer
+
+    # The sending server retries once things are back: one complaint, acknowledged.
+    back = inbound_settings(settings)
+    async with InboundServer(pool, client, back):
+        code, answer = await send(back, message)
+    assert code == 250, answer
+    [row] = await complaints_of(pool)
+    await mailbox.wait_for(JEANNE)
+    await wait_for_acknowledgement(client, row["reference"])
