@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = None
 
     worker_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    metrics_address: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
     # Payload encryption: "id:base64key,..." (AES-256); unset, a key made under data_dir.
     payload_keys: str | None = Field(default=None, repr=False)
     payload_key_id: str | None = None  # the key that encrypts; default: the first listed

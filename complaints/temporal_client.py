@@ -8,6 +8,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from complaints.payload_codec import EncryptionCodec, local_key, parse_keys
@@ -80,12 +81,13 @@ class TemporalUnavailable(RuntimeError):
     """The Temporal service cannot be reached."""
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     try:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=data_converter(settings),
+            runtime=runtime,
             **connect_options(settings),
         )
     except RuntimeError as error:

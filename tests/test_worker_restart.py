@@ -34,6 +34,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "COMPLAINTS_SMTP_PORT": str(settings.smtp_port),
         "COMPLAINTS_REFERENCE_PREFIX": settings.reference_prefix,
         "COMPLAINTS_PAYLOAD_KEYS": settings.payload_keys or "",
+        "COMPLAINTS_METRICS_ADDRESS": "",  # several workers may run at once
     }
 
 

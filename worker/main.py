@@ -15,6 +15,7 @@ from activities.compensation import CompensationActivities
 from activities.mail import MailActivities
 from activities.register import RegisterActivities
 from complaints.database import open_pool
+from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.settings import Settings
 from complaints.temporal_client import connect
 from starter.intake import resume_unstarted
@@ -50,9 +51,16 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
 
 
 async def run_worker(settings: Settings) -> None:
-    """Connect, migrate the register, start any complaint left unstarted, serve."""
-    client = await connect(settings)
+    """Connect, migrate the register, start any complaint left unstarted, serve
+    (with Prometheus metrics on settings.metrics_address)."""
+    runtime = prometheus_runtime(settings.metrics_address) if settings.metrics_address else None
+    client = await connect(settings, runtime)
     pool = await open_pool(settings)
+    counting = (
+        asyncio.create_task(keep_counting_open_complaints(pool, runtime, timedelta(seconds=30)))
+        if runtime
+        else None
+    )
     try:
         resumed = await resume_unstarted(pool, client, settings)
         if resumed:
@@ -60,6 +68,8 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker polling task queue %r", settings.task_queue)
         await build_worker(client, pool, settings).run()
     finally:
+        if counting:
+            counting.cancel()
         await pool.close()
 
 

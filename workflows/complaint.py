@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.compensation import CompensationActivities
     from activities.mail import MailActivities
     from activities.register import RegisterActivities
+    from complaints import metrics
     from complaints import search_attributes as attrs
     from complaints.assessment import Priority
     from complaints.lifecycle import (
@@ -158,6 +159,10 @@ class ComplaintWorkflow:
             summary="record the complaint in the register",
         )
         self._s.has_email = facts.has_email
+        if self._s.phase is Phase.RECEIVED:
+            workflow.metric_meter().create_counter(metrics.RECEIVED, "Complaints received").add(
+                1, {"channel": self._s.channel.value}
+            )
         awaited = (
             "the acknowledgement email"
             if facts.has_email
@@ -178,6 +183,9 @@ class ComplaintWorkflow:
         )
         self._s.acknowledged_at = ack.acknowledged_at
         self._s.ack_method = ack.method
+        workflow.metric_meter().create_histogram_float(
+            metrics.ACK_LATENCY, "Receipt to acknowledgement", "s"
+        ).record((ack.acknowledged_at - self._s.received_at).total_seconds(), {"method": ack.method})
         self._meet("acknowledgement", ack.acknowledged_at)
         self._move_to(Phase.ACKNOWLEDGED)
 
@@ -300,6 +308,9 @@ class ComplaintWorkflow:
         """Grant the compensation, send the argued response, record it."""
         number = len(self._s.decisions) + 1
         if decision.compensation and decision.outcome is not Outcome.REJECTED:
+            workflow.metric_meter().create_histogram_float(
+                metrics.COMPENSATION, "Compensation granted", "EUR"
+            ).record(float(decision.compensation.amount), {"kind": decision.compensation.kind.value})
             await workflow.execute_activity_method(
                 CompensationActivities.grant_compensation,
                 CompensationGrant(
@@ -771,6 +782,9 @@ class ComplaintWorkflow:
             self._s.breaches.append(event.deadline)
             self._s.escalation_level += 1
         self._deadlines_changed()
+        workflow.metric_meter().create_counter(metrics.SLA_ALERTS, "SLA warnings and breaches").add(
+            1, {"deadline": event.deadline, "kind": event.kind}
+        )
         await workflow.execute_activity_method(
             RegisterActivities.record_alert,
             alert,
