@@ -143,3 +143,29 @@ async def test_engineers_find_breached_complaints_with_the_temporal_cli(
 
     [run] = await eventually(listed, timeout=15, every=0.5)
     assert run["execution"]["workflowId"] == handle.id
+
+
+async def test_the_daily_digest_schedule_exists_once_and_lists_breaches_by_priority_and_handler(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    from temporalio.client import ScheduleListDescription
+
+    from worker.schedules import ensure_schedules, sla_digest_schedule_id
+
+    handle = await start(client, pool, tuned(settings, priority_deadlines=QUICK_ASSESSMENT), complaint())
+    await mailbox.wait_for(settings.operations_email, count=2, timeout=20)  # warning, breach
+
+    await asyncio.gather(*(ensure_schedules(client, settings) for _ in range(3)))  # three workers start
+    schedule_id = sla_digest_schedule_id(settings)
+    found: list[ScheduleListDescription] = [
+        s async for s in await client.list_schedules() if s.id == schedule_id
+    ]
+    assert len(found) == 1
+    schedule = client.get_schedule_handle(schedule_id)
+    await schedule.trigger()
+    digest = await mailbox.wait_for(settings.operations_email, count=3, timeout=20)
+    body = digest[-1].get_body().get_content()
+    assert "1 en dépassement" in body and f"{handle.id} : DÉPASSÉ" in body
+    priority = (await pool.fetchval("SELECT priority FROM complaints WHERE reference = $1", handle.id))
+    assert f"Priorité {priority} — —" in body  # not assigned yet
+    await schedule.delete()

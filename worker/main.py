@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from activities.alerts import AlertActivities
 from activities.compensation import CompensationActivities
+from activities.digest import DigestActivities
 from activities.mail import MailActivities
 from activities.register import RegisterActivities
 from complaints.database import open_pool
@@ -19,7 +20,9 @@ from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.settings import Settings
 from complaints.temporal_client import connect
 from starter.intake import resume_unstarted
+from worker.schedules import ensure_schedules
 from workflows.complaint import ComplaintWorkflow
+from workflows.sla_digest import SlaDigestWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +32,12 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     mail = MailActivities(pool, settings)
     compensation = CompensationActivities(pool, settings.currency)
     alerts = AlertActivities(pool, settings)
+    digest = DigestActivities(pool, settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_seconds),
-        workflows=[ComplaintWorkflow],
+        workflows=[ComplaintWorkflow, SlaDigestWorkflow],
         activities=[
             register.record_intake,
             register.record_acknowledgement,
@@ -46,6 +50,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             mail.send_customer_email,
             alerts.send_alert,
             compensation.grant_compensation,
+            digest.send_sla_digest,
         ],
     )
 
@@ -62,6 +67,7 @@ async def run_worker(settings: Settings) -> None:
         else None
     )
     try:
+        await ensure_schedules(client, settings)
         resumed = await resume_unstarted(pool, client, settings)
         if resumed:
             log.warning("started %d complaint workflow(s) left unstarted", resumed)
