@@ -13,6 +13,7 @@ from complaints.settings import Settings
 from devstack.mail_sink import start_sink
 from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import start_dev_server
+from inbound.server import serve_inbound
 from worker.main import run_worker, stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ async def run_stack(settings: Settings) -> None:
         await asyncio.gather(
             run_worker(settings),
             serve_http(codec_app(settings), settings.codec_server_address),
+            serve_inbound(settings),
         )
     finally:
         smtp.stop()
@@ -41,7 +43,7 @@ async def run_stack(settings: Settings) -> None:
         await temporal.wait()
         if postgres:
             postgres.cleanup()
-        print("Stopped: worker, SMTP sink, Temporal dev server" + (", PostgreSQL" if postgres else ""))
+        print("Stopped: worker, inbound mailbox, SMTP sink, Temporal dev server" + (", PostgreSQL" if postgres else ""))
 
 
 class _HttpServer(uvicorn.Server):
@@ -72,6 +74,7 @@ Complaint handling is running. Ctrl-C stops everything.
   Codec server   http://{settings.codec_server_address}
   PostgreSQL     {database}
   SMTP sink      {settings.smtp_host}:{settings.smtp_port}, messages kept in {settings.mail_dir}/
+  Inbound mail   {settings.inbound_host}:{settings.inbound_port} (SMTP): complaints and replies to the complaints address
   Worker         task queue {settings.task_queue!r}
 Try, in another terminal:
   .venv/bin/complaints submit --name "Jeanne Martin" --email jeanne@example.com \\

@@ -5,6 +5,7 @@ started or signalled); if the register or Temporal cannot be reached the
 answer is 451, so the sending server keeps the message and retries."""
 
 import asyncio
+import contextlib
 import logging
 import socket
 
@@ -111,7 +112,20 @@ async def serve_inbound(settings: Settings) -> None:
     try:
         async with InboundServer(pool, client, settings) as server:
             log.info("inbound mailbox listening on %s", server.address)
-            print(f"Inbound mailbox listening on {server.address}", flush=True)
             await asyncio.Event().wait()
     finally:
         await pool.close()
+
+
+async def _serve(settings: Settings) -> None:
+    from worker.main import stop_on_signals
+
+    stop_on_signals()
+    await serve_inbound(settings)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
+    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+        asyncio.run(_serve(Settings()))

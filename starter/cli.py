@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     show = mail_commands.add_parser("show")
     show.add_argument("number", type=int)
     show.set_defaults(command=_mail_show)
+    _add_inbound_and_import(commands)
     return parser
 
 
@@ -224,3 +225,81 @@ def _mail_show(args: argparse.Namespace) -> int:
     print()
     print(message.get_body(preferencelist=("plain",)).get_content())
     return 0
+
+
+# --- inbound mailbox and bulk import ------------------------------------------
+
+
+def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    inbound = commands.add_parser("inbound", help="run the inbound SMTP mailbox of the complaints address")
+    inbound.set_defaults(command=_inbound)
+
+    bulk = commands.add_parser(
+        "import", help="import complaints from a CSV file (columns: docs/inbound-and-import.md)"
+    )
+    bulk.add_argument("file", type=Path, metavar="FILE.csv")
+    bulk.add_argument(
+        "--channel", default=Channel.IMPORT.value, choices=[c.value for c in Channel],
+        help="channel of the rows whose channel column is empty (default: import)",
+    )  # fmt: skip
+    bulk.add_argument("--operator", default="import", help="who imports the file (journaled)")
+    bulk.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
+    bulk.set_defaults(command=_import)
+
+
+def _inbound(args: argparse.Namespace) -> None:
+    from inbound.server import main as inbound_main
+
+    inbound_main()
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Exit 0: every row valid (imported or already present); 1: some rows
+    invalid, the others imported; 2: nothing could be imported or the import stopped."""
+    from datetime import UTC, datetime
+
+    from bulk_import.csv_rows import CsvFileError, iter_problems, read_rows
+    from bulk_import.importer import ImportInterrupted, ImportReport, import_rows
+
+    settings = Settings()
+    if not args.file.is_file():
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return 2
+    try:
+        rows = read_rows(
+            args.file, Channel(args.channel), settings.document_limits, settings.timezone, datetime.now(UTC)
+        )
+    except CsvFileError as error:
+        print(f"{args.file}: nothing imported: {error}", file=sys.stderr)
+        return 2
+    for problem in iter_problems(rows):
+        print(problem, file=sys.stderr)
+    invalid = [row for row in rows if row.submission is None]
+    if args.dry_run:
+        print(f"{len(rows)} rows: {len(rows) - len(invalid)} valid, {len(invalid)} invalid (dry run: nothing imported)")
+        return 1 if invalid else 0
+
+    async def run() -> ImportReport:
+        pool = await open_pool(settings)
+        try:
+            client = await connect(settings)
+            return await import_rows(pool, client, settings, rows, actor=args.operator, source=args.file.name)
+        finally:
+            await pool.close()
+
+    try:
+        report = asyncio.run(run()) if len(invalid) < len(rows) else ImportReport(invalid=invalid)
+    except ImportInterrupted as error:
+        print("\n".join(error.report.lines()))
+        print(
+            f"{args.file}: stopped at line {error.line}: {error.__cause__!r}\n"
+            "The rows before it are imported. Run the same command again once the register and "
+            "Temporal are reachable: nothing is imported twice.",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as error:  # the register or Temporal unreachable before the first row
+        print(f"{args.file}: nothing imported: {error!r}", file=sys.stderr)
+        return 2
+    print("\n".join([*report.lines(), report.summary()]))
+    return 1 if report.invalid else 0
