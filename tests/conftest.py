@@ -31,12 +31,16 @@ TEMPLATE_DB = "register_template"
 PAYLOAD_KEYS = new_key_line("test-1")  # one key for the session's payloads
 CONVERTER = data_converter(Settings(_env_file=None, payload_keys=PAYLOAD_KEYS))
 SUGGEST_CONTINUE_AS_NEW_AFTER = 400  # history events
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots; git-ignored
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+UI_PORT = free_port()
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 15.0, every: float = 0.1) -> Any:
@@ -82,8 +86,16 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         ],
         data_converter=CONVERTER,
         search_attributes=search_attributes.ALL,
+        ui=True,
+        ui_port=UI_PORT,
     ) as env:
         yield env
+
+
+@pytest.fixture(scope="session")
+def ui_url(env: WorkflowEnvironment) -> str:
+    """The session dev server's Temporal UI."""
+    return f"http://127.0.0.1:{UI_PORT}"
 
 
 @pytest_asyncio.fixture(scope="session")
