@@ -98,7 +98,7 @@ def _message_id(message: Message, raw: bytes) -> str:
 
 def _raw_body(raw: bytes) -> bytes:
     for separator in (b"\r\n\r\n", b"\n\n"):
-        head, found, body = raw.partition(separator)
+        _, found, body = raw.partition(separator)
         if found:
             return body.replace(b"\r\n", b"\n")
     return b""

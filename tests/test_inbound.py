@@ -3,13 +3,16 @@ complaints or replies, once; automatic messages are ignored; nothing is lost."""
 
 import asyncio
 import json
+import signal
 import smtplib
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import asyncpg
-import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
@@ -21,6 +24,7 @@ from inbound.server import InboundServer
 from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually, free_port
 from tests.test_intake import wait_for_acknowledgement, wait_for_phase
+from tests.test_worker_restart import settings_environment
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
@@ -244,3 +248,33 @@ async def test_unreachable_register_or_temporal_answers_451_and_the_retry_loses_
     [row] = await complaints_of(pool)
     await mailbox.wait_for(JEANNE)
     await wait_for_acknowledgement(client, row["reference"])
+
+
+async def test_the_inbound_command_serves_until_stopped(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker
+) -> None:
+    served = inbound_settings(settings)
+    environment = {
+        **settings_environment(served),
+        "COMPLAINTS_INBOUND_HOST": served.inbound_host,
+        "COMPLAINTS_INBOUND_PORT": str(served.inbound_port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "starter", "inbound"], env=environment, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        await eventually(lambda: _listening(served), timeout=20)
+        code, answer = await send(served, email("Remboursement", "Toujours pas remboursé."))
+        assert code == 250, answer
+        [row] = await complaints_of(pool)
+        assert row["reference"] in answer and row["channel"] == "email"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = await asyncio.to_thread(process.communicate, timeout=20)
+    assert process.returncode == 0, errors
+    assert f"inbound mailbox listening on {served.inbound_host}:{served.inbound_port}" in errors
+
+
+def _listening(settings: Settings) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((settings.inbound_host, settings.inbound_port)) == 0
