@@ -184,6 +184,24 @@ async def test_a_reply_is_added_to_its_complaint_and_signalled_once(
     assert [r.message for r in status.replies_pending] == ["J'ai aussi le bon de livraison."]
 
 
+async def test_a_reference_typed_by_someone_else_or_after_closure_is_kept_for_an_operator(
+    client: Client, pool: asyncpg.Pool, inbound: Settings, complaint: Make
+) -> None:
+    reference = (await submit_complaint(pool, client, inbound, complaint(), actor="t")).reference
+    await client.get_workflow_handle(reference).terminate("closed for the test")
+
+    code, answer = await send(
+        inbound, email(f"Au sujet de {reference}", "Je suis son avocat.", sender="Me Roy <roy@example.net>"),
+        sender="roy@example.net",
+    )  # fmt: skip
+    assert code == 250 and reference in answer, answer
+    assert len(await complaints_of(pool)) == 1
+    [entry] = await journal_of(pool, reference, "customer_email")
+    assert entry["details"]["from"] == "roy@example.net" and not entry["details"]["from_complainant"]
+    assert not entry["visible_to_customer"]
+    assert await journal_of(pool, reference, "customer_email_after_closure")
+
+
 async def test_auto_replies_and_bounces_are_ignored(pool: asyncpg.Pool, inbound: Settings, mailbox: Mailbox) -> None:
     out_of_office = email("Absence", "Je suis absente.", Auto_Submitted="auto-replied")
     bulk = email("Newsletter", "Nos offres.", Precedence="bulk")
