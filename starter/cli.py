@@ -16,6 +16,7 @@ from complaints.settings import Settings
 from complaints.submission import Channel, validate_submission
 from complaints.temporal_client import TemporalUnavailable, connect
 from devstack.mail_sink import message_files, read_message
+from starter import users
 from starter.intake import submit_complaint
 from workflows.complaint import ComplaintWorkflow
 
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(command=_worker)
     codec = commands.add_parser("codec-server", help="decode payloads for the Temporal UI")
     codec.set_defaults(command=_codec_server)
+    api = commands.add_parser("api", help="serve the HTTP API and the customer pages")
+    api.set_defaults(command=_api)
+    users.add_parser(commands)
 
     submit = commands.add_parser("submit", help="take in a complaint (phone, face to face)")
     submit.add_argument("--name", required=True)
@@ -88,6 +92,12 @@ def _codec_server(args: argparse.Namespace) -> None:
     from codec.server import main as codec_main
 
     codec_main()
+
+
+def _api(args: argparse.Namespace) -> None:
+    from api.server import main as api_main
+
+    api_main()
 
 
 def _worker(args: argparse.Namespace) -> None:

@@ -1,0 +1,113 @@
+"""Operators and their API keys. A key is 32 random bytes shown once; the
+register keeps only its SHA-256, so a leaked database discloses no key."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from complaints.lifecycle import Operator, Role
+
+KEY_PREFIX = "cmp_"  # makes a leaked key easy to recognise (secret scanners, logs)
+
+
+@dataclass(frozen=True)
+class OperatorRecord:
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def operator(self) -> Operator:
+        """Who acts, as the workflow journals it."""
+        return Operator(name=self.name, role=self.role)
+
+
+class OperatorExists(ValueError):
+    pass
+
+
+class UnknownOperator(LookupError):
+    pass
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_operator(pool: asyncpg.Pool, name: str, role: Role) -> tuple[OperatorRecord, str]:
+    """Add an operator; returns the record and the key, which is not kept."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("the operator's name is empty")
+    key = new_key()
+    try:
+        row = await pool.fetchrow(
+            """INSERT INTO operators (name, role, key_hash) VALUES ($1, $2, $3)
+               RETURNING id, name, role, created_at, revoked_at""",
+            name,
+            Role(role).value,
+            key_hash(key),
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise OperatorExists(
+            f"{name!r} already has an active key: revoke it first to issue a new one"
+        ) from error
+    return _record(row), key
+
+
+async def list_operators(pool: asyncpg.Pool, *, include_revoked: bool = True) -> list[OperatorRecord]:
+    rows = await pool.fetch(
+        """SELECT id, name, role, created_at, revoked_at FROM operators
+            WHERE $1 OR revoked_at IS NULL ORDER BY name, created_at""",
+        include_revoked,
+    )
+    return [_record(row) for row in rows]
+
+
+async def revoke_operator(pool: asyncpg.Pool, name: str) -> OperatorRecord:
+    """Revoke `name`'s active key; revoking again returns the last revocation."""
+    row = await pool.fetchrow(
+        """UPDATE operators SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL
+           RETURNING id, name, role, created_at, revoked_at""",
+        name,
+    )
+    if row is None:
+        row = await pool.fetchrow(
+            """SELECT id, name, role, created_at, revoked_at FROM operators
+                WHERE name = $1 ORDER BY revoked_at DESC LIMIT 1""",
+            name,
+        )
+    if row is None:
+        raise UnknownOperator(f"no operator named {name!r}")
+    return _record(row)
+
+
+async def authenticate(pool: asyncpg.Pool, key: str) -> OperatorRecord | None:
+    """The active operator holding `key`, or None."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    row = await pool.fetchrow(
+        """SELECT id, name, role, created_at, revoked_at FROM operators
+            WHERE key_hash = $1 AND revoked_at IS NULL""",
+        key_hash(key),
+    )
+    return _record(row) if row else None
+
+
+def _record(row: asyncpg.Record) -> OperatorRecord:
+    return OperatorRecord(
+        id=row["id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )
