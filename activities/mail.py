@@ -54,6 +54,8 @@ class MailActivities:
         return await self._to_complainant(complaint, email)
 
     async def _to_complainant(self, complaint: asyncpg.Record, email: CustomerEmail) -> datetime | None:
+        from complaints.links import status_link
+
         subject, body = self._letters.render(
             email.template,
             reference=email.reference,
@@ -65,6 +67,8 @@ class MailActivities:
             mediator_name=self._settings.mediator_name,
             mediator_contact=self._settings.mediator_contact,
             currency=self._settings.currency,
+            # every letter carries the signed link to the complaint's status page
+            status_link=status_link(self._settings, email.reference),
             **email.values,
         )
         recipient = complaint["complainant_email"]
