@@ -1,0 +1,91 @@
+"""The application: the operators' API, the customer endpoints and pages.
+
+`create_app(settings, pool, client)` serves over the given register pool and
+Temporal client (tests, an embedding process); without them, the app opens
+its own at startup and closes them at shutdown (`complaints api`)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from temporalio.client import Client
+
+from api import commands, complaints, customer, problems, web
+from api.body_limit import BodyLimit, request_body_limit
+from api.schemas import ComplaintRequest
+from api.services import Services
+from complaints.database import open_pool
+from complaints.links import signer
+from complaints.settings import Settings
+from complaints.temporal_client import connect
+
+DESCRIPTION = """Complaint intake and handling.
+
+* **Operators** authenticate with an API key (`Authorization: Bearer <key>`, issued by
+  `complaints users add`); each endpoint needs a role: intake, handler, manager or admin.
+* **Complainants** act through the signed, expiring links sent in their emails.
+* Errors are RFC 9457 problem details (`application/problem+json`).
+"""
+
+
+def create_app(
+    settings: Settings, pool: asyncpg.Pool | None = None, client: Client | None = None
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if pool is not None and client is not None:
+            app.state.services = Services(settings, pool, client, signer(settings))
+            yield
+            return
+        own_client = await connect(settings)
+        own_pool = await open_pool(settings)
+        app.state.services = Services(settings, own_pool, own_client, signer(settings))
+        try:
+            yield
+        finally:
+            await own_pool.close()
+
+    app = FastAPI(
+        title="Complaints",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "complaints", "description": "Take complaints in; read them from the register."},
+            {"name": "operator commands", "description": "One per workflow update; the actor is the key's operator."},
+            {"name": "customer (signed links)", "description": "What the complainant does through the links in the emails."},
+        ],
+    )
+    if pool is not None and client is not None:  # usable without running the lifespan
+        app.state.services = Services(settings, pool, client, signer(settings))
+    problems.install(app)
+    app.add_middleware(BodyLimit, limit=request_body_limit(settings))
+    app.include_router(complaints.router)
+    app.include_router(commands.router)
+    app.include_router(customer.router)
+    app.include_router(web.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the models of the bodies endpoints parse
+    themselves (JSON or multipart)."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        found = document.setdefault("components", {}).setdefault("schemas", {})
+        schema = ComplaintRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            found.setdefault(name, definition)
+        found["ComplaintRequest"] = schema
+        app.openapi_schema = document
+    return app.openapi_schema

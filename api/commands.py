@@ -1,0 +1,137 @@
+"""Operators' commands: one endpoint per workflow update. The actor is the
+API key's operator; the workflow's validators decide whether the command fits
+the complaint now (409 with their reason when it does not)."""
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header
+from pydantic import BaseModel
+
+from api import schemas
+from api.auth import Permission, require
+from api.complaints import Reference
+from api.problems import responses
+from api.services import Services, services
+from api.workflow_calls import run_update
+from complaints import journal
+from complaints.lifecycle import (
+    AnalysisExtension,
+    ApprovalVerdict,
+    Assignment,
+    Closure,
+    Command,
+    ComplaintStatus,
+    ConfirmAssessment,
+    Decision,
+    InformationRequest,
+    InternalNote,
+    PlannedAction,
+    PostalAcknowledgement,
+    ProgressUpdate,
+)
+from complaints.operators import OperatorRecord
+from workflows.complaint import ComplaintWorkflow
+
+router = APIRouter(prefix="/complaints", tags=["operator commands"])
+
+CommandKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="a retried command with the same key is carried out once",
+    ),
+]
+
+# Commands whose workflow step journals no operator: the API journals who asked.
+_JOURNALED_HERE = {ProgressUpdate: "progress_update_requested", InformationRequest: "information_requested"}
+
+
+def _update_id(key: str | None) -> str:
+    return f"api:{key}" if key else f"api:{uuid.uuid4()}"
+
+
+def _command(
+    path: str,
+    update: Callable[..., Any],
+    model: type[Command],
+    body_model: type[BaseModel],
+    permission: Permission,
+    summary: str,
+) -> None:
+    async def endpoint(
+        ref: Reference,
+        body: Annotated[body_model, Body()],  # type: ignore[valid-type]
+        idempotency_key: CommandKey = None,
+        operator: OperatorRecord = Depends(require(permission)),
+        svc: Services = Depends(services),
+    ) -> ComplaintStatus:
+        command = model.model_validate({**body.model_dump(), "by": operator.operator})
+        update_id = _update_id(idempotency_key)
+        status = await run_update(svc.client, svc.pool, ref, update, command, update_id)
+        if model in _JOURNALED_HERE:
+            async with svc.pool.acquire() as conn:
+                await journal.append(
+                    conn,
+                    ref,
+                    _JOURNALED_HERE[model],
+                    operator.name,
+                    body.model_dump(mode="json"),
+                    step_key=f"{ref}:{update_id}",
+                )
+        return status
+
+    endpoint.__name__ = update.__name__
+    router.add_api_route(
+        f"/{{ref}}/{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=ComplaintStatus,
+        summary=summary,
+        responses=responses(401, 403, 404, 409, 422, 503),
+    )
+
+
+H, A = Permission.HANDLE, Permission.APPROVE
+_command("assessment", ComplaintWorkflow.confirm_assessment, ConfirmAssessment,
+         schemas.ConfirmAssessmentRequest, H, "Confirm the suggested priority, or override it with a reason")
+_command("assignment", ComplaintWorkflow.assign, Assignment, schemas.AssignmentRequest, H,
+         "Assign the complaint to a handler and team")
+_command("actions", ComplaintWorkflow.plan_action, PlannedAction, schemas.PlannedActionRequest, H,
+         "Plan a corrective or improvement action (owner, due date; root cause for P1 corrective actions)")
+_command("notes", ComplaintWorkflow.add_note, InternalNote, schemas.InternalNoteRequest, H,
+         "Add an internal note (never shown to the customer)")
+_command("progress-updates", ComplaintWorkflow.send_progress_update, ProgressUpdate,
+         schemas.ProgressUpdateRequest, H, "Tell the customer where the complaint stands (emailed)")
+_command("information-requests", ComplaintWorkflow.request_information, InformationRequest,
+         schemas.InformationRequestRequest, H, "Ask the customer for information; the complaint waits for the reply")
+_command("analysis-extensions", ComplaintWorkflow.extend_analysis, AnalysisExtension,
+         schemas.AnalysisExtensionRequest, H, "Extend the analysis: the customer is told why and the new date")
+_command("decision", ComplaintWorkflow.decide, Decision, schemas.DecisionRequest, H,
+         "Decide: accepted, partially accepted or rejected, with a justification (and compensation)")
+_command("approval", ComplaintWorkflow.approve_compensation, ApprovalVerdict, schemas.ApprovalVerdictRequest, A,
+         "Approve or refuse a proposed compensation above the threshold (a manager other than the proposer)")
+_command("closure", ComplaintWorkflow.close, Closure, schemas.ClosureRequest, H,
+         "Close the complaint after the response without waiting further")  # fmt: skip
+
+
+@router.post(
+    "/{ref}/postal-acknowledgement",
+    response_model=ComplaintStatus,
+    summary="Confirm the acknowledgement letter went by post",
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+async def confirm_postal_acknowledgement(
+    ref: Reference,
+    body: schemas.PostalAcknowledgementRequest | None = None,
+    idempotency_key: CommandKey = None,
+    operator: OperatorRecord = Depends(require(Permission.CONFIRM_POSTAL)),
+    svc: Services = Depends(services),
+) -> ComplaintStatus:
+    letter = PostalAcknowledgement(confirmed_by=operator.name, sent_at=body.sent_at if body else None)
+    return await run_update(
+        svc.client, svc.pool, ref, ComplaintWorkflow.confirm_postal_acknowledgement, letter,
+        _update_id(idempotency_key),
+    )  # fmt: skip

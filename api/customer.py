@@ -1,0 +1,284 @@
+"""What the complainant does through the signed links in the emails: see
+where the complaint stands, answer an information request (with documents),
+accept or contest the response, answer the survey. No account: the link's
+token is checked for this complaint and this action.
+
+The workflow takes each as a signal, and a signal sent at the wrong time would
+be kept for later (an early "accept" would accept the response as soon as it
+is sent), so each action is offered and taken only in the phase it belongs to."""
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from api import register_queries, wording_fr
+from api.complaints import Reference
+from api.problems import ProblemError, field_problems, invalid_input, responses
+from api.services import Services, services
+from api.uploads import read_files, validate_documents
+from api.workflow_calls import live_status, require_complaint, send_signal
+from complaints.lifecycle import ComplaintStatus, Contest, CustomerReply, Phase, SurveyAnswer
+from complaints.links import LinkAction, LinkRefused
+from complaints.submission import Document
+from workflows.complaint import ComplaintWorkflow
+
+router = APIRouter(prefix="/complaints/{ref}/customer", tags=["customer (signed links)"])
+
+MAX_MESSAGE = 10_000
+
+OFFERED_IN = {
+    LinkAction.REPLY: Phase.AWAITING_CUSTOMER,
+    LinkAction.VERDICT: Phase.RESPONDED,
+    LinkAction.SURVEY: Phase.SURVEY,
+}
+_NOT_NOW = {
+    LinkAction.REPLY: ("not_awaiting_reply", "the complaint is not waiting for information from you"),
+    LinkAction.VERDICT: ("not_awaiting_verdict", "the response is not waiting for your acceptance or contest"),
+    LinkAction.SURVEY: ("not_awaiting_survey", "the satisfaction survey is not open"),
+}
+
+
+class CustomerRefusal(ProblemError):
+    """A customer action refused; `code` names the reason for the pages' wording."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(status, detail)
+        self.code = code
+
+
+class CustomerStep(BaseModel):
+    at: datetime
+    event: str
+    label: str
+
+
+class CustomerDecision(BaseModel):
+    outcome: str
+    label: str
+    justification: str
+    review: bool
+
+
+class CustomerView(BaseModel):
+    """What the complainant may see: never internal notes or who handles it."""
+
+    reference: str
+    subject: str
+    received_at: datetime
+    phase: Phase
+    phase_label: str
+    response_due_at: datetime | None
+    open_questions: str | None = None
+    decision: CustomerDecision | None = None
+    timeline: list[CustomerStep]
+    offers: list[LinkAction] = Field(description="what the complainant can do now")
+    actions: dict[str, str] = Field(default_factory=dict, description="signed URLs of those actions")
+
+
+# --- the logic both the JSON endpoints and the pages use --------------------
+
+
+def check_link(svc: Services, token: str, action: LinkAction, reference: str) -> None:
+    try:
+        svc.links.verify(token, action, reference)
+    except LinkRefused as refused:
+        raise CustomerRefusal(403, f"link_{refused.reason}", refused.message) from refused
+
+
+async def customer_view(svc: Services, reference: str) -> CustomerView:
+    row = await require_complaint(svc.pool, reference)
+    status = await live_status(svc.client, reference)
+    steps = [CustomerStep(at=row["received_at"], event="received", label="Réclamation reçue")]
+    for entry in await register_queries.journal(svc.pool, reference, customer_only=True):
+        label = wording_fr.step(entry["event"], json.loads(entry["details"]))
+        if label:
+            steps.append(CustomerStep(at=entry["occurred_at"], event=entry["event"], label=label))
+    phase = status.phase if status else Phase(row["phase"])
+    last = status.decisions[-1] if status and status.decisions else None
+    return CustomerView(
+        reference=reference,
+        subject=row["subject"],
+        received_at=row["received_at"],
+        phase=phase,
+        phase_label=wording_fr.PHASES[phase],
+        response_due_at=status.response_due_at if status else row["response_due_at"],
+        open_questions=status.open_questions if status and phase is Phase.AWAITING_CUSTOMER else None,
+        decision=CustomerDecision(
+            outcome=last.outcome.value,
+            label=wording_fr.OUTCOMES[last.outcome.value],
+            justification=last.justification,
+            review=last.review,
+        )
+        if last
+        else None,
+        timeline=steps,
+        offers=_offers(status),
+    )
+
+
+def _offers(status: ComplaintStatus | None) -> list[LinkAction]:
+    if status is None:
+        return []
+    offered = [action for action, phase in OFFERED_IN.items() if status.phase is phase]
+    if LinkAction.VERDICT in offered and (status.accepted_signal or status.contest_signal):
+        offered.remove(LinkAction.VERDICT)  # already given, not yet taken in
+    if LinkAction.SURVEY in offered and status.survey is not None:
+        offered.remove(LinkAction.SURVEY)
+    return offered
+
+
+async def _ready_for(svc: Services, reference: str, action: LinkAction) -> asyncpg.Record:
+    row = await require_complaint(svc.pool, reference)
+    status = await live_status(svc.client, reference)
+    if status is None:
+        raise CustomerRefusal(503, "unavailable", "the service is unavailable: retry in a few minutes")
+    if action not in _offers(status):
+        code, detail = _NOT_NOW[action]
+        raise CustomerRefusal(409, "closed" if status.phase is Phase.CLOSED else code, detail)
+    return row
+
+
+async def reply(svc: Services, reference: str, message: str, documents: list[Document]) -> list[int]:
+    """Store the documents, then hand the reply to the workflow."""
+    message = message.strip()
+    if not message and not documents:
+        raise CustomerRefusal(422, "empty_reply", "write a message or attach a document")
+    row = await _ready_for(svc, reference, LinkAction.REPLY)
+    ids = await register_queries.store_documents(svc.pool, reference, documents, "customer_reply")
+    await send_signal(svc.client, row, ComplaintWorkflow.customer_reply, CustomerReply(message=message, document_ids=ids))
+    return ids
+
+
+async def accept(svc: Services, reference: str) -> None:
+    row = await _ready_for(svc, reference, LinkAction.VERDICT)
+    await send_signal(svc.client, row, ComplaintWorkflow.accept_response)
+
+
+async def contest(svc: Services, reference: str, reason: str) -> None:
+    row = await _ready_for(svc, reference, LinkAction.VERDICT)
+    await send_signal(svc.client, row, ComplaintWorkflow.contest_response, Contest(reason=reason))
+
+
+async def answer_survey(svc: Services, reference: str, answer: SurveyAnswer) -> None:
+    row = await _ready_for(svc, reference, LinkAction.SURVEY)
+    await send_signal(svc.client, row, ComplaintWorkflow.survey_answer, answer)
+
+
+# --- JSON endpoints ----------------------------------------------------------
+
+Token = Annotated[str, Query(min_length=1, max_length=500, description="the token of the signed link")]
+
+
+def _api_actions(svc: Services, reference: str, offers: list[LinkAction]) -> dict[str, str]:
+    """The signed URLs of the JSON endpoints for what is offered now."""
+    paths = {LinkAction.REPLY: ["reply"], LinkAction.VERDICT: ["accept", "contest"], LinkAction.SURVEY: ["survey"]}
+    base = f"{svc.base_url}/complaints/{quote(reference)}/customer"
+    return {
+        path: f"{base}/{path}?{urlencode({'token': svc.links.sign(reference, action)})}"
+        for action in offers
+        for path in paths[action]
+    }
+
+
+class Accepted(BaseModel):
+    reference: str
+    received: bool = True
+
+
+class ContestRequest(BaseModel):
+    reason: str = Field(default="", max_length=MAX_MESSAGE)
+
+
+class ReplyReceived(Accepted):
+    document_ids: list[int]
+
+
+_REFUSED = responses(403, 404, 409, 413, 422, 503)
+
+
+@router.get("", response_model=CustomerView, summary="Where the complaint stands (status link)", responses=_REFUSED)
+async def view(ref: Reference, token: Token, svc: Services = Depends(services)) -> CustomerView:
+    check_link(svc, token, LinkAction.STATUS, ref)
+    found = await customer_view(svc, ref)
+    found.actions = _api_actions(svc, ref, found.offers)
+    return found
+
+
+@router.post(
+    "/reply",
+    response_model=ReplyReceived,
+    summary="Answer an information request, with documents",
+    description="JSON `{\"message\": ...}`, or multipart/form-data with a `message` field and `documents` files.",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"message": {"type": "string"}}}
+                },
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "message": {"type": "string"},
+                            "documents": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        },
+                    }
+                },
+            }
+        }
+    },
+    responses=_REFUSED,
+)
+async def reply_endpoint(ref: Reference, token: Token, request: Request, svc: Services = Depends(services)) -> ReplyReceived:
+    check_link(svc, token, LinkAction.REPLY, ref)
+    message, documents = await read_reply(request, svc)
+    ids = await reply(svc, ref, message, documents)
+    return ReplyReceived(reference=ref, document_ids=ids)
+
+
+async def read_reply(request: Request, svc: Services) -> tuple[str, list[Document]]:
+    """The message and documents of a reply, JSON or multipart (the page's form)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limits = svc.settings.document_limits
+    data: list[dict[str, Any]] = []
+    if media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = await request.form()
+        message = form.get("message") or ""
+        data = await read_files(form, "documents", limits)
+    else:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except json.JSONDecodeError as error:
+            raise invalid_input(field_problems([{"loc": ("body",), "msg": f"not valid JSON: {error}"}], drop=())) from error
+        message = body.get("message", "") if isinstance(body, dict) else ""
+    if not isinstance(message, str) or len(message) > MAX_MESSAGE:
+        raise invalid_input(field_problems([{"loc": ("message",), "msg": f"a text of at most {MAX_MESSAGE} characters"}]))
+    return message, validate_documents(data, limits)
+
+
+@router.post("/accept", response_model=Accepted, summary="Accept the response", responses=_REFUSED)
+async def accept_endpoint(ref: Reference, token: Token, svc: Services = Depends(services)) -> Accepted:
+    check_link(svc, token, LinkAction.VERDICT, ref)
+    await accept(svc, ref)
+    return Accepted(reference=ref)
+
+
+@router.post("/contest", response_model=Accepted, summary="Contest the response (a second handler reviews it)", responses=_REFUSED)
+async def contest_endpoint(
+    ref: Reference, token: Token, body: ContestRequest | None = None, svc: Services = Depends(services)
+) -> Accepted:
+    check_link(svc, token, LinkAction.VERDICT, ref)
+    await contest(svc, ref, body.reason if body else "")
+    return Accepted(reference=ref)
+
+
+@router.post("/survey", response_model=Accepted, summary="Answer the satisfaction survey", responses=_REFUSED)
+async def survey_endpoint(ref: Reference, token: Token, answer: SurveyAnswer, svc: Services = Depends(services)) -> Accepted:
+    check_link(svc, token, LinkAction.SURVEY, ref)
+    await answer_survey(svc, ref, answer)
+    return Accepted(reference=ref)

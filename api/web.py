@@ -1,0 +1,299 @@
+"""The complainant's pages (French, server-rendered, no JavaScript): the
+complaint form and its confirmation, and the status page behind the signed
+link with the forms to reply, accept or contest, and answer the survey.
+Everything shown is escaped (Jinja2 autoescape)."""
+
+import secrets
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from temporalio.service import RPCError
+
+from activities.letters import Letters
+from api import customer, register_queries, wording_fr
+from api.body_limit import BodyTooLarge
+from api.problems import ProblemError
+from api.services import Services, services
+from api.uploads import DocumentTooLarge, read_files
+from complaints.lifecycle import SurveyAnswer
+from complaints.links import CONFIRMATION_MAX_AGE, LinkAction, LinkRefused
+from complaints.submission import Channel, validate_submission
+from starter.intake import submit_complaint
+
+router = APIRouter(include_in_schema=False)
+
+_pages = Environment(
+    loader=PackageLoader("api", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# No script, no third party, no referrer (status links carry their token).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+FORM_FIELDS = ("nom", "email", "telephone", "adresse", "numero_client", "objet", "produit", "description", "solution")
+# where a submission's field shows its error on the form
+_FORM_FIELD_OF = {
+    ("complainant", "name"): "nom",
+    ("complainant", "email"): "email",
+    ("complainant", "phone"): "telephone",
+    ("complainant", "postal_address"): "adresse",
+    ("complainant", "customer_id"): "numero_client",
+    ("complainant",): "contact",
+    ("subject",): "objet",
+    ("product",): "produit",
+    ("description",): "description",
+    ("desired_resolution",): "solution",
+}
+THANKS = {
+    "reponse": "Merci : votre réponse nous est parvenue.",
+    "accepte": "Merci : vous avez accepté notre réponse.",
+    "conteste": "Votre contestation est enregistrée : un second responsable réexamine votre réclamation.",
+    "avis": "Merci pour votre avis.",
+}
+
+
+def _page(svc: Services, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    letters = Letters(svc.settings)
+    html = _pages.get_template(name).render(
+        organisation=svc.settings.organisation_name, date=letters.date, moment=letters.moment, **values
+    )
+    return HTMLResponse(html, status, headers=SECURITY_HEADERS)
+
+
+def _error_page(svc: Services, status: int, heading: str, message: str) -> HTMLResponse:
+    return _page(svc, "error.html", status, heading=heading, message=message)
+
+
+def _link_refused(svc: Services, refused: LinkRefused) -> HTMLResponse:
+    message = (
+        "Ce lien a expiré. Utilisez le lien du dernier message que nous vous avons envoyé."
+        if refused.reason == "expired"
+        else "Ce lien n'est pas valide. Copiez le lien complet depuis le message que nous vous avons envoyé."
+    )
+    return _error_page(svc, 403, "Lien non valide", message)
+
+
+def _document_limits(svc: Services) -> dict[str, Any]:
+    limits = svc.settings.document_limits
+    return {
+        "max_documents": limits.max_count,
+        "max_megabytes": round(limits.max_bytes / 1024 / 1024, 1),
+        "accept": ",".join(limits.allowed_types),
+    }
+
+
+# --- the complaint form -------------------------------------------------------
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/reclamation", 303)
+
+
+@router.get("/reclamation", response_class=HTMLResponse)
+async def complaint_form(svc: Services = Depends(services)) -> HTMLResponse:
+    return _form(svc, {}, {}, None, secrets.token_urlsafe(16))
+
+
+def _form(
+    svc: Services, values: dict[str, str], errors: dict[str, str], problem: str | None, form_id: str, status: int = 200
+) -> HTMLResponse:
+    return _page(
+        svc,
+        "form.html",
+        status,
+        values={field: values.get(field, "") for field in FORM_FIELDS},
+        errors=errors,
+        problem=problem,
+        form_id=form_id,
+        **_document_limits(svc),
+    )
+
+
+@router.post("/reclamation", response_class=HTMLResponse)
+async def submit_form(request: Request, svc: Services = Depends(services)) -> Response:
+    try:
+        form = await request.form()
+    except BodyTooLarge:
+        return _form(svc, {}, {"documents": _too_large(svc)}, _too_large(svc), secrets.token_urlsafe(16), 413)
+    values = {field: _text(form, field) for field in FORM_FIELDS}
+    # the form's id makes a resent form (back button, double click) the same complaint
+    form_id = _text(form, "form_id")[:64] or secrets.token_urlsafe(16)
+    try:
+        documents = await read_files(form, "documents", svc.settings.document_limits)
+    except DocumentTooLarge as error:
+        message = f"{error.filename} : {_too_large(svc)}"
+        return _form(svc, values, {"documents": message}, message, form_id, 413)
+    data = {
+        "channel": Channel.WEB,
+        "complainant": {
+            "name": values["nom"],
+            "email": values["email"],
+            "phone": values["telephone"],
+            "postal_address": values["adresse"],
+            "customer_id": values["numero_client"],
+        },
+        "subject": values["objet"],
+        "description": values["description"],
+        "product": values["produit"] or None,
+        "desired_resolution": values["solution"] or None,
+        "idempotency_key": f"web:{form_id}",
+        "documents": documents,
+    }
+    try:
+        submission = validate_submission(data, svc.settings.document_limits)
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for problem in error.errors():
+            loc = tuple(str(part) for part in problem["loc"])
+            field = _FORM_FIELD_OF.get(loc, "documents" if loc[:1] == ("documents",) else "contact")
+            errors.setdefault(field, wording_fr.field_message(dict(problem)))
+        return _form(svc, values, errors, "Votre réclamation n'est pas encore envoyée : corrigez les champs signalés.", form_id, 422)
+    try:
+        submitted = await submit_complaint(svc.pool, svc.client, svc.settings, submission, actor="complainant (web form)")
+    except RPCError:
+        message = "Le service est momentanément indisponible : renvoyez le formulaire dans quelques minutes."
+        return _form(svc, values, {}, message, form_id, 503)
+    token = svc.links.sign(submitted.reference, LinkAction.CONFIRMATION)
+    return RedirectResponse(f"/reclamation/enregistree?{urlencode({'token': token})}", 303)
+
+
+def _text(form: FormData, field: str) -> str:
+    value = form.get(field)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _too_large(svc: Services) -> str:
+    limits = svc.settings.document_limits
+    return f"document trop volumineux ({round(limits.max_bytes / 1024 / 1024, 1)} Mo au plus par document)."
+
+
+@router.get("/reclamation/enregistree", response_class=HTMLResponse)
+async def confirmation(token: str = "", svc: Services = Depends(services)) -> HTMLResponse:
+    try:
+        reference = svc.links.reference(token, LinkAction.CONFIRMATION, CONFIRMATION_MAX_AGE)
+    except LinkRefused as refused:
+        return _link_refused(svc, refused)
+    row = await register_queries.complaint(svc.pool, reference)
+    if row is None:
+        return _error_page(svc, 404, "Réclamation introuvable", "Cette réclamation n'existe pas.")
+    return _page(
+        svc,
+        "confirmation.html",
+        reference=reference,
+        subject=row["subject"],
+        received_at=row["received_at"],
+        email=row["complainant_email"],
+        response_due_at=svc.settings.complaint_policy.response_due(row["received_at"]),
+    )
+
+
+# --- the status page and its forms ------------------------------------------
+
+
+@router.get("/suivi/{ref}", response_class=HTMLResponse)
+async def status_page(ref: str, token: str = "", merci: str = "", svc: Services = Depends(services)) -> HTMLResponse:
+    try:
+        svc.links.verify(token, LinkAction.STATUS, ref)
+    except LinkRefused as refused:
+        return _link_refused(svc, refused)
+    return await _status(svc, ref, thanks=THANKS.get(merci))
+
+
+async def _status(
+    svc: Services, ref: str, *, thanks: str | None = None, problem: str | None = None, status: int = 200
+) -> HTMLResponse:
+    try:
+        view = await customer.customer_view(svc, ref)
+    except ProblemError:
+        return _error_page(svc, 404, "Réclamation introuvable", "Cette réclamation n'existe pas.")
+    paths = {LinkAction.REPLY: "reponse", LinkAction.VERDICT: "verdict", LinkAction.SURVEY: "enquete"}
+    forms = {
+        action.value: f"/suivi/{quote(ref)}/{paths[action]}?{urlencode({'token': svc.links.sign(ref, action)})}"
+        for action in view.offers
+    }
+    return _page(
+        svc, "status.html", status, view=view, forms=forms, thanks=thanks, problem=problem, **_document_limits(svc)
+    )
+
+
+def _back_to_status(svc: Services, ref: str, thanks: str) -> RedirectResponse:
+    token = svc.links.sign(ref, LinkAction.STATUS)
+    return RedirectResponse(f"/suivi/{quote(ref)}?{urlencode({'token': token, 'merci': thanks})}", 303)
+
+
+async def _act(svc: Services, ref: str, token: str, action: LinkAction, act: Any, thanks: str) -> Response:
+    """Check the link, carry out `act`, and go back to the status page."""
+    try:
+        svc.links.verify(token, action, ref)
+    except LinkRefused as refused:
+        return _link_refused(svc, refused)
+    try:
+        await act()
+    except customer.CustomerRefusal as refusal:
+        return await _status(svc, ref, problem=wording_fr.REFUSALS.get(refusal.code, refusal.detail), status=refusal.status)
+    except DocumentTooLarge as error:
+        return await _status(svc, ref, problem=f"{error.filename} : {_too_large(svc)}", status=413)
+    except BodyTooLarge:
+        return await _status(svc, ref, problem=_too_large(svc), status=413)
+    except ProblemError as error:
+        message = "Un des documents n'est pas accepté : joignez un PDF, une image, un texte ou un document bureautique."
+        if error.status != 422:
+            message = wording_fr.REFUSALS["unavailable"]
+        return await _status(svc, ref, problem=message, status=error.status)
+    return _back_to_status(svc, ref, thanks)
+
+
+@router.post("/suivi/{ref}/reponse", response_class=HTMLResponse)
+async def reply_form(ref: str, request: Request, token: str = "", svc: Services = Depends(services)) -> Response:
+    async def act() -> None:
+        message, documents = await customer.read_reply(request, svc)
+        await customer.reply(svc, ref, message, documents)
+
+    return await _act(svc, ref, token, LinkAction.REPLY, act, "reponse")
+
+
+@router.post("/suivi/{ref}/verdict", response_class=HTMLResponse)
+async def verdict_form(ref: str, request: Request, token: str = "", svc: Services = Depends(services)) -> Response:
+    form = await request.form()
+    accepted = form.get("choix") == "accepter"
+
+    async def act() -> None:
+        if accepted:
+            await customer.accept(svc, ref)
+        else:
+            await customer.contest(svc, ref, _text(form, "motif")[: customer.MAX_MESSAGE])
+
+    return await _act(svc, ref, token, LinkAction.VERDICT, act, "accepte" if accepted else "conteste")
+
+
+@router.post("/suivi/{ref}/enquete", response_class=HTMLResponse)
+async def survey_form(ref: str, request: Request, token: str = "", svc: Services = Depends(services)) -> Response:
+    form = await request.form()
+
+    async def act() -> None:
+        try:
+            answer = SurveyAnswer(
+                csat=_text(form, "csat"),  # type: ignore[arg-type]
+                ces=_text(form, "ces"),  # type: ignore[arg-type]
+                nps=_text(form, "nps"),  # type: ignore[arg-type]
+                comment=_text(form, "commentaire")[:5000] or None,
+            )
+        except ValidationError as error:
+            raise customer.CustomerRefusal(422, "survey_incomplete", "answer the three questions") from error
+        await customer.answer_survey(svc, ref, answer)
+
+    return await _act(svc, ref, token, LinkAction.SURVEY, act, "avis")

@@ -1,0 +1,91 @@
+"""The words the complainant reads on the pages (French): phases, the steps of
+the timeline, and reasons for refusing input."""
+
+from typing import Any
+
+from complaints.lifecycle import Phase
+
+PHASES = {
+    Phase.RECEIVED: "Reçue : l'accusé de réception est en préparation",
+    Phase.INTAKE: "Reçue : l'accusé de réception est en préparation",
+    Phase.ACKNOWLEDGED: "Enregistrée : elle va être évaluée",
+    Phase.ASSESSMENT: "En cours d'évaluation",
+    Phase.HANDLING: "En cours de traitement",
+    Phase.AWAITING_CUSTOMER: "En attente des informations que nous vous avons demandées",
+    Phase.AWAITING_APPROVAL: "En cours de traitement",
+    Phase.RESPONDED: "Nous vous avons répondu : acceptez-vous notre réponse ?",
+    Phase.REVIEW: "En cours de réexamen par un second responsable",
+    Phase.SURVEY: "Traitée : donnez-nous votre avis",
+    Phase.CLOSED: "Clôturée",
+}
+
+# The journal's steps the complainant sees. Emails that repeat a step already
+# listed (the acknowledgement, the response) are left out.
+STEPS = {
+    "acknowledged": "Accusé de réception envoyé",
+    "progress_update_emailed": "Point d'avancement envoyé par email",
+    "progress_update_to_post": "Point d'avancement envoyé par courrier",
+    "information_request_emailed": "Nous vous avons demandé des informations complémentaires",
+    "information_request_to_post": "Nous vous avons demandé des informations complémentaires par courrier",
+    "information_reminder_emailed": "Rappel de notre demande d'informations",
+    "customer_replied": "Votre réponse nous est parvenue",
+    "analysis_extended": "L'analyse demande plus de temps : nouvelle date de réponse",
+    "delay_notice_emailed": "Nous vous avons informé(e) d'un retard",
+    "responded": "Notre réponse vous a été envoyée",
+    "review_responded": "Notre réponse après réexamen vous a été envoyée",
+    "contested": "Vous avez contesté notre réponse : elle est réexaminée",
+    "response_accepted": "Vous avez accepté notre réponse",
+    "survey_emailed": "Questionnaire de satisfaction envoyé",
+    "survey_reminder_emailed": "Rappel du questionnaire de satisfaction",
+    "survey_answered": "Merci pour votre avis",
+    "closed": "Réclamation clôturée",
+}
+HIDDEN_STEPS = {"acknowledgement_emailed", "response_emailed", "analysis_extension_emailed"}
+
+OUTCOMES = {
+    "accepted": "Votre réclamation est acceptée",
+    "partially_accepted": "Votre réclamation est partiellement acceptée",
+    "rejected": "Nous ne pouvons pas donner une suite favorable à votre réclamation",
+}
+
+REFUSALS = {
+    "not_awaiting_reply": "Nous n'attendons pas d'informations de votre part pour le moment.",
+    "not_awaiting_verdict": "Notre réponse n'attend pas votre accord ou votre contestation pour le moment.",
+    "not_awaiting_survey": "Le questionnaire de satisfaction n'est pas ouvert pour le moment.",
+    "empty_reply": "Écrivez un message ou joignez un document.",
+    "survey_incomplete": "Répondez aux trois questions.",
+    "unavailable": "Le service est momentanément indisponible : réessayez dans quelques minutes.",
+    "closed": "Cette réclamation est clôturée.",
+}
+
+
+def step(event: str, details: dict[str, Any]) -> str | None:
+    """The label of a journal step, or None when it is not shown."""
+    if event in HIDDEN_STEPS:
+        return None
+    if event == "acknowledged":
+        return STEPS[event] + (" par courrier" if details.get("method") == "post" else " par email")
+    return STEPS.get(event, "Votre dossier a été mis à jour")
+
+
+def field_message(error: dict[str, Any]) -> str:
+    """pydantic's error in words for the complaint form."""
+    kind, loc = error.get("type", ""), tuple(str(p) for p in error.get("loc", ()))
+    context = error.get("ctx") or {}
+    message = str(error.get("msg", ""))
+    if kind in ("missing", "string_too_short") and context.get("min_length", 1) <= 1:
+        return "Ce champ est obligatoire."
+    if kind in ("string_too_long", "too_long"):
+        return f"Ce texte est trop long : {context.get('max_length')} caractères au plus."
+    if loc == ("complainant",):
+        return "Indiquez au moins un moyen de vous joindre : email, téléphone ou adresse postale."
+    if loc[-1:] == ("email",):
+        return "Cette adresse email n'est pas valide."
+    if loc[:1] == ("documents",):
+        if "is not accepted" in message:
+            return "Ce type de fichier n'est pas accepté : joignez un PDF, une image, un texte ou un document bureautique."
+        if "at most" in message:
+            return f"Trop de documents : {message.split('at most ')[-1].split(' ')[0]} au plus."
+        if "empty" in message:
+            return "Un des documents est vide."
+    return "Cette valeur n'est pas valide."

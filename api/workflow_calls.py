@@ -1,0 +1,88 @@
+"""Calls from the API to a complaint's workflow (id = reference), with the
+workflow's answers turned into problems: a validator's refusal is 409 with its
+reason, a complaint whose run is over is 409, an unknown one 404."""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from temporalio.client import (
+    Client,
+    RPCError,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCStatusCode
+
+from api import register_queries
+from api.problems import ProblemError
+from complaints.lifecycle import ComplaintStatus
+from workflows.complaint import ComplaintWorkflow
+
+log = logging.getLogger(__name__)
+
+QUERY_TIMEOUT = timedelta(seconds=5)  # no worker: answer from the register alone
+UNAVAILABLE = "the complaint's workflow does not answer (is a worker running?): retry in a moment"
+
+
+async def require_complaint(pool: asyncpg.Pool, reference: str) -> asyncpg.Record:
+    row = await register_queries.complaint(pool, reference)
+    if row is None:
+        raise ProblemError(404, f"no complaint {reference} in the register")
+    return row
+
+
+async def live_status(client: Client, reference: str) -> ComplaintStatus | None:
+    """The workflow's `status` query, or None when it cannot answer now."""
+    try:
+        return await client.get_workflow_handle(reference).query(
+            ComplaintWorkflow.status, rpc_timeout=QUERY_TIMEOUT
+        )
+    except (RPCError, WorkflowQueryFailedError) as error:
+        log.warning("status of %s could not be queried: %s", reference, error)
+        return None
+
+
+async def run_update(
+    client: Client,
+    pool: asyncpg.Pool,
+    reference: str,
+    update: Callable[..., Any],
+    payload: Any,
+    update_id: str,
+) -> ComplaintStatus:
+    """Run an operator's command; the same `update_id` is carried out once."""
+    row = await require_complaint(pool, reference)
+    handle = client.get_workflow_handle(reference)
+    try:
+        return await handle.execute_update(update, payload, id=update_id, result_type=ComplaintStatus)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        raise ProblemError(409, getattr(cause, "message", None) or str(cause or error)) from error
+    except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+        raise ProblemError(503, UNAVAILABLE, headers={"Retry-After": "5"}) from error
+    except RPCError as error:
+        raise _rpc_problem(row, error) from error
+
+
+async def send_signal(
+    client: Client, row: asyncpg.Record, signal: Callable[..., Any], *args: Any
+) -> None:
+    try:
+        await client.get_workflow_handle(row["reference"]).signal(signal, *args)
+    except RPCError as error:
+        raise _rpc_problem(row, error) from error
+
+
+def _rpc_problem(row: asyncpg.Record, error: RPCError) -> ProblemError:
+    reference = row["reference"]
+    if error.status == RPCStatusCode.NOT_FOUND:
+        if row["workflow_started_at"] is None:  # recorded while Temporal was down
+            return ProblemError(503, f"{reference} is not started yet: retry in a moment", headers={"Retry-After": "5"})
+        return ProblemError(409, f"{reference} is closed: no command can change it now")
+    if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return ProblemError(503, UNAVAILABLE, headers={"Retry-After": "5"})
+    return ProblemError(502, f"the workflow service refused the command: {error.message}")
