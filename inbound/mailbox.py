@@ -9,7 +9,7 @@ import hashlib
 import json
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -69,11 +69,20 @@ class InboundMailbox:
             log.info("ignored %s: %s", message.message_id, message.automatic)
             return Outcome("ignored", message.message_id, note=message.automatic)
         async with self._pool.acquire() as conn:
-            done = await conn.fetchval(
-                "SELECT reference FROM inbound_messages WHERE message_id = $1", message.message_id
+            done = await conn.fetchrow(
+                "SELECT reference, fingerprint FROM inbound_messages WHERE message_id = $1", message.message_id
             )
+            if done and done["fingerprint"] != message.fingerprint:
+                # Another message with a Message-ID already seen (a careless
+                # sender's software): a message of its own, keyed by its content.
+                log.warning("%s reused by a different message", message.message_id)
+                message = replace(message, message_id=f"{message.message_id}#{message.fingerprint[:16]}")
+                done = await conn.fetchrow(
+                    "SELECT reference FROM inbound_messages WHERE message_id = $1", message.message_id
+                )
             answered = None if done else await answered_complaint(conn, message, self._settings.reference_prefix)
         if done:
+            done = done["reference"]
             log.info("%s was taken in already (%s)", message.message_id, done)
             return Outcome("duplicate", message.message_id, done)
         if answered:
@@ -260,9 +269,10 @@ async def _store_document(conn: asyncpg.Connection, reference: str, document: Do
 
 async def _remember(conn: asyncpg.Connection, message: InboundEmail, reference: str, kind: str) -> None:
     await conn.execute(
-        """INSERT INTO inbound_messages (message_id, reference, kind) VALUES ($1, $2, $3)
+        """INSERT INTO inbound_messages (message_id, fingerprint, reference, kind) VALUES ($1, $2, $3, $4)
            ON CONFLICT (message_id) DO NOTHING""",
         message.message_id,
+        message.fingerprint,
         reference,
         kind,
     )

@@ -41,6 +41,9 @@ class Attachment:
 @dataclass(frozen=True)
 class InboundEmail:
     message_id: str
+    # Digest of what the sender wrote (relays add only trace headers): tells a
+    # redelivery from another message that reuses the same Message-ID.
+    fingerprint: str
     sender_name: str | None
     # The addresses that may be the complainant's, best first: From, Reply-To, envelope sender.
     sender_addresses: list[str]
@@ -62,6 +65,7 @@ def parse_email(raw: bytes, envelope_sender: str | None) -> InboundEmail:
         text = "\n\n".join(part for part in [text, *extra_text] if part)
     return InboundEmail(
         message_id=_message_id(message, raw),
+        fingerprint=_fingerprint(message, raw),
         sender_name=_sender_name(message),
         sender_addresses=_sender_addresses(message, envelope_sender),
         subject=_header(message, "Subject"),
@@ -87,13 +91,15 @@ def _message_id(message: Message, raw: bytes) -> str:
     found = _MESSAGE_ID.search(_header(message, "Message-ID"))
     if found:
         return found.group(0)
-    # Without a Message-ID, what the sender wrote identifies a redelivery:
-    # relays add trace headers, so those are left out.
+    return f"<sha256.{_fingerprint(message, raw)}@inbound.invalid>"
+
+
+def _fingerprint(message: Message, raw: bytes) -> str:
     digest = hashlib.sha256()
     for name in ("From", "To", "Date", "Subject"):
         digest.update(_header(message, name).encode() + b"\0")
     digest.update(_raw_body(raw))
-    return f"<sha256.{digest.hexdigest()}@inbound.invalid>"
+    return digest.hexdigest()
 
 
 def _raw_body(raw: bytes) -> bytes:

@@ -119,6 +119,22 @@ async def test_a_new_message_becomes_one_complaint_with_its_attachment_once(
     assert await pool.fetchval("SELECT kind FROM inbound_messages WHERE message_id = $1", message["Message-ID"]) == "complaint"
 
 
+async def test_another_message_reusing_a_message_id_is_not_taken_for_a_redelivery(
+    pool: asyncpg.Pool, inbound: Settings
+) -> None:
+    first = email("Facture", "La facture est fausse.")
+    second = email("Livraison", "Le colis n'est pas arrivé.", sender="Paul Roy <paul@example.net>")
+    second.replace_header("Message-ID", first["Message-ID"])  # careless sending software
+    for message in (first, second, second):
+        code, answer = await send(inbound, message)
+        assert code == 250, answer
+    rows = await complaints_of(pool)
+    assert [(r["complainant_email"], r["subject"]) for r in rows] == [
+        (JEANNE, "Facture"),
+        ("paul@example.net", "Livraison"),
+    ]
+
+
 async def test_an_html_only_message_gives_its_text_and_an_injected_name_stays_one_line(
     pool: asyncpg.Pool, inbound: Settings
 ) -> None:

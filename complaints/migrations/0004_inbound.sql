@@ -3,6 +3,9 @@
 
 CREATE TABLE inbound_messages (
     message_id  text PRIMARY KEY,
+    -- digest of what the sender wrote: a different message reusing a
+    -- Message-ID is not mistaken for a redelivery
+    fingerprint text NOT NULL,
     reference   text NOT NULL REFERENCES complaints (reference),
     -- 'complaint': it opened the complaint; 'reply': it was added to it
     kind        text NOT NULL CHECK (kind IN ('complaint', 'reply')),
