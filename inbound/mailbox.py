@@ -5,6 +5,7 @@ Each step is idempotent, so a message redelivered at any point (the sender
 retries after a 451 or a lost connection) makes one complaint, one set of
 documents, one journal entry and one signal."""
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -64,7 +65,8 @@ class InboundMailbox:
         self._settings = settings
 
     async def take_in(self, raw: bytes, envelope_sender: str | None) -> Outcome:
-        message = parse_email(raw, envelope_sender)
+        # A message may be tens of megabytes: parse it off the event loop.
+        message = await asyncio.to_thread(parse_email, raw, envelope_sender)
         if message.automatic:
             log.info("ignored %s: %s", message.message_id, message.automatic)
             return Outcome("ignored", message.message_id, note=message.automatic)

@@ -37,7 +37,7 @@ class InboundHandler:
             )
         except Unacceptable as error:
             log.warning("refused a message from %s: %s", envelope.mail_from, error)
-            return f"550 {error}"
+            return f"550 {' '.join(str(error).split())}"  # one line, as SMTP requires
         except TimeoutError:
             log.error("a message took more than %ss to take in: answered 451", self._timeout)
             return "451 4.4.7 The complaint could not be recorded in time, please retry later"

@@ -231,6 +231,15 @@ async def test_auto_replies_and_bounces_are_ignored(pool: asyncpg.Pool, inbound:
     assert mailbox.messages() == []
 
 
+async def test_a_message_with_no_address_to_answer_is_refused_so_its_sender_is_told(
+    pool: asyncpg.Pool, inbound: Settings
+) -> None:
+    message = email("Plainte", "Rien ne va.", sender="Quelqu'un <root@localhost>")
+    code, answer = await send(inbound, message, sender="root@localhost")
+    assert code == 550 and "no valid sender address" in answer
+    assert await complaints_of(pool) == []
+
+
 async def test_attachments_over_the_limits_are_refused_and_journaled_but_the_complaint_kept(
     client: Client, pool: asyncpg.Pool, settings: Settings
 ) -> None:
