@@ -8,6 +8,7 @@ be kept for later (an early "accept" would accept the response as soon as it
 is sent), so each action is offered and taken only in the phase it belongs to."""
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -171,7 +172,19 @@ async def answer_survey(svc: Services, reference: str, answer: SurveyAnswer) -> 
 
 # --- JSON endpoints ----------------------------------------------------------
 
-Token = Annotated[str, Query(min_length=1, max_length=500, description="the token of the signed link")]
+Token = Annotated[str, Query(max_length=500, description="the token of the signed link")]
+
+
+def signed(action: LinkAction) -> Callable[..., Awaitable[str]]:
+    """A dependency: the complaint's reference, once the link's token allows
+    `action` on it. Dependencies run before the body is validated, so a
+    request without a valid link learns nothing about its body."""
+
+    async def check(ref: Reference, token: Token = "", svc: Services = Depends(services)) -> str:
+        check_link(svc, token, action, ref)
+        return ref
+
+    return check
 
 
 def _api_actions(svc: Services, reference: str, offers: list[LinkAction]) -> dict[str, str]:
@@ -202,8 +215,7 @@ _REFUSED = responses(403, 404, 409, 413, 422, 503)
 
 
 @router.get("", response_model=CustomerView, summary="Where the complaint stands (status link)", responses=_REFUSED)
-async def view(ref: Reference, token: Token, svc: Services = Depends(services)) -> CustomerView:
-    check_link(svc, token, LinkAction.STATUS, ref)
+async def view(ref: str = Depends(signed(LinkAction.STATUS)), svc: Services = Depends(services)) -> CustomerView:
     found = await customer_view(svc, ref)
     found.actions = _api_actions(svc, ref, found.offers)
     return found
@@ -234,8 +246,9 @@ async def view(ref: Reference, token: Token, svc: Services = Depends(services)) 
     },
     responses=_REFUSED,
 )
-async def reply_endpoint(ref: Reference, token: Token, request: Request, svc: Services = Depends(services)) -> ReplyReceived:
-    check_link(svc, token, LinkAction.REPLY, ref)
+async def reply_endpoint(
+    request: Request, ref: str = Depends(signed(LinkAction.REPLY)), svc: Services = Depends(services)
+) -> ReplyReceived:
     message, documents = await read_reply(request, svc)
     ids = await reply(svc, ref, message, documents)
     return ReplyReceived(reference=ref, document_ids=ids)
@@ -262,23 +275,24 @@ async def read_reply(request: Request, svc: Services) -> tuple[str, list[Documen
 
 
 @router.post("/accept", response_model=Accepted, summary="Accept the response", responses=_REFUSED)
-async def accept_endpoint(ref: Reference, token: Token, svc: Services = Depends(services)) -> Accepted:
-    check_link(svc, token, LinkAction.VERDICT, ref)
+async def accept_endpoint(ref: str = Depends(signed(LinkAction.VERDICT)), svc: Services = Depends(services)) -> Accepted:
     await accept(svc, ref)
     return Accepted(reference=ref)
 
 
 @router.post("/contest", response_model=Accepted, summary="Contest the response (a second handler reviews it)", responses=_REFUSED)
 async def contest_endpoint(
-    ref: Reference, token: Token, body: ContestRequest | None = None, svc: Services = Depends(services)
+    body: ContestRequest | None = None,
+    ref: str = Depends(signed(LinkAction.VERDICT)),
+    svc: Services = Depends(services),
 ) -> Accepted:
-    check_link(svc, token, LinkAction.VERDICT, ref)
     await contest(svc, ref, body.reason if body else "")
     return Accepted(reference=ref)
 
 
 @router.post("/survey", response_model=Accepted, summary="Answer the satisfaction survey", responses=_REFUSED)
-async def survey_endpoint(ref: Reference, token: Token, answer: SurveyAnswer, svc: Services = Depends(services)) -> Accepted:
-    check_link(svc, token, LinkAction.SURVEY, ref)
+async def survey_endpoint(
+    answer: SurveyAnswer, ref: str = Depends(signed(LinkAction.SURVEY)), svc: Services = Depends(services)
+) -> Accepted:
     await answer_survey(svc, ref, answer)
     return Accepted(reference=ref)

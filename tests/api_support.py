@@ -1,6 +1,7 @@
 """Fixtures and helpers of the HTTP tests: the app over the test's register
 and Temporal client, driven by httpx; one operator key per role."""
 
+import html
 import re
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
@@ -52,10 +53,21 @@ async def keys(pool: asyncpg.Pool) -> dict[str, dict[str, str]]:
     return found
 
 
+def shown(page: httpx.Response) -> str:
+    """A page's text as a person reads it (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.text))
+
+
 def path_of(url: str) -> str:
     """The path and query of an absolute link (the app is reached in-process)."""
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def customer_api(status_link: str) -> str:
+    """The JSON view behind a status page link: /complaints/{ref}/customer?token=..."""
+    parts = urlsplit(status_link)
+    return f"{parts.path.replace('/suivi/', '/complaints/', 1)}/customer?{parts.query}"
 
 
 def status_link_in(message: EmailMessage) -> str:
