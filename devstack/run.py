@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from api.app import create_app as api_app
 from codec.server import create_app as codec_app
 from complaints.settings import Settings
 from devstack.mail_sink import start_sink
@@ -35,6 +36,7 @@ async def run_stack(settings: Settings) -> None:
             run_worker(settings),
             serve_http(codec_app(settings), settings.codec_server_address),
             serve_inbound(settings),
+            serve_http(api_app(settings), f"{settings.api_host}:{settings.api_port}"),
         )
     finally:
         smtp.stop()
@@ -43,7 +45,10 @@ async def run_stack(settings: Settings) -> None:
         await temporal.wait()
         if postgres:
             postgres.cleanup()
-        print("Stopped: worker, inbound mailbox, SMTP sink, Temporal dev server" + (", PostgreSQL" if postgres else ""))
+        print(
+            "Stopped: worker, HTTP API, inbound mailbox, SMTP sink, Temporal dev server"
+            + (", PostgreSQL" if postgres else "")
+        )
 
 
 class _HttpServer(uvicorn.Server):
@@ -76,6 +81,8 @@ Complaint handling is running. Ctrl-C stops everything.
   SMTP sink      {settings.smtp_host}:{settings.smtp_port}, messages kept in {settings.mail_dir}/
   Inbound mail   {settings.inbound_host}:{settings.inbound_port} (SMTP): complaints and replies to the complaints address
   Worker         task queue {settings.task_queue!r}
+  HTTP API       http://{settings.api_host}:{settings.api_port} (OpenAPI: /docs; keys: complaints users add)
+  Complaint form http://{settings.api_host}:{settings.api_port}/reclamation (links in emails: {settings.public_base_url})
 Try, in another terminal:
   .venv/bin/complaints submit --name "Jeanne Martin" --email jeanne@example.com \\
       --subject "Colis abîmé" --description "Le colis est arrivé ouvert." \\

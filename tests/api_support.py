@@ -55,7 +55,7 @@ async def keys(pool: asyncpg.Pool) -> dict[str, dict[str, str]]:
 
 def shown(page: httpx.Response) -> str:
     """A page's text as a person reads it (tags dropped, entities decoded)."""
-    return html.unescape(re.sub(r"<[^>]+>", " ", page.text))
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.text)))
 
 
 def path_of(url: str) -> str:

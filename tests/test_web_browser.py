@@ -1,0 +1,128 @@
+"""A complainant in a real browser (headless Chromium, no JavaScript needed):
+fills the complaint form, lands on the confirmation, then opens the status
+link from the acknowledgement email. Screenshots go to tests/artifacts/."""
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from temporalio.client import Client
+
+from api.app import create_app
+from complaints.settings import Settings
+from devstack.run import serve_http
+from tests.api_support import CUSTOMER, status_link_in
+from tests.conftest import ARTIFACTS, Mailbox, eventually, free_port
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
+)
+
+
+@pytest.fixture
+def web_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def settings(settings: Settings, web_port: int) -> Settings:
+    """The emails' links point at this test's server."""
+    return settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{web_port}"})
+
+
+@pytest_asyncio.fixture
+async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
+    """The app on a real port, served by this event loop while Selenium runs in a thread."""
+    serving = asyncio.create_task(serve_http(create_app(settings, pool, client), f"127.0.0.1:{web_port}"))
+    url = f"http://127.0.0.1:{web_port}"
+
+    async def listening() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", web_port)
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    await eventually(listening, timeout=10)
+    yield url
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", "--window-size=1000,1400", f"--user-data-dir={tmp_path / 'profile'}"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+async def test_a_complainant_fills_the_form_and_follows_the_link_in_the_acknowledgement(
+    site: str, browser: webdriver.Chrome, pool: asyncpg.Pool, mailbox: Mailbox, worker, tmp_path: Path
+) -> None:
+    invoice = tmp_path / "facture.pdf"
+    invoice.write_bytes(b"%PDF-1.4 facture 8812")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def fill_and_send() -> str:
+        browser.get(f"{site}/reclamation")
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Déposer une réclamation"
+        fields = {
+            "nom": "Jeanne Martin",
+            "email": CUSTOMER,
+            "objet": "Colis abîmé",
+            "produit": "Vase Médicis",
+            "description": "Le colis est arrivé ouvert et le vase était cassé.",
+            "solution": "Le remplacement du vase",
+        }
+        for name, value in fields.items():
+            browser.find_element(By.NAME, name).send_keys(value)
+        browser.find_element(By.NAME, "documents").send_keys(str(invoice))
+        browser.save_screenshot(str(ARTIFACTS / "web-complaint-form.png"))
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(browser, 15).until(lambda d: "/reclamation/enregistree" in d.current_url)
+        browser.save_screenshot(str(ARTIFACTS / "web-complaint-confirmation.png"))
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Votre réclamation est enregistrée"
+        assert "Et maintenant ?" in browser.find_element(By.TAG_NAME, "main").text
+        return browser.find_element(By.ID, "reference").text
+
+    ref = await asyncio.to_thread(fill_and_send)
+    assert re.fullmatch(r"\w+-\d{4}-\d{6}", ref)
+    row = await pool.fetchrow("SELECT channel, subject FROM complaints WHERE reference = $1", ref)
+    assert (row["channel"], row["subject"]) == ("web", "Colis abîmé")
+    assert await pool.fetchval("SELECT filename FROM documents WHERE complaint_reference = $1", ref) == "facture.pdf"
+
+    [ack] = await mailbox.wait_for(CUSTOMER)
+    link = status_link_in(ack)
+    assert link.startswith(f"{site}/suivi/{ref}?token=")
+    # the timeline shows the acknowledgement once it is recorded
+    await eventually(
+        lambda: pool.fetchval(
+            "SELECT 1 FROM journal WHERE complaint_reference = $1 AND event = 'acknowledged'", ref
+        )
+    )
+
+    def open_status() -> str:
+        browser.get(link)
+        browser.save_screenshot(str(ARTIFACTS / "web-complaint-status.png"))
+        return browser.find_element(By.TAG_NAME, "main").text
+
+    status = await asyncio.to_thread(open_status)
+    assert f"Réclamation {ref}" in status and "Objet : Colis abîmé" in status
+    assert "Réclamation reçue" in status and "Accusé de réception envoyé par email" in status

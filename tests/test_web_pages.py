@@ -1,0 +1,159 @@
+"""The complainant's pages over HTTP: the complaint form (errors in French
+next to the fields, nothing lost, nothing stored), the confirmation, and the
+status page's forms to reply with documents, accept or contest, and answer
+the survey."""
+
+import re
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+
+from complaints.lifecycle import Phase
+from complaints.settings import Settings
+from tests.api_support import CUSTOMER, http, keys, path_of, shown, status_link_in, table_counts  # noqa: F401
+from tests.conftest import Mailbox
+from tests.test_intake import wait_for_phase
+
+ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
+FORM = {
+    "nom": "Jeanne Martin",
+    "email": CUSTOMER,
+    "telephone": "",
+    "adresse": "",
+    "numero_client": "C-1234",
+    "objet": "Colis abîmé",
+    "produit": "Vase Médicis",
+    "description": "Le colis est arrivé ouvert et le vase était cassé.",
+    "solution": "Le remplacement du vase",
+}
+
+
+def _form_id(page: httpx.Response) -> str:
+    found = re.search(r'name="form_id" value="([^"]+)"', page.text)
+    assert found
+    return found[1]
+
+
+async def test_the_form_records_a_web_complaint_once_and_confirms_it(
+    http: httpx.AsyncClient, client: Client, pool: asyncpg.Pool, mailbox: Mailbox, settings: Settings, worker
+) -> None:
+    assert (await http.get("/")).headers["location"] == "/reclamation"
+    form = await http.get("/reclamation")
+    assert form.status_code == 200 and form.headers["content-type"].startswith("text/html")
+    assert "Déposer une réclamation" in shown(form) and 'lang="fr"' in form.text
+    data = {**FORM, "form_id": _form_id(form)}
+    photo = ("documents", ("photo.jpg", b"\xff\xd8\xff fake jpeg", "image/jpeg"))
+
+    sent = await http.post("/reclamation", data=data, files=[photo])
+    assert sent.status_code == 303
+    confirmation = await http.get(sent.headers["location"])
+    assert confirmation.status_code == 200
+    text = shown(confirmation)
+    ref = re.search(r"Référence : (\S+)", text)[1]  # type: ignore[index]
+    assert "Votre réclamation est enregistrée" in text and "Et maintenant ?" in text
+    assert f"Vous recevez à {CUSTOMER} un accusé de réception" in text
+    assert "Vous recevez une réponse argumentée au plus tard le" in text
+
+    row = await pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", ref)
+    assert (row["channel"], row["complainant_name"], row["customer_id"], row["complainant_phone"]) == (
+        "web", "Jeanne Martin", "C-1234", None,
+    )  # fmt: skip
+    assert await pool.fetchval("SELECT filename FROM documents WHERE complaint_reference = $1", ref) == "photo.jpg"
+
+    resent = await http.post("/reclamation", data=data, files=[photo])  # back button, second click
+    assert shown(await http.get(resent.headers["location"])).count(ref) == 1
+    assert await pool.fetchval("SELECT count(*) FROM complaints") == 1
+    [ack] = await mailbox.wait_for(CUSTOMER)
+    assert ref in str(ack["Subject"])
+    await wait_for_phase(client, ref, Phase.ASSESSMENT)
+    status = await http.get(path_of(status_link_in(ack)))
+    assert "Accusé de réception envoyé par email" in shown(status) and "Réclamation reçue" in shown(status)
+
+    expired = await http.get("/reclamation/enregistree?token=forged")
+    assert expired.status_code == 403
+
+
+async def test_invalid_or_oversize_forms_are_shown_again_with_french_errors_and_nothing_is_stored(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    before = await table_counts(pool)
+    form_id = _form_id(await http.get("/reclamation"))
+    invalid = {**FORM, "form_id": form_id, "email": "jeanne-at-example", "objet": "", "description": "<b>gras</b> cassé"}
+    page = await http.post("/reclamation", data=invalid)
+    assert page.status_code == 422
+    text = shown(page)
+    assert "Votre réclamation n'est pas encore envoyée : corrigez les champs signalés." in text
+    assert "Cette adresse email n'est pas valide." in text and "Ce champ est obligatoire." in text
+    # what was typed is kept (escaped), the same form id too
+    assert "&lt;b&gt;gras&lt;/b&gt; cassé</textarea>" in page.text and "<b>gras" not in page.text
+    assert 'value="jeanne-at-example"' in page.text and _form_id(page) == form_id
+
+    unreachable = await http.post("/reclamation", data={**FORM, "form_id": form_id, "email": ""})
+    assert "Indiquez au moins un moyen de vous joindre" in shown(unreachable)
+
+    too_big = b"x" * (settings.max_document_bytes + 1)
+    oversize = await http.post(
+        "/reclamation", data={**FORM, "form_id": form_id}, files=[("documents", ("scan.pdf", too_big, "application/pdf"))]
+    )
+    assert oversize.status_code == 413
+    assert "scan.pdf : document trop volumineux (10.0 Mo au plus par document)." in shown(oversize)
+    assert 'value="Colis abîmé"' in oversize.text  # the rest of the form is kept
+
+    executable = await http.post(
+        "/reclamation", data={**FORM, "form_id": form_id},
+        files=[("documents", ("setup.exe", b"MZ", "application/x-msdownload"))],
+    )  # fmt: skip
+    assert executable.status_code == 422 and "Ce type de fichier n'est pas accepté" in shown(executable)
+    assert await table_counts(pool) == before
+
+
+async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status_page(
+    http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, mailbox: Mailbox, worker
+) -> None:
+    sent = await http.post("/reclamation", data={**FORM, "form_id": "f-1"})
+    ref = re.search(r"Référence : (\S+)", shown(await http.get(sent.headers["location"])))[1]  # type: ignore[index]
+    await wait_for_phase(client, ref, Phase.ASSESSMENT)
+    base = f"/complaints/{ref}"
+    await http.post(f"{base}/assessment", json={}, headers=keys["handler"])
+    await http.post(f"{base}/information-requests", json={"questions": "Le numéro de commande ?"}, headers=keys["handler"])
+    link = path_of(status_link_in((await mailbox.wait_for(CUSTOMER, count=2))[-1]))
+
+    page = await http.get(link)
+    assert "Le numéro de commande ?" in shown(page) and "Envoyer ma réponse" in shown(page)
+    reply_action = re.search(r'action="(/suivi/[^"]+/reponse\?token=[^"]+)"', page.text)[1]  # type: ignore[index]
+    empty = await http.post(reply_action, data={"message": " "}, files=[("documents", ("", b"", "application/octet-stream"))])
+    assert empty.status_code == 422 and "Écrivez un message ou joignez un document." in shown(empty)
+    replied = await http.post(
+        reply_action, data={"message": "Commande 8812"}, files=[("documents", ("facture.pdf", b"%PDF-1.4", "application/pdf"))]
+    )
+    assert replied.status_code == 303
+    thanked = await http.get(replied.headers["location"])
+    assert "Merci : votre réponse nous est parvenue." in shown(thanked)
+    await wait_for_phase(client, ref, Phase.HANDLING)
+    assert await pool.fetchval(
+        "SELECT count(*) FROM documents WHERE complaint_reference = $1 AND source = 'customer_reply'", ref
+    ) == 1
+
+    await http.post(f"{base}/decision", json={"outcome": "accepted", "justification": ARGUED}, headers=keys["handler"])
+    await wait_for_phase(client, ref, Phase.RESPONDED)
+    page = await http.get(link)
+    assert ARGUED in shown(page) and "J'accepte la réponse" in shown(page)
+    verdict_action = re.search(r'action="(/suivi/[^"]+/verdict\?token=[^"]+)"', page.text)[1]  # type: ignore[index]
+    accepted = await http.post(verdict_action, data={"choix": "accepter"})
+    assert "Merci : vous avez accepté notre réponse." in shown(await http.get(accepted.headers["location"]))
+    await wait_for_phase(client, ref, Phase.SURVEY)
+
+    page = await http.get(link)
+    survey_action = re.search(r'action="(/suivi/[^"]+/enquete\?token=[^"]+)"', page.text)[1]  # type: ignore[index]
+    incomplete = await http.post(survey_action, data={"csat": "4"})
+    assert incomplete.status_code == 422 and "Répondez aux trois questions." in shown(incomplete)
+    answered = await http.post(survey_action, data={"csat": "4", "ces": "2", "nps": "9", "commentaire": "Merci"})
+    assert answered.status_code == 303
+    await wait_for_phase(client, ref, Phase.CLOSED)
+    survey = await pool.fetchrow("SELECT csat, ces, nps, comment FROM surveys WHERE complaint_reference = $1", ref)
+    assert tuple(survey) == (4, 2, 9, "Merci")
+    closed = shown(await http.get(link))
+    assert "Clôturée" in closed and "Vous avez accepté notre réponse" in closed and "Merci pour votre avis" in closed
+    late = await http.post(verdict_action, data={"choix": "contester", "motif": "trop tard"})
+    assert late.status_code == 409 and "Cette réclamation est clôturée." in shown(late)
