@@ -1,0 +1,37 @@
+"""`complaints users add|list|revoke`, as an administrator runs them: a key is
+shown once, stored hashed, works until it is revoked."""
+
+import hashlib
+
+import asyncpg
+import httpx
+
+from tests.api_support import http  # noqa: F401
+from tests.test_cli import complaints
+
+
+async def test_keys_are_issued_once_stored_hashed_and_revoked(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, settings
+) -> None:
+    added = await complaints(settings, "users", "add", "Alice  Martin", "--role", "handler")
+    assert added.returncode == 0, added.stderr
+    first_line, key = added.stdout.strip().splitlines()
+    assert first_line == "Alice Martin (handler) can use the API with this key; it is shown only now:"
+    stored = await pool.fetchrow("SELECT name, role, key_hash FROM operators")
+    assert (stored["name"], stored["role"]) == ("Alice Martin", "handler")
+    assert stored["key_hash"] == hashlib.sha256(key.encode()).hexdigest() and key not in stored["key_hash"]
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (await http.get("/complaints", headers=headers)).status_code == 200
+
+    again = await complaints(settings, "users", "add", "Alice Martin", "--role", "admin")
+    assert again.returncode == 1 and "already has an active key: revoke it first" in again.stderr
+    wrong_role = await complaints(settings, "users", "add", "Bob", "--role", "boss")
+    assert wrong_role.returncode == 2 and "invalid choice: 'boss'" in wrong_role.stderr
+
+    revoked = await complaints(settings, "users", "revoke", "Alice Martin")
+    assert revoked.returncode == 0 and "Alice Martin's key is revoked" in revoked.stdout
+    assert (await http.get("/complaints", headers=headers)).status_code == 401
+    listed = await complaints(settings, "users", "list")
+    assert "Alice Martin" in listed.stdout and "handler" in listed.stdout and "revoked" in listed.stdout
+    unknown = await complaints(settings, "users", "revoke", "Nobody")
+    assert unknown.returncode == 1 and "no operator named 'Nobody'" in unknown.stderr
