@@ -160,6 +160,8 @@ class Closure(Command):
 class CustomerReply(BaseModel):
     message: Text = ""
     document_ids: list[int] = Field(default_factory=list)
+    # The channel's id of the message (e.g. its Message-ID): a reply is taken once.
+    message_id: str | None = None
 
 
 class Contest(BaseModel):
@@ -361,6 +363,8 @@ class ComplaintStatus(BaseModel):
     open_questions: str | None = None
     awaiting_customer_since: datetime | None = None
     replies_pending: list[CustomerReply] = Field(default_factory=list)
+    reply_ids: list[str] = Field(default_factory=list)  # recent message ids, to drop repeats
+    messages_received: int = 0  # customer messages outside an information request
     extensions: int = 0
     decision: DecisionRecord | None = None
     proposal: DecisionRecord | None = None  # awaiting a manager's approval

@@ -151,7 +151,8 @@ class InboundMailbox:
         if complaint["workflow_started_at"] is None:
             await start_workflow(self._pool, self._client, self._settings, reference)
         excerpt = message.text if len(message.text) <= SIGNAL_TEXT_MAX else message.text[:SIGNAL_TEXT_MAX] + " […]"
-        delivered = await self._signal_once(reference, CustomerReply(message=excerpt, document_ids=document_ids), step_key)
+        reply = CustomerReply(message=excerpt, document_ids=document_ids, message_id=step_key)
+        delivered = await self._signal_once(reference, reply, step_key)
         async with self._pool.acquire() as conn:
             if not delivered:
                 await journal.append(

@@ -426,3 +426,21 @@ async def test_assessment_reads_the_complainants_history_and_puts_safety_first(
     row = await pool.fetchrow("SELECT priority, recurring, assessment FROM complaints WHERE reference = $1", handle.id)
     assert row["priority"] == "P1" and row["recurring"] is True
     assert "brûlure" in row["assessment"]
+
+
+async def test_customer_messages_outside_a_request_are_journaled_once(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    message = CustomerReply(message="J'ai retrouvé le bon de livraison", document_ids=[], message_id="<m1@client>")
+    await handle.signal(ComplaintWorkflow.customer_reply, message)
+    await handle.signal(ComplaintWorkflow.customer_reply, message)  # delivered twice
+
+    async def filed() -> bool:
+        return (await journal_events(pool, handle.id)).count("customer_message") == 1
+
+    await eventually(filed)
+    await asyncio.sleep(1)
+    status = await handle.query(ComplaintWorkflow.status)
+    assert status.messages_received == 1 and status.replies_pending == []
+    assert (await journal_events(pool, handle.id)).count("customer_message") == 1

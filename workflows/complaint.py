@@ -119,6 +119,8 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, start: ComplaintStart) -> ComplaintStatus:
         watcher = asyncio.create_task(self._watch_deadlines())
+        self._files_replies = workflow.patched("file-replies-in-any-phase")
+        filer = asyncio.create_task(self._file_replies()) if self._files_replies else None
         phases = {
             Phase.RECEIVED: self._take_in,
             Phase.INTAKE: self._take_in,
@@ -147,6 +149,8 @@ class ComplaintWorkflow:
                     )
                 )
         watcher.cancel()
+        if filer:
+            filer.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._s
 
@@ -562,7 +566,8 @@ class ComplaintWorkflow:
                 {"questions": request.questions, "reply_by": self._policy.information_timeout.after(now)},
             )
             self._s.awaiting_customer_since = now
-            self._s.replies_pending.clear()
+            if not self._files_replies:
+                self._s.replies_pending.clear()
             self._deadlines_changed()
             self._move_to(Phase.AWAITING_CUSTOMER)
             return self._s
@@ -728,6 +733,10 @@ class ComplaintWorkflow:
 
     @workflow.signal(description="The customer answers an information request (documents by id).")
     def customer_reply(self, reply: CustomerReply) -> None:
+        if reply.message_id:
+            if reply.message_id in self._s.reply_ids:
+                return  # the same message delivered again
+            self._s.reply_ids = [*self._s.reply_ids[-199:], reply.message_id]
         self._s.replies_pending.append(reply)
 
     @workflow.signal(description="The customer accepts the response.")
@@ -746,6 +755,23 @@ class ComplaintWorkflow:
     @workflow.query(description="Where the complaint stands: phase, priority, deadlines, SLA.")
     def status(self) -> ComplaintStatus:
         return self._s
+
+    async def _file_replies(self) -> None:
+        """Journal what the customer writes outside an information request, so
+        the handler sees it; during a request, the reply is the answer."""
+        s = self._s
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(s.replies_pending) and s.phase is not Phase.AWAITING_CUSTOMER
+            )
+            reply = s.replies_pending.pop(0)
+            s.messages_received += 1
+            await self._record(
+                "customer_message",
+                "complainant",
+                {"message": reply.message, "document_ids": reply.document_ids},
+                visible_to_customer=True,
+            )
 
     # --- deadlines -------------------------------------------------------------
 
