@@ -31,9 +31,7 @@ DESCRIPTION = """Complaint intake and handling.
 """
 
 
-def create_app(
-    settings: Settings, pool: asyncpg.Pool | None = None, client: Client | None = None
-) -> FastAPI:
+def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Client | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if pool is not None and client is not None:
@@ -56,7 +54,10 @@ def create_app(
         openapi_tags=[
             {"name": "complaints", "description": "Take complaints in; read them from the register."},
             {"name": "operator commands", "description": "One per workflow update; the actor is the key's operator."},
-            {"name": "customer (signed links)", "description": "What the complainant does through the links in the emails."},
+            {
+                "name": "customer (signed links)",
+                "description": "What the complainant does through the links in the emails.",
+            },
         ],
     )
     if pool is not None and client is not None:  # usable without running the lifespan

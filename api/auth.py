@@ -42,15 +42,12 @@ async def current_operator(
 ) -> OperatorRecord:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
-        raise ProblemError(
-            401, "an API key is required: send it as `Authorization: Bearer <key>`", headers=challenge
-        )
+        raise ProblemError(401, "an API key is required: send it as `Authorization: Bearer <key>`", headers=challenge)
     operator = await authenticate(services(request).pool, credentials.credentials)
     if operator is None:
         raise ProblemError(
             401,
-            "this API key is unknown or revoked: ask an administrator for a key "
-            "(`complaints users add`)",
+            "this API key is unknown or revoked: ask an administrator for a key (`complaints users add`)",
             headers=challenge,
         )
     return operator

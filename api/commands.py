@@ -95,26 +95,33 @@ def _command(
 
 
 H, A = Permission.HANDLE, Permission.APPROVE
-_command("assessment", ComplaintWorkflow.confirm_assessment, ConfirmAssessment,
-         schemas.ConfirmAssessmentRequest, H, "Confirm the suggested priority, or override it with a reason")
-_command("assignment", ComplaintWorkflow.assign, Assignment, schemas.AssignmentRequest, H,
-         "Assign the complaint to a handler and team")
-_command("actions", ComplaintWorkflow.plan_action, PlannedAction, schemas.PlannedActionRequest, H,
-         "Plan a corrective or improvement action (owner, due date; root cause for P1 corrective actions)")
-_command("notes", ComplaintWorkflow.add_note, InternalNote, schemas.InternalNoteRequest, H,
-         "Add an internal note (never shown to the customer)")
-_command("progress-updates", ComplaintWorkflow.send_progress_update, ProgressUpdate,
-         schemas.ProgressUpdateRequest, H, "Tell the customer where the complaint stands (emailed)")
-_command("information-requests", ComplaintWorkflow.request_information, InformationRequest,
-         schemas.InformationRequestRequest, H, "Ask the customer for information; the complaint waits for the reply")
-_command("analysis-extensions", ComplaintWorkflow.extend_analysis, AnalysisExtension,
-         schemas.AnalysisExtensionRequest, H, "Extend the analysis: the customer is told why and the new date")
-_command("decision", ComplaintWorkflow.decide, Decision, schemas.DecisionRequest, H,
-         "Decide: accepted, partially accepted or rejected, with a justification (and compensation)")
-_command("approval", ComplaintWorkflow.approve_compensation, ApprovalVerdict, schemas.ApprovalVerdictRequest, A,
-         "Approve or refuse a proposed compensation above the threshold (a manager other than the proposer)")
-_command("closure", ComplaintWorkflow.close, Closure, schemas.ClosureRequest, H,
-         "Close the complaint after the response without waiting further")  # fmt: skip
+# fmt: off
+# path, update, command, request body, permission, summary
+COMMANDS = [
+    ("assessment", ComplaintWorkflow.confirm_assessment, ConfirmAssessment, schemas.ConfirmAssessmentRequest, H,
+     "Confirm the suggested priority, or override it with a reason"),
+    ("assignment", ComplaintWorkflow.assign, Assignment, schemas.AssignmentRequest, H,
+     "Assign the complaint to a handler and team"),
+    ("actions", ComplaintWorkflow.plan_action, PlannedAction, schemas.PlannedActionRequest, H,
+     "Plan a corrective or improvement action (owner, due date; root cause for P1 corrective actions)"),
+    ("notes", ComplaintWorkflow.add_note, InternalNote, schemas.InternalNoteRequest, H,
+     "Add an internal note (never shown to the customer)"),
+    ("progress-updates", ComplaintWorkflow.send_progress_update, ProgressUpdate, schemas.ProgressUpdateRequest, H,
+     "Tell the customer where the complaint stands (emailed)"),
+    ("information-requests", ComplaintWorkflow.request_information, InformationRequest,
+     schemas.InformationRequestRequest, H, "Ask the customer for information; the complaint waits for the reply"),
+    ("analysis-extensions", ComplaintWorkflow.extend_analysis, AnalysisExtension, schemas.AnalysisExtensionRequest, H,
+     "Extend the analysis: the customer is told why and the new date"),
+    ("decision", ComplaintWorkflow.decide, Decision, schemas.DecisionRequest, H,
+     "Decide: accepted, partially accepted or rejected, with a justification (and compensation)"),
+    ("approval", ComplaintWorkflow.approve_compensation, ApprovalVerdict, schemas.ApprovalVerdictRequest, A,
+     "Approve or refuse a proposed compensation above the threshold (a manager other than the proposer)"),
+    ("closure", ComplaintWorkflow.close, Closure, schemas.ClosureRequest, H,
+     "Close the complaint after the response without waiting further"),
+]
+# fmt: on
+for command in COMMANDS:
+    _command(*command)
 
 
 @router.post(

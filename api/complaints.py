@@ -94,9 +94,7 @@ async def take_in(
 ) -> Submitted:
     submission = await _read_submission(request, svc, idempotency_key)
     try:
-        submitted = await submit_complaint(
-            svc.pool, svc.client, svc.settings, submission, actor=operator.name
-        )
+        submitted = await submit_complaint(svc.pool, svc.client, svc.settings, submission, actor=operator.name)
     except RPCError as error:
         raise ProblemError(
             503,
@@ -111,9 +109,7 @@ async def take_in(
     return Submitted(reference=submitted.reference, created=submitted.created, links=links)
 
 
-async def _read_submission(
-    request: Request, svc: Services, idempotency_key: str | None
-) -> ComplaintSubmission:
+async def _read_submission(request: Request, svc: Services, idempotency_key: str | None) -> ComplaintSubmission:
     limits = svc.settings.document_limits
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     files: list[dict[str, Any]] = []
@@ -156,9 +152,7 @@ def _json(text: str, field: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise invalid_input(
-            field_problems([{"loc": (field,), "msg": f"not valid JSON: {error}"}], drop=())
-        ) from error
+        raise invalid_input(field_problems([{"loc": (field,), "msg": f"not valid JSON: {error}"}], drop=())) from error
 
 
 @router.get(
@@ -257,9 +251,7 @@ async def get_complaint(
             )
             for entry in journal
         ],
-        documents=[
-            DocumentInfo(**dict(doc), download=f"{links.self}/documents/{doc['id']}") for doc in documents
-        ],
+        documents=[DocumentInfo(**dict(doc), download=f"{links.self}/documents/{doc['id']}") for doc in documents],
         workflow_state=status,
         links=links,
     )

@@ -151,7 +151,9 @@ async def reply(svc: Services, reference: str, message: str, documents: list[Doc
         raise CustomerRefusal(422, "empty_reply", "write a message or attach a document")
     row = await _ready_for(svc, reference, LinkAction.REPLY)
     ids = await register_queries.store_documents(svc.pool, reference, documents, "customer_reply")
-    await send_signal(svc.client, row, ComplaintWorkflow.customer_reply, CustomerReply(message=message, document_ids=ids))
+    await send_signal(
+        svc.client, row, ComplaintWorkflow.customer_reply, CustomerReply(message=message, document_ids=ids)
+    )
     return ids
 
 
@@ -225,13 +227,11 @@ async def view(ref: str = Depends(signed(LinkAction.STATUS)), svc: Services = De
     "/reply",
     response_model=ReplyReceived,
     summary="Answer an information request, with documents",
-    description="JSON `{\"message\": ...}`, or multipart/form-data with a `message` field and `documents` files.",
+    description='JSON `{"message": ...}`, or multipart/form-data with a `message` field and `documents` files.',
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {
-                    "schema": {"type": "object", "properties": {"message": {"type": "string"}}}
-                },
+                "application/json": {"schema": {"type": "object", "properties": {"message": {"type": "string"}}}},
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
@@ -267,20 +267,31 @@ async def read_reply(request: Request, svc: Services) -> tuple[str, list[Documen
         try:
             body = json.loads(await request.body() or b"{}")
         except json.JSONDecodeError as error:
-            raise invalid_input(field_problems([{"loc": ("body",), "msg": f"not valid JSON: {error}"}], drop=())) from error
+            raise invalid_input(
+                field_problems([{"loc": ("body",), "msg": f"not valid JSON: {error}"}], drop=())
+            ) from error
         message = body.get("message", "") if isinstance(body, dict) else ""
     if not isinstance(message, str) or len(message) > MAX_MESSAGE:
-        raise invalid_input(field_problems([{"loc": ("message",), "msg": f"a text of at most {MAX_MESSAGE} characters"}]))
+        raise invalid_input(
+            field_problems([{"loc": ("message",), "msg": f"a text of at most {MAX_MESSAGE} characters"}])
+        )
     return message, validate_documents(data, limits)
 
 
 @router.post("/accept", response_model=Accepted, summary="Accept the response", responses=_REFUSED)
-async def accept_endpoint(ref: str = Depends(signed(LinkAction.VERDICT)), svc: Services = Depends(services)) -> Accepted:
+async def accept_endpoint(
+    ref: str = Depends(signed(LinkAction.VERDICT)), svc: Services = Depends(services)
+) -> Accepted:
     await accept(svc, ref)
     return Accepted(reference=ref)
 
 
-@router.post("/contest", response_model=Accepted, summary="Contest the response (a second handler reviews it)", responses=_REFUSED)
+@router.post(
+    "/contest",
+    response_model=Accepted,
+    summary="Contest the response (a second handler reviews it)",
+    responses=_REFUSED,
+)
 async def contest_endpoint(
     body: ContestRequest | None = None,
     ref: str = Depends(signed(LinkAction.VERDICT)),

@@ -64,9 +64,7 @@ def problem_response(
         instance=request.url.path if request else None,
         errors=errors,
     )
-    return JSONResponse(
-        problem.model_dump(exclude_none=True), status, headers=headers, media_type=MEDIA_TYPE
-    )
+    return JSONResponse(problem.model_dump(exclude_none=True), status, headers=headers, media_type=MEDIA_TYPE)
 
 
 def field_problems(errors: list[Any], drop: tuple[str, ...] = ("body",)) -> list[FieldProblem]:
@@ -114,9 +112,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem_response(
-            request, 500, "an unexpected error occurred: retry later, or tell the operations team"
-        )
+        return problem_response(request, 500, "an unexpected error occurred: retry later, or tell the operations team")
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -77,9 +77,7 @@ async def document(pool: asyncpg.Pool, reference: str, document_id: int) -> asyn
     )
 
 
-async def store_documents(
-    pool: asyncpg.Pool, reference: str, documents: list[Document], source: str
-) -> list[int]:
+async def store_documents(pool: asyncpg.Pool, reference: str, documents: list[Document], source: str) -> list[int]:
     """Store documents the customer sent; the same file sent again keeps its
     first row (and id), so a retried request stores nothing twice."""
     ids = []

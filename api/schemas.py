@@ -29,11 +29,7 @@ from complaints.submission import Channel, ComplaintSubmission
 
 
 def _fields(model: type[BaseModel], exclude: set[str]) -> dict[str, Any]:
-    return {
-        name: (info.annotation, info)
-        for name, info in model.model_fields.items()
-        if name not in exclude
-    }
+    return {name: (info.annotation, info) for name, info in model.model_fields.items() if name not in exclude}
 
 
 def without_actor(model: type[Command]) -> type[BaseModel]:

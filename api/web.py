@@ -161,9 +161,18 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
             loc = tuple(str(part) for part in problem["loc"])
             field = _FORM_FIELD_OF.get(loc, "documents" if loc[:1] == ("documents",) else "contact")
             errors.setdefault(field, wording_fr.field_message(dict(problem)))
-        return _form(svc, values, errors, "Votre réclamation n'est pas encore envoyée : corrigez les champs signalés.", form_id, 422)
+        return _form(
+            svc,
+            values,
+            errors,
+            "Votre réclamation n'est pas encore envoyée : corrigez les champs signalés.",
+            form_id,
+            422,
+        )
     try:
-        submitted = await submit_complaint(svc.pool, svc.client, svc.settings, submission, actor="complainant (web form)")
+        submitted = await submit_complaint(
+            svc.pool, svc.client, svc.settings, submission, actor="complainant (web form)"
+        )
     except RPCError:
         message = "Le service est momentanément indisponible : renvoyez le formulaire dans quelques minutes."
         return _form(svc, values, {}, message, form_id, 503)
@@ -244,7 +253,9 @@ async def _act(svc: Services, ref: str, token: str, action: LinkAction, act: Any
     try:
         await act()
     except customer.CustomerRefusal as refusal:
-        return await _status(svc, ref, problem=wording_fr.REFUSALS.get(refusal.code, refusal.detail), status=refusal.status)
+        return await _status(
+            svc, ref, problem=wording_fr.REFUSALS.get(refusal.code, refusal.detail), status=refusal.status
+        )
     except DocumentTooLarge as error:
         return await _status(svc, ref, problem=f"{error.filename} : {_too_large(svc)}", status=413)
     except BodyTooLarge:

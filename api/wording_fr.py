@@ -83,7 +83,9 @@ def field_message(error: dict[str, Any]) -> str:
         return "Cette adresse email n'est pas valide."
     if loc[:1] == ("documents",):
         if "is not accepted" in message:
-            return "Ce type de fichier n'est pas accepté : joignez un PDF, une image, un texte ou un document bureautique."
+            return (
+                "Ce type de fichier n'est pas accepté : joignez un PDF, une image, un texte ou un document bureautique."
+            )
         if "at most" in message:
             return f"Trop de documents : {message.split('at most ')[-1].split(' ')[0]} au plus."
         if "empty" in message:

@@ -38,9 +38,7 @@ async def require_complaint(pool: asyncpg.Pool, reference: str) -> asyncpg.Recor
 async def live_status(client: Client, reference: str) -> ComplaintStatus | None:
     """The workflow's `status` query, or None when it cannot answer now."""
     try:
-        return await client.get_workflow_handle(reference).query(
-            ComplaintWorkflow.status, rpc_timeout=QUERY_TIMEOUT
-        )
+        return await client.get_workflow_handle(reference).query(ComplaintWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
     except (RPCError, WorkflowQueryFailedError) as error:
         log.warning("status of %s could not be queried: %s", reference, error)
         return None
@@ -68,9 +66,7 @@ async def run_update(
         raise _rpc_problem(row, error) from error
 
 
-async def send_signal(
-    client: Client, row: asyncpg.Record, signal: Callable[..., Any], *args: Any
-) -> None:
+async def send_signal(client: Client, row: asyncpg.Record, signal: Callable[..., Any], *args: Any) -> None:
     try:
         await client.get_workflow_handle(row["reference"]).signal(signal, *args)
     except RPCError as error:

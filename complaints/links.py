@@ -43,9 +43,7 @@ class LinkRefused(Exception):
 
 
 class LinkSigner:
-    def __init__(
-        self, secret: str, max_age: timedelta, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, secret: str, max_age: timedelta, clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
         self.max_age = max_age
         self._clock = clock
@@ -57,16 +55,12 @@ class LinkSigner:
             def get_timestamp(self) -> int:
                 return int(clock())
 
-        return URLSafeTimedSerializer(
-            self._secret, salt=f"complaints.link.{action.value}", signer=Signer
-        )
+        return URLSafeTimedSerializer(self._secret, salt=f"complaints.link.{action.value}", signer=Signer)
 
     def sign(self, reference: str, action: LinkAction) -> str:
         return self._serializer(action).dumps(reference)
 
-    def verify(
-        self, token: str, action: LinkAction, reference: str, max_age: timedelta | None = None
-    ) -> None:
+    def verify(self, token: str, action: LinkAction, reference: str, max_age: timedelta | None = None) -> None:
         """Refuse (LinkRefused) unless `token` allows `action` on `reference` now."""
         if self.reference(token, action, max_age) != reference:
             raise LinkRefused("invalid", "this link belongs to another complaint")
@@ -79,13 +73,9 @@ class LinkSigner:
             # the age is checked below against this signer's clock
             value, signed_at = serializer.loads(token, max_age=None, return_timestamp=True)
         except BadSignature as error:
-            raise LinkRefused(
-                "invalid", "this link is not valid: copy the whole link from the email"
-            ) from error
+            raise LinkRefused("invalid", "this link is not valid: copy the whole link from the email") from error
         if self._clock() - signed_at.timestamp() > age:
-            raise LinkRefused(
-                "expired", "this link has expired: use the link in the latest email we sent you"
-            )
+            raise LinkRefused("expired", "this link has expired: use the link in the latest email we sent you")
         if not isinstance(value, str):
             raise LinkRefused("invalid", "this link is not valid")
         return value

@@ -58,9 +58,7 @@ async def create_operator(pool: asyncpg.Pool, name: str, role: Role) -> tuple[Op
             key_hash(key),
         )
     except asyncpg.UniqueViolationError as error:
-        raise OperatorExists(
-            f"{name!r} already has an active key: revoke it first to issue a new one"
-        ) from error
+        raise OperatorExists(f"{name!r} already has an active key: revoke it first to issue a new one") from error
     return _record(row), key
 
 

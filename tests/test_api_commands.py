@@ -45,8 +45,12 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     assert override.status_code == 409 and "needs a reason" in override.json()["detail"]
     assert (await http.post(f"{base}/assignment", json={"handler": "Alice", "team": "Logistique"},
                             headers=keys["handler"])).status_code == 200  # fmt: skip
-    await http.post(f"{base}/notes", json={"text": "Client fidèle, très en colère au téléphone"}, headers=keys["handler"])
-    bad_action = await http.post(f"{base}/actions", json={"kind": "corrective", "description": "x"}, headers=keys["handler"])
+    await http.post(
+        f"{base}/notes", json={"text": "Client fidèle, très en colère au téléphone"}, headers=keys["handler"]
+    )
+    bad_action = await http.post(
+        f"{base}/actions", json={"kind": "corrective", "description": "x"}, headers=keys["handler"]
+    )
     assert bad_action.status_code == 422
     assert {e["field"] for e in bad_action.json()["errors"]} == {"owner", "due_on"}
     action = {"kind": "improvement", "description": "Renforcer l'emballage des vases", "owner": "Entrepôt",
@@ -56,13 +60,19 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     # the same Idempotency-Key: one progress update, one email
     progress = {**keys["handler"], "Idempotency-Key": "progress-1"}
     for _ in range(2):
-        answer = await http.post(f"{base}/progress-updates", json={"message": "Le transporteur enquête."}, headers=progress)
+        answer = await http.post(
+            f"{base}/progress-updates", json={"message": "Le transporteur enquête."}, headers=progress
+        )
         assert answer.status_code == 200
     too_early = await http.post(f"{base}/closure", json={}, headers=keys["handler"])
     assert too_early.status_code == 409
-    assert too_early.json()["detail"] == "cannot close while the complaint is handling (possible when responded, survey)"
+    assert (
+        too_early.json()["detail"] == "cannot close while the complaint is handling (possible when responded, survey)"
+    )
 
-    asked = await http.post(f"{base}/information-requests", json={"questions": "Une photo du colis ?"}, headers=keys["handler"])
+    asked = await http.post(
+        f"{base}/information-requests", json={"questions": "Une photo du colis ?"}, headers=keys["handler"]
+    )
     assert asked.json()["phase"] == "awaiting_customer"
     messages = await mailbox.wait_for(CUSTOMER, count=3)  # acknowledgement, progress update, request
     assert [str(m["Subject"]) for m in messages].count(f"Votre réclamation {ref} : point d'avancement") == 1
@@ -116,7 +126,9 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     view = (await http.get(customer_api(status_link_in(response_mail)))).json()
     invalid = await http.post(path_of(view["actions"]["survey"]), json={"csat": 9, "ces": 2, "nps": 9})
     assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "csat"
-    answered = await http.post(path_of(view["actions"]["survey"]), json={"csat": 5, "ces": 1, "nps": 10, "comment": "Merci"})
+    answered = await http.post(
+        path_of(view["actions"]["survey"]), json={"csat": 5, "ces": 1, "nps": 10, "comment": "Merci"}
+    )
     assert answered.status_code == 200
     await wait_for_phase(client, ref, Phase.CLOSED)
 
@@ -130,7 +142,9 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     assert actors["information_requested"] == "Alice"
     assert actors["decided"] == "Chloé" and actors["compensation_approved"] == "Denis"
     assert actors["customer_replied"] == actors["response_accepted"] == actors["survey_answered"] == "complainant"
-    row = await pool.fetchrow("SELECT phase, compensation_total, customer_verdict FROM complaints WHERE reference = $1", ref)
+    row = await pool.fetchrow(
+        "SELECT phase, compensation_total, customer_verdict FROM complaints WHERE reference = $1", ref
+    )
     assert (row["phase"], str(row["compensation_total"]), row["customer_verdict"]) == ("closed", "250.00", "accepted")
     detail = (await http.get(base, headers=keys["intake"])).json()
     assert detail["phase"] == "closed" and detail["outcome"] == "accepted"

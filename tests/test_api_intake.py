@@ -15,7 +15,7 @@ from complaints.lifecycle import Phase
 from complaints.settings import Settings
 from tests.api_support import COMPLAINT, CUSTOMER, http, keys, status_link_in, table_counts  # noqa: F401
 from tests.conftest import Mailbox
-from tests.test_intake import journal_events, wait_for_phase
+from tests.test_intake import wait_for_phase
 
 PDF = b"%PDF-1.4 the delivery slip"
 
@@ -82,7 +82,10 @@ async def test_multipart_complaint_with_documents(
     stored = await pool.fetch(
         "SELECT filename, content_type, content FROM documents WHERE complaint_reference = $1 ORDER BY id", ref
     )
-    assert [(r["filename"], r["content_type"]) for r in stored] == [("photo.png", "image/png"), ("lettre.pdf", "application/pdf")]
+    assert [(r["filename"], r["content_type"]) for r in stored] == [
+        ("photo.png", "image/png"),
+        ("lettre.pdf", "application/pdf"),
+    ]
     assert stored[1]["content"] == PDF
     await wait_for_phase(client, ref, Phase.ASSESSMENT)
 
@@ -173,7 +176,9 @@ async def test_oversize_and_disallowed_uploads_are_refused_and_nothing_is_stored
         for _ in range(limit // len(chunk) + 2):
             yield chunk
 
-    streamed = await http.post("/complaints", content=endless(), headers={**keys["intake"], "Content-Type": "application/json"})
+    streamed = await http.post(
+        "/complaints", content=endless(), headers={**keys["intake"], "Content-Type": "application/json"}
+    )
     assert streamed.status_code == 413
 
     executable = await http.post(
@@ -182,7 +187,10 @@ async def test_oversize_and_disallowed_uploads_are_refused_and_nothing_is_stored
     )  # fmt: skip
     assert executable.status_code == 422
     [error] = executable.json()["errors"]
-    assert error["field"] == "documents.0.content_type" and "'application/x-msdownload' is not accepted" in error["message"]
+    assert (
+        error["field"] == "documents.0.content_type"
+        and "'application/x-msdownload' is not accepted" in error["message"]
+    )
 
     unknown_name = await http.post(
         "/complaints", data=complaint, files=[("documents", ("notes.xyz", b"data", "application/octet-stream"))],
@@ -221,7 +229,9 @@ async def test_operators_list_the_register_with_filters_and_pages(
     mine = (await http.get("/complaints", params={"handler": "Alice"}, headers=keys["handler"])).json()
     assert [i["reference"] for i in mine["items"]] == [refs[0]]
     filtered = await http.get(
-        "/complaints", params={"phase": "assessment", "channel": "api", "sla_status": "on_track"}, headers=keys["handler"]
+        "/complaints",
+        params={"phase": "assessment", "channel": "api", "sla_status": "on_track"},
+        headers=keys["handler"],
     )
     assert filtered.json()["total"] == 3
     assert (await http.get("/complaints", params={"channel": "fax"}, headers=keys["handler"])).json()["errors"][0][

@@ -4,10 +4,8 @@ markup, headers or extra recipients."""
 
 import time
 from datetime import timedelta
-from types import MethodType
 from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 import httpx
 import pytest
 from temporalio.client import Client
@@ -36,7 +34,9 @@ async def test_tampered_expired_and_other_complaints_links_are_refused(
     http: httpx.AsyncClient, keys, client: Client, settings: Settings, mailbox: Mailbox, worker
 ) -> None:
     first = await _complaint(http, keys, client)
-    second = await _complaint(http, keys, client, {**COMPLAINT, "complainant": {"name": "Luc", "email": "luc@example.com"}})
+    second = await _complaint(
+        http, keys, client, {**COMPLAINT, "complainant": {"name": "Luc", "email": "luc@example.com"}}
+    )
     link = status_link_in((await mailbox.wait_for(CUSTOMER))[0])
     token = _token(link)
     page = await http.get(path_of(link))
@@ -80,7 +80,9 @@ async def test_the_customer_never_sees_internal_notes_or_who_handles_the_complai
     ref = await _complaint(http, keys, client)
     await http.post(f"/complaints/{ref}/assessment", json={}, headers=keys["handler"])
     await http.post(f"/complaints/{ref}/assignment", json={"handler": "Alice Secret"}, headers=keys["handler"])
-    await http.post(f"/complaints/{ref}/notes", json={"text": "NOTE-INTERNE client procédurier"}, headers=keys["handler"])
+    await http.post(
+        f"/complaints/{ref}/notes", json={"text": "NOTE-INTERNE client procédurier"}, headers=keys["handler"]
+    )
     await http.post(f"/complaints/{ref}/progress-updates", json={"message": "Nous avançons."}, headers=keys["handler"])
     link = status_link_in((await mailbox.wait_for(CUSTOMER, count=2))[-1])
 
@@ -120,7 +122,7 @@ async def test_markup_and_header_injection_is_inert_in_pages_and_emails(
     [ack] = await mailbox.wait_for(CUSTOMER)
     assert recipients == [CUSTOMER]  # the SMTP envelope: the complainant only
     assert ack["Bcc"] is None and ack["Cc"] is None and ack["X-Injected"] is None
-    assert "\n" not in str(ack["Subject"])
+    assert "\n" not in str(ack["Subject"]) and ref in str(ack["Subject"])
     assert ack["To"] == CUSTOMER
 
     page = await http.get(path_of(status_link_in(ack)))

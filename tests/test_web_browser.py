@@ -113,9 +113,7 @@ async def test_a_complainant_fills_the_form_and_follows_the_link_in_the_acknowle
     assert link.startswith(f"{site}/suivi/{ref}?token=")
     # the timeline shows the acknowledgement once it is recorded
     await eventually(
-        lambda: pool.fetchval(
-            "SELECT 1 FROM journal WHERE complaint_reference = $1 AND event = 'acknowledged'", ref
-        )
+        lambda: pool.fetchval("SELECT 1 FROM journal WHERE complaint_reference = $1 AND event = 'acknowledged'", ref)
     )
 
     def open_status() -> str:

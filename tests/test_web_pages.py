@@ -79,7 +79,13 @@ async def test_invalid_or_oversize_forms_are_shown_again_with_french_errors_and_
 ) -> None:
     before = await table_counts(pool)
     form_id = _form_id(await http.get("/reclamation"))
-    invalid = {**FORM, "form_id": form_id, "email": "jeanne-at-example", "objet": "", "description": "<b>gras</b> cassé"}
+    invalid = {
+        **FORM,
+        "form_id": form_id,
+        "email": "jeanne-at-example",
+        "objet": "",
+        "description": "<b>gras</b> cassé",
+    }
     page = await http.post("/reclamation", data=invalid)
     assert page.status_code == 422
     text = shown(page)
@@ -94,7 +100,9 @@ async def test_invalid_or_oversize_forms_are_shown_again_with_french_errors_and_
 
     too_big = b"x" * (settings.max_document_bytes + 1)
     oversize = await http.post(
-        "/reclamation", data={**FORM, "form_id": form_id}, files=[("documents", ("scan.pdf", too_big, "application/pdf"))]
+        "/reclamation",
+        data={**FORM, "form_id": form_id},
+        files=[("documents", ("scan.pdf", too_big, "application/pdf"))],
     )
     assert oversize.status_code == 413
     assert "scan.pdf : document trop volumineux (10.0 Mo au plus par document)." in shown(oversize)
@@ -116,24 +124,33 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     await wait_for_phase(client, ref, Phase.ASSESSMENT)
     base = f"/complaints/{ref}"
     await http.post(f"{base}/assessment", json={}, headers=keys["handler"])
-    await http.post(f"{base}/information-requests", json={"questions": "Le numéro de commande ?"}, headers=keys["handler"])
+    await http.post(
+        f"{base}/information-requests", json={"questions": "Le numéro de commande ?"}, headers=keys["handler"]
+    )
     link = path_of(status_link_in((await mailbox.wait_for(CUSTOMER, count=2))[-1]))
 
     page = await http.get(link)
     assert "Le numéro de commande ?" in shown(page) and "Envoyer ma réponse" in shown(page)
     reply_action = re.search(r'action="(/suivi/[^"]+/reponse\?token=[^"]+)"', page.text)[1]  # type: ignore[index]
-    empty = await http.post(reply_action, data={"message": " "}, files=[("documents", ("", b"", "application/octet-stream"))])
+    empty = await http.post(
+        reply_action, data={"message": " "}, files=[("documents", ("", b"", "application/octet-stream"))]
+    )
     assert empty.status_code == 422 and "Écrivez un message ou joignez un document." in shown(empty)
     replied = await http.post(
-        reply_action, data={"message": "Commande 8812"}, files=[("documents", ("facture.pdf", b"%PDF-1.4", "application/pdf"))]
+        reply_action,
+        data={"message": "Commande 8812"},
+        files=[("documents", ("facture.pdf", b"%PDF-1.4", "application/pdf"))],
     )
     assert replied.status_code == 303
     thanked = await http.get(replied.headers["location"])
     assert "Merci : votre réponse nous est parvenue." in shown(thanked)
     await wait_for_phase(client, ref, Phase.HANDLING)
-    assert await pool.fetchval(
-        "SELECT count(*) FROM documents WHERE complaint_reference = $1 AND source = 'customer_reply'", ref
-    ) == 1
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM documents WHERE complaint_reference = $1 AND source = 'customer_reply'", ref
+        )
+        == 1
+    )
 
     await http.post(f"{base}/decision", json={"outcome": "accepted", "justification": ARGUED}, headers=keys["handler"])
     await wait_for_phase(client, ref, Phase.RESPONDED)
