@@ -3,18 +3,22 @@ where the complaint stands, answer an information request (with documents),
 accept or contest the response, answer the survey. No account: the link's
 token is checked for this complaint and this action.
 
-The workflow takes each as a signal, and a signal sent at the wrong time would
-be kept for later (an early "accept" would accept the response as soon as it
-is sent), so each action is offered and taken only in the phase it belongs to."""
+The workflow takes each as a signal. A message (with documents) is welcome
+until the complaint is closed: during an information request it is the answer,
+otherwise the workflow files it for the handler. Accepting, contesting and the
+survey are offered and taken only in their phase: a signal sent early would be
+kept for later (an early "accept" would accept the response as soon as it is
+sent)."""
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
 from api import register_queries, wording_fr
@@ -33,12 +37,12 @@ router = APIRouter(prefix="/complaints/{ref}/customer", tags=["customer (signed 
 MAX_MESSAGE = 10_000
 
 OFFERED_IN = {
-    LinkAction.REPLY: Phase.AWAITING_CUSTOMER,
-    LinkAction.VERDICT: Phase.RESPONDED,
-    LinkAction.SURVEY: Phase.SURVEY,
+    LinkAction.REPLY: set(Phase) - {Phase.CLOSED},
+    LinkAction.VERDICT: {Phase.RESPONDED},
+    LinkAction.SURVEY: {Phase.SURVEY},
 }
 _NOT_NOW = {
-    LinkAction.REPLY: ("not_awaiting_reply", "the complaint is not waiting for information from you"),
+    LinkAction.REPLY: ("closed", "the complaint is closed"),
     LinkAction.VERDICT: ("not_awaiting_verdict", "the response is not waiting for your acceptance or contest"),
     LinkAction.SURVEY: ("not_awaiting_survey", "the satisfaction survey is not open"),
 }
@@ -125,7 +129,7 @@ async def customer_view(svc: Services, reference: str) -> CustomerView:
 def _offers(status: ComplaintStatus | None) -> list[LinkAction]:
     if status is None:
         return []
-    offered = [action for action, phase in OFFERED_IN.items() if status.phase is phase]
+    offered = [action for action, phases in OFFERED_IN.items() if status.phase in phases]
     if LinkAction.VERDICT in offered and (status.accepted_signal or status.contest_signal):
         offered.remove(LinkAction.VERDICT)  # already given, not yet taken in
     if LinkAction.SURVEY in offered and status.survey is not None:
@@ -144,15 +148,25 @@ async def _ready_for(svc: Services, reference: str, action: LinkAction) -> async
     return row
 
 
-async def reply(svc: Services, reference: str, message: str, documents: list[Document]) -> list[int]:
-    """Store the documents, then hand the reply to the workflow."""
-    message = message.strip()
-    if not message and not documents:
+@dataclass(frozen=True)
+class ReplyInput:
+    message: str
+    documents: list[Document]
+    message_id: str | None  # the same id sent twice is one message to the workflow
+
+
+async def reply(svc: Services, reference: str, sent: ReplyInput) -> list[int]:
+    """Store the documents, then hand the message to the workflow."""
+    message = sent.message.strip()
+    if not message and not sent.documents:
         raise CustomerRefusal(422, "empty_reply", "write a message or attach a document")
     row = await _ready_for(svc, reference, LinkAction.REPLY)
-    ids = await register_queries.store_documents(svc.pool, reference, documents, "customer_reply")
+    ids = await register_queries.store_documents(svc.pool, reference, sent.documents, "customer_reply")
     await send_signal(
-        svc.client, row, ComplaintWorkflow.customer_reply, CustomerReply(message=message, document_ids=ids)
+        svc.client,
+        row,
+        ComplaintWorkflow.customer_reply,
+        CustomerReply(message=message, document_ids=ids, message_id=sent.message_id),
     )
     return ids
 
@@ -226,8 +240,9 @@ async def view(ref: str = Depends(signed(LinkAction.STATUS)), svc: Services = De
 @router.post(
     "/reply",
     response_model=ReplyReceived,
-    summary="Answer an information request, with documents",
-    description='JSON `{"message": ...}`, or multipart/form-data with a `message` field and `documents` files.',
+    summary="Write to the handler, with documents (the answer to an information request)",
+    description='JSON `{"message": ...}`, or multipart/form-data with a `message` field and `documents` files. '
+    "Until the complaint is closed. The same `Idempotency-Key` is taken as one message.",
     openapi_extra={
         "requestBody": {
             "content": {
@@ -247,15 +262,19 @@ async def view(ref: str = Depends(signed(LinkAction.STATUS)), svc: Services = De
     responses=_REFUSED,
 )
 async def reply_endpoint(
-    request: Request, ref: str = Depends(signed(LinkAction.REPLY)), svc: Services = Depends(services)
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    ref: str = Depends(signed(LinkAction.REPLY)),
+    svc: Services = Depends(services),
 ) -> ReplyReceived:
-    message, documents = await read_reply(request, svc)
-    ids = await reply(svc, ref, message, documents)
+    sent = await read_reply(request, svc, f"api:{idempotency_key}" if idempotency_key else None)
+    ids = await reply(svc, ref, sent)
     return ReplyReceived(reference=ref, document_ids=ids)
 
 
-async def read_reply(request: Request, svc: Services) -> tuple[str, list[Document]]:
-    """The message and documents of a reply, JSON or multipart (the page's form)."""
+async def read_reply(request: Request, svc: Services, message_id: str | None) -> ReplyInput:
+    """The message and documents of a reply, JSON or multipart (the page's form:
+    its `reply_id`, drawn when the page was shown, makes a resent form one message)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limits = svc.settings.document_limits
     data: list[dict[str, Any]] = []
@@ -263,6 +282,9 @@ async def read_reply(request: Request, svc: Services) -> tuple[str, list[Documen
         form = await request.form()
         message = form.get("message") or ""
         data = await read_files(form, "documents", limits)
+        reply_id = form.get("reply_id")
+        if isinstance(reply_id, str) and reply_id.strip() and message_id is None:
+            message_id = f"web:{reply_id.strip()[:64]}"
     else:
         try:
             body = json.loads(await request.body() or b"{}")
@@ -275,7 +297,7 @@ async def read_reply(request: Request, svc: Services) -> tuple[str, list[Documen
         raise invalid_input(
             field_problems([{"loc": ("message",), "msg": f"a text of at most {MAX_MESSAGE} characters"}])
         )
-    return message, validate_documents(data, limits)
+    return ReplyInput(message, validate_documents(data, limits), message_id)
 
 
 @router.post("/accept", response_model=Accepted, summary="Accept the response", responses=_REFUSED)

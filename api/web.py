@@ -58,7 +58,7 @@ _FORM_FIELD_OF = {
     ("desired_resolution",): "solution",
 }
 THANKS = {
-    "reponse": "Merci : votre réponse nous est parvenue.",
+    "reponse": "Merci : votre message nous est parvenu.",
     "accepte": "Merci : vous avez accepté notre réponse.",
     "conteste": "Votre contestation est enregistrée : un second responsable réexamine votre réclamation.",
     "avis": "Merci pour votre avis.",
@@ -235,7 +235,15 @@ async def _status(
         for action in view.offers
     }
     return _page(
-        svc, "status.html", status, view=view, forms=forms, thanks=thanks, problem=problem, **_document_limits(svc)
+        svc,
+        "status.html",
+        status,
+        view=view,
+        forms=forms,
+        reply_id=secrets.token_urlsafe(12),
+        thanks=thanks,
+        problem=problem,
+        **_document_limits(svc),
     )
 
 
@@ -271,8 +279,7 @@ async def _act(svc: Services, ref: str, token: str, action: LinkAction, act: Any
 @router.post("/suivi/{ref}/reponse", response_class=HTMLResponse)
 async def reply_form(ref: str, request: Request, token: str = "", svc: Services = Depends(services)) -> Response:
     async def act() -> None:
-        message, documents = await customer.read_reply(request, svc)
-        await customer.reply(svc, ref, message, documents)
+        await customer.reply(svc, ref, await customer.read_reply(request, svc, None))
 
     return await _act(svc, ref, token, LinkAction.REPLY, act, "reponse")
 

@@ -29,6 +29,7 @@ STEPS = {
     "information_request_to_post": "Nous vous avons demandé des informations complémentaires par courrier",
     "information_reminder_emailed": "Rappel de notre demande d'informations",
     "customer_replied": "Votre réponse nous est parvenue",
+    "customer_message": "Votre message nous est parvenu",
     "analysis_extended": "L'analyse demande plus de temps : nouvelle date de réponse",
     "delay_notice_emailed": "Nous vous avons informé(e) d'un retard",
     "responded": "Notre réponse vous a été envoyée",
@@ -49,7 +50,6 @@ OUTCOMES = {
 }
 
 REFUSALS = {
-    "not_awaiting_reply": "Nous n'attendons pas d'informations de votre part pour le moment.",
     "not_awaiting_verdict": "Notre réponse n'attend pas votre accord ou votre contestation pour le moment.",
     "not_awaiting_survey": "Le questionnaire de satisfaction n'est pas ouvert pour le moment.",
     "empty_reply": "Écrivez un message ou joignez un document.",

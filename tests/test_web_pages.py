@@ -143,7 +143,7 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     )
     assert replied.status_code == 303
     thanked = await http.get(replied.headers["location"])
-    assert "Merci : votre réponse nous est parvenue." in shown(thanked)
+    assert "Merci : votre message nous est parvenu." in shown(thanked)
     await wait_for_phase(client, ref, Phase.HANDLING)
     assert (
         await pool.fetchval(
@@ -157,6 +157,12 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     page = await http.get(link)
     assert ARGUED in shown(page) and "J'accepte la réponse" in shown(page)
     verdict_action = re.search(r'action="(/suivi/[^"]+/verdict\?token=[^"]+)"', page.text)[1]  # type: ignore[index]
+    # a message besides: "Nous écrire"; the same form sent twice is one message
+    assert "Nous écrire" in shown(page)
+    reply_id = re.search(r'name="reply_id" value="([^"]+)"', page.text)[1]  # type: ignore[index]
+    for _ in range(2):
+        sent = await http.post(reply_action, data={"message": "Le livreur était pressé.", "reply_id": reply_id})
+        assert sent.status_code == 303
     accepted = await http.post(verdict_action, data={"choix": "accepter"})
     assert "Merci : vous avez accepté notre réponse." in shown(await http.get(accepted.headers["location"]))
     await wait_for_phase(client, ref, Phase.SURVEY)
@@ -168,6 +174,10 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     answered = await http.post(survey_action, data={"csat": "4", "ces": "2", "nps": "9", "commentaire": "Merci"})
     assert answered.status_code == 303
     await wait_for_phase(client, ref, Phase.CLOSED)
+    messages = await pool.fetchval(
+        "SELECT count(*) FROM journal WHERE complaint_reference = $1 AND event = 'customer_message'", ref
+    )
+    assert messages == 1
     survey = await pool.fetchrow("SELECT csat, ces, nps, comment FROM surveys WHERE complaint_reference = $1", ref)
     assert tuple(survey) == (4, 2, 9, "Merci")
     closed = shown(await http.get(link))
