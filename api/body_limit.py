@@ -21,6 +21,11 @@ def request_body_limit(settings: Settings) -> int:
     return settings.max_documents * math.ceil(settings.max_document_bytes * 4 / 3) + OVERHEAD
 
 
+_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Envoi trop volumineux</title></head>
+<body><h1>Envoi trop volumineux</h1><p>Vos documents dépassent {megabytes} Mo au total : rien n'a été enregistré.
+Revenez au formulaire et joignez des fichiers plus petits ou moins nombreux.</p></body></html>"""
+
+
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, too_large(limit))
@@ -68,21 +73,25 @@ class BodyLimit:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": HTTPStatus(413).phrase,
-                "status": 413,
-                "detail": too_large(self.limit),
-                "instance": scope.get("path"),
-            }
-        ).encode()
+        if b"text/html" in dict(scope["headers"]).get(b"accept", b""):  # a browser: the complaint form
+            media_type, body = "text/html; charset=utf-8", _PAGE.format(megabytes=self.limit // 2**20).encode()
+        else:
+            media_type = MEDIA_TYPE
+            body = json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": HTTPStatus(413).phrase,
+                    "status": 413,
+                    "detail": too_large(self.limit),
+                    "instance": scope.get("path"),
+                }
+            ).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", MEDIA_TYPE.encode()),
+                    (b"content-type", media_type.encode()),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),  # the rest of the body is not read
                 ],

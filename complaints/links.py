@@ -111,13 +111,8 @@ def signer(settings: Settings) -> LinkSigner:
     return LinkSigner(link_secret(settings), timedelta(days=settings.link_max_age_days))
 
 
-def customer_url(settings: Settings, reference: str, action: LinkAction, path: str = "") -> str:
-    """An absolute link the complainant follows (from an email or a page)."""
-    token = signer(settings).sign(reference, action)
-    base = settings.public_base_url.rstrip("/")
-    return f"{base}/suivi/{quote(reference)}{path}?{urlencode({'token': token})}"
-
-
 def status_link(settings: Settings, reference: str) -> str:
     """The link to the complaint's status page, put in every email."""
-    return customer_url(settings, reference, LinkAction.STATUS)
+    token = signer(settings).sign(reference, LinkAction.STATUS)
+    base = settings.public_base_url.rstrip("/")
+    return f"{base}/suivi/{quote(reference)}?{urlencode({'token': token})}"

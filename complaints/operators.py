@@ -73,6 +73,7 @@ async def list_operators(pool: asyncpg.Pool, *, include_revoked: bool = True) ->
 
 async def revoke_operator(pool: asyncpg.Pool, name: str) -> OperatorRecord:
     """Revoke `name`'s active key; revoking again returns the last revocation."""
+    name = " ".join(name.split())
     row = await pool.fetchrow(
         """UPDATE operators SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL
            RETURNING id, name, role, created_at, revoked_at""",

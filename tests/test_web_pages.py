@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 from temporalio.client import Client
 
+from api.body_limit import request_body_limit
 from complaints.lifecycle import Phase
 from complaints.settings import Settings
 from tests.api_support import CUSTOMER, http, keys, path_of, shown, status_link_in, table_counts  # noqa: F401
@@ -107,6 +108,13 @@ async def test_invalid_or_oversize_forms_are_shown_again_with_french_errors_and_
     assert oversize.status_code == 413
     assert "scan.pdf : document trop volumineux (10.0 Mo au plus par document)." in shown(oversize)
     assert 'value="Colis abîmé"' in oversize.text  # the rest of the form is kept
+
+    huge = await http.post(
+        "/reclamation",
+        content=b"x",
+        headers={"Content-Length": str(request_body_limit(settings) + 1), "Accept": "text/html"},
+    )
+    assert huge.status_code == 413 and "rien n'a été enregistré" in shown(huge)
 
     executable = await http.post(
         "/reclamation", data={**FORM, "form_id": form_id},
