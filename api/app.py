@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
-from api import commands, complaints, customer, problems, web
+from api import commands, complaint_endpoints, customer, problems, web
 from api.body_limit import BodyLimit, request_body_limit
 from api.schemas import ComplaintRequest
 from api.services import Services
@@ -64,7 +64,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
         app.state.services = Services(settings, pool, client, signer(settings))
     problems.install(app)
     app.add_middleware(BodyLimit, limit=request_body_limit(settings))
-    app.include_router(complaints.router)
+    app.include_router(complaint_endpoints.router)
     app.include_router(commands.router)
     app.include_router(customer.router)
     app.include_router(web.router)

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from api import schemas
 from api.auth import Permission, require
-from api.complaints import Reference
+from api.complaint_endpoints import Reference
 from api.problems import responses
 from api.services import Services, services
 from api.workflow_calls import run_update

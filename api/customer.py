@@ -22,12 +22,18 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
 from api import register_queries, wording_fr
-from api.complaints import Reference
+from api.complaint_endpoints import Reference
 from api.problems import ProblemError, field_problems, invalid_input, responses
 from api.services import Services, services
 from api.uploads import read_files, validate_documents
 from api.workflow_calls import live_status, require_complaint, send_signal
-from complaints.lifecycle import ComplaintStatus, Contest, CustomerReply, Phase, SurveyAnswer
+from complaints.lifecycle import (
+    ComplaintStatus,
+    Contest,
+    CustomerReply,
+    Phase,
+    SurveyAnswer,
+)
 from complaints.links import LinkAction, LinkRefused
 from complaints.submission import Document
 from workflows.complaint import ComplaintWorkflow
