@@ -27,13 +27,7 @@ from api.problems import ProblemError, field_problems, invalid_input, responses
 from api.services import Services, services
 from api.uploads import read_files, validate_documents
 from api.workflow_calls import live_status, require_complaint, send_signal
-from complaints.lifecycle import (
-    ComplaintStatus,
-    Contest,
-    CustomerReply,
-    Phase,
-    SurveyAnswer,
-)
+from complaints.lifecycle import ComplaintStatus, Contest, CustomerReply, Phase, SurveyAnswer
 from complaints.links import LinkAction, LinkRefused
 from complaints.submission import Document
 from workflows.complaint import ComplaintWorkflow
@@ -143,15 +137,18 @@ def _offers(status: ComplaintStatus | None) -> list[LinkAction]:
     return offered
 
 
-async def _ready_for(svc: Services, reference: str, action: LinkAction) -> asyncpg.Record:
+async def _state(svc: Services, reference: str) -> tuple[asyncpg.Record, ComplaintStatus]:
     row = await require_complaint(svc.pool, reference)
     status = await live_status(svc.client, reference)
     if status is None:
         raise CustomerRefusal(503, "unavailable", "the service is unavailable: retry in a few minutes")
+    return row, status
+
+
+def _require(status: ComplaintStatus, action: LinkAction) -> None:
     if action not in _offers(status):
         code, detail = _NOT_NOW[action]
         raise CustomerRefusal(409, "closed" if status.phase is Phase.CLOSED else code, detail)
-    return row
 
 
 @dataclass(frozen=True)
@@ -166,7 +163,8 @@ async def reply(svc: Services, reference: str, sent: ReplyInput) -> list[int]:
     message = sent.message.strip()
     if not message and not sent.documents:
         raise CustomerRefusal(422, "empty_reply", "write a message or attach a document")
-    row = await _ready_for(svc, reference, LinkAction.REPLY)
+    row, status = await _state(svc, reference)
+    _require(status, LinkAction.REPLY)
     ids = await register_queries.store_documents(svc.pool, reference, sent.documents, "customer_reply")
     await send_signal(
         svc.client,
@@ -177,18 +175,31 @@ async def reply(svc: Services, reference: str, sent: ReplyInput) -> list[int]:
     return ids
 
 
+# A retried accept, contest or survey answer (a resent form, a client's retry)
+# finds its effect already there and succeeds without a second signal.
+
+
 async def accept(svc: Services, reference: str) -> None:
-    row = await _ready_for(svc, reference, LinkAction.VERDICT)
+    row, status = await _state(svc, reference)
+    if status.accepted_signal or status.customer_verdict == "accepted":
+        return
+    _require(status, LinkAction.VERDICT)
     await send_signal(svc.client, row, ComplaintWorkflow.accept_response)
 
 
 async def contest(svc: Services, reference: str, reason: str) -> None:
-    row = await _ready_for(svc, reference, LinkAction.VERDICT)
+    row, status = await _state(svc, reference)
+    if status.contest_signal is not None or status.contested:
+        return
+    _require(status, LinkAction.VERDICT)
     await send_signal(svc.client, row, ComplaintWorkflow.contest_response, Contest(reason=reason))
 
 
 async def answer_survey(svc: Services, reference: str, answer: SurveyAnswer) -> None:
-    row = await _ready_for(svc, reference, LinkAction.SURVEY)
+    row, status = await _state(svc, reference)
+    if status.survey is not None:  # the first answer counts
+        return
+    _require(status, LinkAction.SURVEY)
     await send_signal(svc.client, row, ComplaintWorkflow.survey_answer, answer)
 
 
