@@ -444,3 +444,17 @@ async def test_customer_messages_outside_a_request_are_journaled_once(
     status = await handle.query(ComplaintWorkflow.status)
     assert status.messages_received == 1 and status.replies_pending == []
     assert (await journal_events(pool, handle.id)).count("customer_message") == 1
+
+
+async def test_a_verdict_or_survey_before_its_time_is_ignored(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    handle = await start(client, pool, tuned(settings), complaint())
+    await handle.signal(ComplaintWorkflow.accept_response)  # nothing has been answered yet
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=1, ces=1, nps=0))
+    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await wait_for_phase(client, handle.id, Phase.RESPONDED)
+    await asyncio.sleep(1)
+    status = await handle.query(ComplaintWorkflow.status)
+    assert status.phase is Phase.RESPONDED and status.customer_verdict is None and status.survey is None

@@ -741,16 +741,26 @@ class ComplaintWorkflow:
 
     @workflow.signal(description="The customer accepts the response.")
     def accept_response(self) -> None:
+        if self._verdict_ignored():
+            return
         self._s.accepted_signal = True
 
     @workflow.signal(description="The customer contests the response.")
     def contest_response(self, contest: Contest) -> None:
+        if self._verdict_ignored():
+            return
         self._s.contest_signal = self._s.contest_signal or contest
 
     @workflow.signal(description="The customer answers the satisfaction survey.")
     def survey_answer(self, answer: SurveyAnswer) -> None:
+        if self._s.phase is not Phase.SURVEY and workflow.patched("messages-only-in-their-phase"):
+            return  # no survey has been sent
         if self._s.survey is None:
             self._s.survey = answer
+
+    def _verdict_ignored(self) -> bool:
+        """A verdict counts only on a response the customer has received."""
+        return self._s.phase is not Phase.RESPONDED and workflow.patched("messages-only-in-their-phase")
 
     @workflow.query(description="Where the complaint stands: phase, priority, deadlines, SLA.")
     def status(self) -> ComplaintStatus:
