@@ -55,7 +55,8 @@ class CompensationKind(StrEnum):
 
 
 AckMethod = Literal["email", "post"]
-DeadlineName = Literal["acknowledgement", "assessment", "response", "approval"]
+# "action": a corrective or improvement action past its due date (reporting).
+DeadlineName = Literal["acknowledgement", "assessment", "response", "approval", "action"]
 AlertKind = Literal["warning", "breach"]
 
 
