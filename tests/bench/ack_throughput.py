@@ -156,6 +156,8 @@ async def main() -> None:
     baseline = subprocess.Popen([sys.executable, "-m", "tests.bench.minimal", "--task-queue", task_queue])
     try:
         await asyncio.sleep(3)  # let the baseline worker poll
+        if baseline.poll() is not None:
+            raise SystemExit("the baseline worker exited: see its error above")
         print(f"rate {args.rate}/s x {args.count}, then a burst of {args.burst} (concurrency {args.concurrency})")
         report(f"complaint → ack email @ {args.rate:g}/s", *await measure_complaints(settings, args.rate, args.count, args.concurrency))
         report(f"minimal workflow @ {args.rate:g}/s", *await measure_minimal(settings, args.rate, args.count, args.concurrency, task_queue))

@@ -5,10 +5,6 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import activity, workflow
-from temporalio.worker import Worker
-
-from complaints.settings import Settings
-from complaints.temporal_client import connect
 
 
 @activity.defn
@@ -26,6 +22,12 @@ class MinimalWorkflow:
 
 
 async def serve(task_queue: str) -> None:
+    # Imported here: this module is re-imported in the workflow sandbox.
+    from temporalio.worker import Worker
+
+    from complaints.settings import Settings
+    from complaints.temporal_client import connect
+
     client = await connect(Settings())
     await Worker(client, task_queue=task_queue, workflows=[MinimalWorkflow], activities=[touch]).run()
 

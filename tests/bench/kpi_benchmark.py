@@ -1,0 +1,207 @@
+"""Benchmark: the KPI report over a register of 1,000,000 complaints, and the
+register's write path with and without the reporting schema.
+
+`.venv/bin/python -m tests.bench.kpi_benchmark [--count 1000000]`
+
+Starts its own embedded PostgreSQL in a temporary folder, with two registers:
+"plain" (migrations before 0006_reporting) and "reporting" (all of them).
+The same generated complaints (tests/bench/kpi_data.py) are loaded into both
+with COPY, each load timed; then single-row intake inserts and lifecycle
+updates are timed on both, alternately; then the full KPI report for the last
+year is timed on the reporting register (cold, then warm), with breakdowns,
+and once more without its covering index to show what the index buys."""
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+
+from complaints.database import _migrations
+from devstack.postgres import start_embedded_postgres
+from reporting.kpis import kpi_report
+from tests.bench.kpi_data import (
+    ACTION_COLUMNS,
+    ALERT_COLUMNS,
+    COMPENSATION_COLUMNS,
+    COMPLAINT_COLUMNS,
+    DEFAULT_END,
+    JOURNAL_COLUMNS,
+    SURVEY_COLUMNS,
+    RegisterGenerator,
+)
+
+REPORTING_VERSION = 6
+TABLES = {
+    "complaints": COMPLAINT_COLUMNS,
+    "journal": JOURNAL_COLUMNS,
+    "surveys": SURVEY_COLUMNS,
+    "compensations": COMPENSATION_COLUMNS,
+    "alerts": ALERT_COLUMNS,
+    "actions": ACTION_COLUMNS,
+}
+
+
+async def create_register(admin_url: str, name: str, up_to: int | None) -> str:
+    conn = await asyncpg.connect(admin_url)
+    await conn.execute(f"CREATE DATABASE {name}")
+    await conn.close()
+    url = admin_url.replace("/postgres?", f"/{name}?")
+    conn = await asyncpg.connect(url)
+    for version, _, sql in _migrations():
+        if up_to is None or version <= up_to:
+            await conn.execute(sql)
+    await conn.close()
+    return url
+
+
+async def load(registers: dict[str, asyncpg.Pool], count: int) -> dict[str, dict[str, float]]:
+    """Load the same chunks into every register; seconds spent in COPY per table."""
+    spent: dict[str, dict[str, float]] = {name: dict.fromkeys(TABLES, 0.0) for name in registers}
+    rows = dict.fromkeys(TABLES, 0)
+    began = time.monotonic()
+    for chunk in RegisterGenerator(count, DEFAULT_END).chunks():
+        for table, columns in TABLES.items():
+            records = getattr(chunk, table)
+            rows[table] += len(records)
+            for name, pool in registers.items():
+                start = time.perf_counter()
+                await pool.copy_records_to_table(table, records=records, columns=columns)
+                spent[name][table] += time.perf_counter() - start
+        print(f"\r  loaded {rows['complaints']:>9,} complaints ({time.monotonic() - began:5.0f} s)", end="", flush=True)
+    print()
+    spent["rows"] = {table: float(n) for table, n in rows.items()}
+    return spent
+
+
+async def timed_statements(pool: asyncpg.Pool, statements: list[tuple[str, tuple]], concurrency: int) -> float:
+    """Statements per second, each in its own transaction, `concurrency` at a time."""
+    queue = list(reversed(statements))
+
+    async def run() -> None:
+        async with pool.acquire() as conn:
+            while queue:
+                sql, args = queue.pop()
+                await conn.execute(sql, *args)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(run() for _ in range(concurrency)))
+    return len(statements) / (time.perf_counter() - start)
+
+
+def intake_inserts(references: list[str]) -> list[tuple[str, tuple]]:
+    now = DEFAULT_END
+    return [
+        (
+            """INSERT INTO complaints (reference, received_at, channel, complainant_name, complainant_email,
+                                       subject, description, product, desired_resolution, ack_due_at)
+               VALUES ($1, $2, 'email', 'Jeanne Martin', 'jeanne@example.com', 'Colis abîmé',
+                       'Le colis est arrivé ouvert et le vase était cassé.', 'Vase Médicis',
+                       'Le remplacement du vase', $3)""",
+            (reference, now, now + timedelta(days=10)),
+        )
+        for reference in references
+    ]
+
+
+def lifecycle_updates(references: list[str]) -> list[tuple[str, tuple]]:
+    """The register changes a complaint's steps make: acknowledged, assessed, closed."""
+    steps = [
+        ("UPDATE complaints SET phase = 'acknowledged', acknowledged_at = received_at + interval '40 seconds', "
+         "ack_method = 'email', ack_deadline_met = true, updated_at = now() WHERE reference = $1"),
+        ("UPDATE complaints SET phase = 'handling', priority = 'P3', category = 'livraison', recurring = false, "
+         "assessed_at = acknowledged_at + interval '1 day', handler = 'conseiller-01', updated_at = now() WHERE reference = $1"),
+        ("UPDATE complaints SET phase = 'closed', outcome = 'accepted', responded_at = acknowledged_at + interval '9 days', "
+         "closed_at = acknowledged_at + interval '20 days', root_cause_category = 'cause 01', "
+         "response_deadline_met = true, updated_at = now() WHERE reference = $1"),
+    ]  # fmt: skip
+    return [(sql, (reference,)) for reference in references for sql in steps]
+
+
+async def best_of(runs: int, call: Callable[[], Awaitable[object]]) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        await call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+async def main(count: int, writes: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="kpi-bench-"))
+    server = start_embedded_postgres(folder / "pg")
+    admin = server.get_uri()
+    try:
+        urls = {
+            "plain": await create_register(admin, "plain", REPORTING_VERSION - 1),
+            "reporting": await create_register(admin, "reporting", None),
+        }
+        pools = {name: await asyncpg.create_pool(url, min_size=1, max_size=4) for name, url in urls.items()}
+        print(f"Loading {count:,} complaints into both registers (COPY) ...")
+        spent = await load(pools, count)
+        rows = spent.pop("rows")
+        for pool in pools.values():
+            await pool.execute("VACUUM ANALYZE")  # what autovacuum does after a bulk load
+
+        print(f"\nCOPY, rows/s            {'plain':>12} {'reporting':>12}   rows")
+        for table in ("complaints", "journal", "alerts"):
+            rates = [rows[table] / spent[name][table] for name in ("plain", "reporting")]
+            print(f"  {table:<21} {rates[0]:>12,.0f} {rates[1]:>12,.0f}   {rows[table]:,.0f}")
+
+        print(f"\nSingle-row writes/s, 4 connections, {writes:,} complaints (3 updates each), two alternate rounds")
+        inserts: dict[str, list[float]] = {"plain": [], "reporting": []}
+        updates: dict[str, list[float]] = {"plain": [], "reporting": []}
+        for _ in range(2):
+            references = [f"NEW-{uuid.uuid4().hex[:12]}" for _ in range(writes)]
+            for name, pool in pools.items():
+                inserts[name].append(await timed_statements(pool, intake_inserts(references), 4))
+            for name, pool in pools.items():
+                updates[name].append(await timed_statements(pool, lifecycle_updates(references), 4))
+        for label, found in (("intake INSERT", inserts), ("lifecycle UPDATE", updates)):
+            plain, reporting = (statistics.mean(found[name]) for name in ("plain", "reporting"))
+            print(f"  {label:<21} {plain:>12,.0f} {reporting:>12,.0f}   ({100 * (reporting / plain - 1):+.1f} %)"
+                  f"   rounds: {', '.join(f'{v:,.0f}' for v in found['plain'])} / "
+                  f"{', '.join(f'{v:,.0f}' for v in found['reporting'])}")  # fmt: skip
+
+        pool = pools["reporting"]
+        await pool.execute("VACUUM ANALYZE complaints")
+        period_to = DEFAULT_END
+        period_from = period_to - timedelta(days=365)
+        in_year = await pool.fetchval(
+            "SELECT count(*) FROM complaints WHERE received_at >= $1 AND received_at < $2", period_from, period_to
+        )
+        total = await pool.fetchval("SELECT count(*) FROM complaints")
+        print(f"\nKPI report, {period_from:%Y-%m-%d} to {period_to:%Y-%m-%d}: {in_year:,} of {total:,} complaints")
+
+        def report(by: str | None = None) -> Callable[[], Awaitable[object]]:
+            return lambda: kpi_report(pool, period_from, period_to, by, as_of=period_to)  # type: ignore[arg-type]
+
+        [cold] = await best_of(1, report())
+        warm = await best_of(5, report())
+        print(f"  full report            first {cold * 1000:6.0f} ms   warm median {statistics.median(warm) * 1000:7.0f} ms"
+              f"   (runs: {', '.join(f'{t * 1000:.0f}' for t in warm)})")  # fmt: skip
+        for by in ("product", "handler", "customer"):
+            times = await best_of(3, report(by))
+            print(f"  --by {by:<17} warm median {statistics.median(times) * 1000:7.0f} ms")
+        await pool.execute("DROP INDEX complaints_report")
+        await pool.execute("ANALYZE complaints")
+        times = await best_of(3, report())
+        print(f"  without the covering index: warm median {statistics.median(times) * 1000:7.0f} ms")
+        for pool in pools.values():
+            await pool.close()
+    finally:
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000, help="complaints in the register")
+    parser.add_argument("--writes", type=int, default=5_000, help="single-row statements per measure")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.count, arguments.writes))
