@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from complaints.documents import store_document
+
 from complaints.submission import Document
 
 _SUMMARY_COLUMNS = """reference, received_at, channel, complainant_name, subject, product, phase,
@@ -80,24 +82,6 @@ async def document(pool: asyncpg.Pool, reference: str, document_id: int) -> asyn
 async def store_documents(pool: asyncpg.Pool, reference: str, documents: list[Document], source: str) -> list[int]:
     """Store documents the customer sent; the same file sent again keeps its
     first row (and id), so a retried request stores nothing twice."""
-    ids = []
     async with pool.acquire() as conn, conn.transaction():
-        for doc in documents:
-            ids.append(
-                await conn.fetchval(
-                    """INSERT INTO documents
-                           (complaint_reference, filename, content_type, size_bytes, sha256, content, source)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7)
-                       ON CONFLICT (complaint_reference, sha256, filename)
-                       DO UPDATE SET filename = EXCLUDED.filename
-                       RETURNING id""",
-                    reference,
-                    doc.filename,
-                    doc.content_type,
-                    len(doc.content),
-                    doc.sha256,
-                    doc.content,
-                    source,
-                )
-            )
+        ids = [await store_document(conn, reference, doc, source) for doc in documents]
     return ids

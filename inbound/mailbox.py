@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints import journal
+from complaints.documents import store_document
 from complaints.lifecycle import CustomerReply
 from complaints.settings import Settings
 from complaints.submission import Channel, ComplaintSubmission, Document, validate_submission
@@ -191,7 +192,9 @@ class InboundMailbox:
                 "SELECT count(*) FROM documents WHERE complaint_reference = $1", answered.reference
             )
             documents, refused = sort_attachments(message.attachments, limits, max(0, limits.max_count - held))
-            document_ids = [await _store_document(conn, answered.reference, d) for d in documents]
+            document_ids = [
+                await store_document(conn, answered.reference, d, "customer_email") for d in documents
+            ]
             await journal.append(
                 conn,
                 answered.reference,
@@ -246,28 +249,6 @@ class InboundMailbox:
             step_key=f"{reference}:documents_refused:{_key('message', message.message_id)}",
             visible_to_customer=True,
         )
-
-
-async def _store_document(conn: asyncpg.Connection, reference: str, document: Document) -> int:
-    """The document's id; the same file sent twice is stored once."""
-    await conn.execute(
-        """INSERT INTO documents
-               (complaint_reference, filename, content_type, size_bytes, sha256, content, source)
-           VALUES ($1, $2, $3, $4, $5, $6, 'customer_email')
-           ON CONFLICT DO NOTHING""",
-        reference,
-        document.filename,
-        document.content_type,
-        len(document.content),
-        document.sha256,
-        document.content,
-    )
-    return await conn.fetchval(
-        "SELECT id FROM documents WHERE complaint_reference = $1 AND sha256 = $2 AND filename = $3",
-        reference,
-        document.sha256,
-        document.filename,
-    )
 
 
 async def _remember(conn: asyncpg.Connection, message: InboundEmail, reference: str, kind: str) -> None:

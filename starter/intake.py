@@ -21,6 +21,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from complaints import journal
+from complaints.documents import store_document
 from complaints import search_attributes as attrs
 from complaints.lifecycle import ComplaintStart, Phase
 from complaints.settings import Settings
@@ -216,18 +217,7 @@ async def _insert(
         submission.external_reference,
     )
     for document in submission.documents:
-        await conn.execute(
-            """INSERT INTO documents
-                   (complaint_reference, filename, content_type, size_bytes, sha256, content, source)
-               VALUES ($1, $2, $3, $4, $5, $6, 'intake')
-               ON CONFLICT DO NOTHING""",
-            reference,
-            document.filename,
-            document.content_type,
-            len(document.content),
-            document.sha256,
-            document.content,
-        )
+        await store_document(conn, reference, document, "intake")
     await journal.append(
         conn,
         reference,
