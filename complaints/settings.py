@@ -141,6 +141,14 @@ class Settings(BaseSettings):
     # A message not taken in within this time is answered 451: the sender retries.
     inbound_timeout_seconds: float = Field(default=60.0, gt=0)
 
+    # --- Reports and actions ---
+    # The quality list: the quality report (HTML with charts, and text) is emailed there.
+    quality_email: str = "qualite@example.org"
+    quality_report_cron: str = "0 8 * * 1"  # weekly, Mondays 08:00, in `timezone`
+    # The quality report covers this many full weeks before the week it is made in.
+    quality_report_weeks: int = Field(default=13, gt=0)
+    actions_review_cron: str = "30 7 * * *"  # the daily check of overdue actions, in `timezone`
+
     @field_validator("priority_deadlines")
     @classmethod
     def _every_priority(cls, value: dict[str, PriorityDeadlines]) -> dict[str, PriorityDeadlines]:

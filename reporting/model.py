@@ -212,6 +212,7 @@ class KpiReport(BaseModel):
     period_to: datetime  # exclusive
     as_of: datetime  # when "open", ages and "overdue" are judged
     timezone: str
+    currency: str = "EUR"  # of the compensation amounts
     by: Dimension | None = None
     overall: Indicators
     groups: list[Group] = []  # largest first; the "others" group last

@@ -15,13 +15,16 @@ from activities.compensation import CompensationActivities
 from activities.digest import DigestActivities
 from activities.mail import MailActivities
 from activities.register import RegisterActivities
+from activities.reporting import ReportingActivities
 from complaints.database import open_pool
 from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.settings import Settings
 from complaints.temporal_client import connect
 from starter.intake import resume_unstarted
-from worker.schedules import ensure_schedules
+from worker.schedules import ensure_reporting_schedules, ensure_schedules
+from workflows.actions_review import ActionsReviewWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.quality_report import QualityReportWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
 
 log = logging.getLogger(__name__)
@@ -33,11 +36,12 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     compensation = CompensationActivities(pool, settings.currency)
     alerts = AlertActivities(pool, settings)
     digest = DigestActivities(pool, settings)
+    reporting = ReportingActivities(pool, settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_seconds),
-        workflows=[ComplaintWorkflow, SlaDigestWorkflow],
+        workflows=[ComplaintWorkflow, SlaDigestWorkflow, QualityReportWorkflow, ActionsReviewWorkflow],
         activities=[
             register.record_intake,
             register.record_acknowledgement,
@@ -51,6 +55,9 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             alerts.send_alert,
             compensation.grant_compensation,
             digest.send_sla_digest,
+            reporting.generate_quality_report,
+            reporting.email_quality_report,
+            reporting.record_overdue_actions,
         ],
     )
 
@@ -68,6 +75,7 @@ async def run_worker(settings: Settings) -> None:
     )
     try:
         await ensure_schedules(client, settings)
+        await ensure_reporting_schedules(client, settings)
         resumed = await resume_unstarted(pool, client, settings)
         if resumed:
             log.warning("started %d complaint workflow(s) left unstarted", resumed)
