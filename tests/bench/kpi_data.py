@@ -123,12 +123,12 @@ class RegisterGenerator:
         return median * math.exp(self.rng.gauss(0, sigma))
 
     def chunks(self, size: int = 50_000) -> Iterator[Chunk]:
-        number = 0
-        while number < self.count:
+        """In order of receipt, as a register is written."""
+        received = self._received(self.count)
+        for start in range(0, self.count, size):
             chunk = Chunk()
-            for received in self._received(min(size, self.count - number)):
-                number += 1
-                self._complaint(chunk, number, received)
+            for number in range(start + 1, min(start + size, self.count) + 1):
+                self._complaint(chunk, number, received[number - 1])
             yield chunk
 
     def _customer(self, received: datetime) -> tuple[str, bool]:
