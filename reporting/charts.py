@@ -8,10 +8,13 @@ escaped by matplotlib), and ids are salted per chart so several charts can
 share one HTML page. The same report gives the same SVG."""
 
 import io
+import re
 from dataclasses import dataclass
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from reporting.figures import DEADLINE_LABELS, bucket_label, display
 from reporting.model import KpiReport
@@ -45,22 +48,30 @@ def _figure(height: float = HEIGHT) -> Figure:
     return figure
 
 
-def _style(axes: object) -> None:
-    axes.spines[["top", "right"]].set_visible(False)  # type: ignore[attr-defined]
-    axes.tick_params(labelsize=8)  # type: ignore[attr-defined]
+def _style(axes: Axes, counts: str = "y") -> None:
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(labelsize=8)
+    # the axis of counts: no half complaints
+    (axes.yaxis if counts == "y" else axes.xaxis).set_major_locator(MaxNLocator(integer=True))
 
 
-def _empty(axes: object, text: str = "Aucune donnée sur la période") -> None:
-    axes.set_axis_off()  # type: ignore[attr-defined]
-    axes.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, color="#555")  # type: ignore[attr-defined]
+def _empty(axes: Axes, text: str = "Aucune donnée sur la période") -> None:
+    axes.set_axis_off()
+    axes.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, color="#555")
+
+
+# No date, tool or RDF block: the same report draws the same bytes, and the page fetches nothing.
+_NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
 def _svg(figure: Figure, name: str) -> str:
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": name, "font.family": "DejaVu Sans"}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        figure.savefig(buffer, format="svg", metadata=_NO_METADATA, bbox_inches="tight")
     text = buffer.getvalue()
-    return text[text.index("<svg") :]  # inline: no XML declaration or doctype
+    text = text[text.index("<svg") :]  # inline: no XML declaration or doctype
+    # ids unique in a page of several charts (matplotlib numbers them per figure)
+    return re.sub(r'(\bid="|url\(#|xlink:href="#)', rf"\g<1>{name}-", text)
 
 
 def _volumes(report: KpiReport) -> Chart:
@@ -78,14 +89,15 @@ def _volumes(report: KpiReport) -> Chart:
         axes.set_xticks(list(positions)[::step])
         axes.set_xticklabels([bucket_label(p.start, report.series_unit) for p in points][::step], rotation=30, ha="right")
         axes.set_ylabel("réclamations", fontsize=8)
-        axes.legend(fontsize=8, frameon=False)
+        axes.legend(fontsize=8, frameon=False, ncols=2, loc="lower left", bbox_to_anchor=(0, 1))
     else:
         _empty(axes)
     unit = {"day": "jour", "week": "semaine", "month": "mois"}[report.series_unit]
     return Chart(
         "volumes",
         f"Réclamations reçues par {unit}",
-        f"{total} réclamations reçues, dont {report.overall.volumes.open} encore ouvertes.",
+        f"{display(total, 'count')} réclamations reçues, dont {display(report.overall.volumes.open, 'count')} "
+        "encore ouvertes.",
         _svg(figure, "volumes"),
     )
 
@@ -93,7 +105,7 @@ def _volumes(report: KpiReport) -> Chart:
 def _deadlines(report: KpiReport) -> Chart:
     figure = _figure(2.6)
     axes = figure.add_subplot()
-    _style(axes)
+    _style(axes, counts="x")
     rows = list(report.overall.deadlines)
     if report.overall.volumes.received:
         names = [DEADLINE_LABELS[name] for name, _ in rows]
@@ -134,7 +146,8 @@ def _satisfaction(report: KpiReport) -> Chart:
     return Chart(
         "satisfaction",
         "Satisfaction",
-        f"{s.answered} réponses sur {s.surveyed} enquêtes ({display(s.response_rate, 'share')}) ; "
+        f"{display(s.answered, 'count')} réponses sur {display(s.surveyed, 'count')} enquêtes "
+        f"({display(s.response_rate, 'share')}) ; "
         f"CSAT {display(s.csat_mean, 'score')}, CES {display(s.ces_mean, 'score')}, NPS {display(s.nps, 'nps')}.",
         _svg(figure, "satisfaction"),
     )
@@ -144,7 +157,7 @@ def _root_causes(report: KpiReport) -> Chart:
     causes = report.overall.root_causes
     figure = _figure(max(2.0, 0.35 * len(causes) + 1))
     axes = figure.add_subplot()
-    _style(axes)
+    _style(axes, counts="x")
     if causes:
         names = [cause.category for cause in causes]
         positions = range(len(causes))
@@ -167,7 +180,7 @@ def _actions(report: KpiReport) -> Chart:
     owners = report.actions.by_owner[:10]
     figure = _figure(max(2.0, 0.35 * len(owners) + 1))
     axes = figure.add_subplot()
-    _style(axes)
+    _style(axes, counts="x")
     if owners:
         names = [owner.owner for owner in owners]
         on_time = [owner.open - owner.overdue for owner in owners]
@@ -181,7 +194,8 @@ def _actions(report: KpiReport) -> Chart:
     return Chart(
         "actions",
         "Actions ouvertes par responsable",
-        f"{a.open} actions ouvertes, dont {a.overdue} en retard ; {a.done_in_period} terminées dans la période.",
+        f"{display(a.open, 'count')} actions ouvertes, dont {display(a.overdue, 'count')} en retard ; "
+        f"{display(a.done_in_period, 'count')} terminées dans la période.",
         _svg(figure, "actions"),
     )
 

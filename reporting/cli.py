@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from complaints.database import open_pool
 from complaints.settings import Settings
 from reporting.actions import complete_action, list_actions
+from reporting.figures import period_text
 from reporting.formats import FORMATS, render
 from reporting.kpis import DEFAULT_GROUP_LIMIT, DIMENSION_COLUMNS, kpi_report
 from reporting.model import ActionItem
@@ -105,8 +106,8 @@ def _quality(settings: Settings, period_from: datetime | None, period_to: dateti
         )
 
     stored = asyncio.run(run())
-    print(f"quality report {stored.id} ({stored.period_from:%Y-%m-%d} to {stored.period_to:%Y-%m-%d}) "
-          f"stored and emailed to {stored.recipient}")  # fmt: skip
+    period = period_text(stored.period_from, stored.period_to, settings.timezone)
+    print(f"quality report {stored.id} ({period}) stored and emailed to {stored.recipient}")
     return 0
 
 

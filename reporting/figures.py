@@ -5,16 +5,19 @@ print, so each shows the same numbers under the same names.
 `value` is the raw number (seconds, ratios in [0, 1], amounts); `display` is
 how people read it (French conventions)."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from reporting.model import Group, Indicators, KpiReport
+from reporting.model import AGE_BUCKETS, COMPENSATION_KINDS, OPEN_PHASES, Group, Indicators, KpiReport
+
+T = TypeVar("T")
 
 Unit = Literal["count", "seconds", "share", "score", "nps", "amount"]
 LOCALE = "fr_FR"
@@ -96,6 +99,13 @@ def duration(seconds: float) -> str:
     return f"{number(seconds)} s"
 
 
+def ordered(values: Mapping[str, T], order: Iterable[str]) -> list[tuple[str, T]]:
+    """A mapping's items in their usual order (a report read back from jsonb
+    has its keys reordered), any other key after."""
+    known = [key for key in order if key in values]
+    return [(key, values[key]) for key in [*known, *sorted(set(values) - set(known))]]
+
+
 def sections(indicators: Indicators, currency: str = "EUR") -> list[Section]:
     """The indicators of one scope (the whole period, or one group)."""
     i = indicators
@@ -107,10 +117,11 @@ def sections(indicators: Indicators, currency: str = "EUR") -> list[Section]:
         ]),
         Section("Réclamations ouvertes par phase", [
             Figure(f"backlog.by_phase.{phase}", PHASE_LABELS.get(phase, phase), n, "count")
-            for phase, n in i.backlog.by_phase.items()
+            for phase, n in ordered(i.backlog.by_phase, OPEN_PHASES)
         ]),
         Section("Réclamations ouvertes par ancienneté", [
-            Figure(f"backlog.by_age.{age}", AGE_LABELS[age], n, "count") for age, n in i.backlog.by_age.items()
+            Figure(f"backlog.by_age.{age}", AGE_LABELS.get(age, age), n, "count")
+            for age, n in ordered(i.backlog.by_age, AGE_BUCKETS)
         ]),
     ]  # fmt: skip
     for name, stats in i.times:
@@ -150,7 +161,7 @@ def sections(indicators: Indicators, currency: str = "EUR") -> list[Section]:
         Section("Dédommagements", [
             Figure("compensations.count", "accordés", c.count, "count"),
             Figure("compensations.amount", "montant total", c.amount, "amount", currency),
-            *(figure for kind, total in c.by_kind.items() for figure in (
+            *(figure for kind, total in ordered(c.by_kind, COMPENSATION_KINDS) for figure in (
                 Figure(f"compensations.by_kind.{kind}.count", f"{KIND_LABELS.get(kind, kind)} : nombre", total.count, "count"),
                 Figure(f"compensations.by_kind.{kind}.amount", f"{KIND_LABELS.get(kind, kind)} : montant", total.amount, "amount", currency),
             )),
@@ -161,7 +172,8 @@ def sections(indicators: Indicators, currency: str = "EUR") -> list[Section]:
             Figure("satisfaction.response_rate", "taux de réponse", s.response_rate, "share"),
             Figure("satisfaction.csat_mean", "CSAT moyen (1 à 5)", s.csat_mean, "score"),
             Figure("satisfaction.csat_satisfied_share", "CSAT 4 ou 5", s.csat_satisfied_share, "share"),
-            *(Figure(f"satisfaction.csat_counts.{score}", f"CSAT {score}", n, "count") for score, n in s.csat_counts.items()),
+            *(Figure(f"satisfaction.csat_counts.{score}", f"CSAT {score}", n, "count")
+              for score, n in ordered(s.csat_counts, ("1", "2", "3", "4", "5"))),
             Figure("satisfaction.ces_mean", "CES moyen (1 à 5)", s.ces_mean, "score"),
             Figure("satisfaction.nps", "NPS (promoteurs − détracteurs)", s.nps, "nps"),
             Figure("satisfaction.promoters", "promoteurs (9–10)", s.promoters, "count"),

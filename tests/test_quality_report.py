@@ -1,0 +1,178 @@
+"""The quality report: made on demand from the command line and by its weekly
+schedule, stored with the figures it was rendered from, emailed once to the
+quality list (HTML with a text part); the schedules exist once however many
+workers start; overdue actions alerted once each; the stored HTML rendered in
+headless Chromium (screenshot in tests/artifacts/)."""
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from temporalio.client import Client
+
+from activities.reporting import QualityReportJob, ReportingActivities
+from complaints.settings import Settings
+from reporting.document import QUALITY_REPORT_TITLE, render_text
+from reporting.kpis import kpi_report
+from reporting.model import KpiReport
+from reporting.periods import quality_period
+from tests.conftest import ARTIFACTS, Mailbox, eventually
+from tests.test_cli import complaints
+from tests.test_kpis import AS_OF, MARCH, seed_register
+from worker.schedules import actions_review_schedule_id, ensure_reporting_schedules, quality_report_schedule_id
+from workflows.actions_review import ActionsReviewWorkflow
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+async def stored_reports(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT * FROM quality_reports ORDER BY id")
+
+
+async def test_on_demand_the_report_is_stored_and_emailed_once_to_the_quality_list(
+    pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker
+) -> None:
+    await seed_register(pool)
+    made = await complaints(settings, "report", "--quality", "--from", "2026-03-01", "--to", "2026-03-31")
+    assert made.returncode == 0, made.stderr
+    [stored] = await stored_reports(pool)
+    assert made.stdout.strip() == (
+        f"quality report {stored['id']} (du 1 mars 2026 au 31 mars 2026) stored and emailed to {settings.quality_email}"
+    )
+
+    [message] = await mailbox.wait_for(settings.quality_email)
+    assert message["Subject"] == f"{QUALITY_REPORT_TITLE} — du 1 mars 2026 au 31 mars 2026"
+    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_body(preferencelist=("plain",)).get_content() == stored["text"]
+    assert message.get_body(preferencelist=("html",)).get_content() == stored["html"]
+    assert stored["emailed_at"] is not None and stored["recipient"] == settings.quality_email
+
+    # what was stored is what the register says, and the documents were rendered from it
+    figures = KpiReport.model_validate_json(stored["figures"])
+    assert figures == await kpi_report(pool, *MARCH, as_of=figures.as_of)
+    assert render_text(figures, QUALITY_REPORT_TITLE) == stored["text"]
+    assert figures.overall.volumes.received == 5 and stored["html"].count("<svg") == 5
+
+    # a retried run finds its report and its email: nothing twice
+    activities = ReportingActivities(pool, settings)
+    again = await activities.generate_quality_report(
+        QualityReportJob(key=stored["key"], as_of=datetime.now(UTC), period_from=MARCH[0], period_to=MARCH[1])
+    )
+    assert again.id == stored["id"]
+    assert await activities.email_quality_report(stored["id"]) == stored["emailed_at"]
+    await asyncio.sleep(0.5)
+    assert len(mailbox.messages(settings.quality_email)) == 1 and len(await stored_reports(pool)) == 1
+
+
+async def test_the_schedules_exist_once_however_many_workers_start_and_run(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker
+) -> None:
+    await seed_register(pool)
+    await asyncio.gather(*(ensure_reporting_schedules(client, settings) for _ in range(3)))  # three workers start
+    ids = {quality_report_schedule_id(settings), actions_review_schedule_id(settings)}
+
+    async def listed() -> list[str]:
+        return [s.id async for s in await client.list_schedules() if s.id in ids]
+
+    found = await eventually(listed)
+    assert sorted(found) == sorted(ids)
+    quality = client.get_schedule_handle(quality_report_schedule_id(settings))
+    review = client.get_schedule_handle(actions_review_schedule_id(settings))
+    try:
+        # weekly on Mondays at 08:00, daily at 07:30, Paris time
+        paris = ZoneInfo(settings.timezone)
+        weekly = [t.astimezone(paris) for t in (await quality.describe()).info.next_action_times]
+        daily = [t.astimezone(paris) for t in (await review.describe()).info.next_action_times]
+        assert {(t.weekday(), t.hour, t.minute) for t in weekly} == {(0, 8, 0)}
+        assert {(t.hour, t.minute) for t in daily} == {(7, 30)} and len({t.date() for t in daily}) == len(daily)
+
+        # the weekly run: the 13 full weeks before this week
+        await quality.trigger()
+        [message] = await mailbox.wait_for(settings.quality_email, timeout=30)
+        [stored] = await stored_reports(pool)
+        assert (stored["period_from"], stored["period_to"]) == quality_period(
+            datetime.now(UTC), settings.quality_report_weeks, settings.timezone
+        )
+        assert stored["key"].startswith(f"{quality_report_schedule_id(settings)}-run")
+
+        # the daily check: D's and C's actions are overdue by now; each alerted once
+        await review.trigger()
+        alerts = await mailbox.wait_for(settings.operations_email, count=2, timeout=30)
+        subjects = sorted(str(m["Subject"]) for m in alerts)
+        assert subjects == [
+            f"[Alerte SLA] Délai d'une action corrective ou d'amélioration dépassé — T-{ref}" for ref in ("C", "D")
+        ]
+    finally:
+        await quality.delete()
+        await review.delete()
+    assert await client.execute_workflow(
+        ActionsReviewWorkflow.run, id=f"{settings.task_queue}-review-again", task_queue=settings.task_queue
+    ) == 0  # nothing left to deliver
+    assert len(mailbox.messages(settings.operations_email)) == 2
+    deliveries = await pool.fetch("SELECT alert_key, sink FROM alert_deliveries ORDER BY alert_key, sink")
+    assert sorted((d["alert_key"].split(":")[:2], d["sink"]) for d in deliveries) == [
+        (["T-C", "action"], "email"), (["T-C", "action"], "log"), (["T-D", "action"], "email"), (["T-D", "action"], "log"),
+    ]  # fmt: skip
+    assert await pool.fetchval("SELECT count(*) FROM journal WHERE event = 'action_overdue'") == 2
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
+)
+async def test_the_stored_report_renders_in_headless_chromium(
+    pool: asyncpg.Pool, settings: Settings, tmp_path: Path
+) -> None:
+    await seed_register(pool)
+    stored = await ReportingActivities(pool, settings).generate_quality_report(
+        QualityReportJob(key="chromium", as_of=AS_OF, period_from=MARCH[0], period_to=MARCH[1])
+    )
+    html = await pool.fetchval("SELECT html FROM quality_reports WHERE id = $1", stored.id)
+    # self-contained, nothing to run or fetch: the only addresses are the SVG namespaces
+    assert not re.search(r"<script|<link|<img|src=|url\((?!#)", html)  # url(#clip): within the SVG
+    assert {attribute for attribute in re.findall(r'([\w:-]+)="https?://', html)} == {"xmlns", "xmlns:xlink"}
+    page = tmp_path / "rapport.html"
+    page.write_text(html, encoding="utf-8")
+    shot = ARTIFACTS / "quality-report.png"
+
+    def browse() -> dict[str, object]:
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1000,1400", f"--user-data-dir={tmp_path / 'profile'}"):  # fmt: skip
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        try:
+            driver.get(page.as_uri())
+            charts = driver.find_elements(By.CSS_SELECTOR, "figure svg")
+            seen = {
+                "title": driver.find_element(By.TAG_NAME, "h1").text,
+                "charts": [(c.size["width"], c.size["height"]) for c in charts],
+                "chart_titles": [h.text for h in driver.find_elements(By.CSS_SELECTOR, "figure h3")],
+                "received": driver.find_element(By.CSS_SELECTOR, 'td[data-figure="volumes.received"]').text,
+                "nps": driver.find_element(By.CSS_SELECTOR, 'td[data-figure="satisfaction.nps"]').text,
+            }
+            height = driver.execute_script("return document.body.scrollHeight")
+            driver.set_window_size(1000, min(height + 100, 16000))
+            ARTIFACTS.mkdir(exist_ok=True)
+            driver.save_screenshot(str(shot))
+            return seen
+        finally:
+            driver.quit()
+
+    seen = await asyncio.to_thread(browse)
+    assert seen["title"] == QUALITY_REPORT_TITLE
+    assert seen["chart_titles"] == [
+        "Réclamations reçues par jour", "Respect des échéances", "Satisfaction",
+        "Principales causes racines", "Actions ouvertes par responsable",
+    ]  # fmt: skip
+    assert len(seen["charts"]) == 5 and all(w > 400 and h > 100 for w, h in seen["charts"])  # type: ignore[union-attr]
+    assert (seen["received"], seen["nps"]) == ("5", "+50,0")
+    assert shot.stat().st_size > 50_000
