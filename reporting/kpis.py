@@ -99,16 +99,17 @@ async def kpi_report(
     async with snapshot(pool, REPORT_CONNECTIONS, REPORT_WORK_MEM) as reading:
         await query.choose_groups(reading.first, limit)
         found = await reading.run(
-            {  # the costliest first: the first two run side by side
-                "durations": query.durations(*_DURATIONS),
-                "counts": query.counts,
-                "distribution": query.distribution(starts),
+            {  # the costliest first, so that the connections finish together
+                "durations": query.durations("receipt_to_acknowledgement", "acknowledgement_to_response"),
+                "counts": query.counts("receipt_to_closure"),
+                "root_causes": query.root_causes,
+                "shape": query.shape(starts),
                 "compensations": query.compensations,
                 "actions": lambda conn: actions_summary(conn, period_from, period_to, as_of, timezone),
             }
         )
     counts = found["counts"]
-    shapes = _Shapes(found["distribution"], len(starts))
+    shapes = _Shapes(found["shape"], len(starts))
 
     def indicators(key: Any) -> Indicators:
         return _indicators(key, found, shapes)
@@ -189,8 +190,16 @@ class _Queries:
             found[_OVERALL if row["overall"] else row["g"]].append(row)
         return found
 
-    async def counts(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-        """Volumes, deadlines, alerts, decisions, satisfaction, recurrence: one pass."""
+    def counts(self, *spans: str) -> Any:
+        """Volumes, deadlines, alerts, decisions, satisfaction, recurrence, and
+        the given spans' durations: one pass."""
+
+        async def run(conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+            return await self._counts(conn, spans)
+
+        return run
+
+    async def _counts(self, conn: asyncpg.Connection, spans: tuple[str, ...]) -> dict[Any, asyncpg.Record]:
         group, args = self._group(3)
         head, group_by = self._grouping()
         # A deadline is missed when its flag says so, or, while no flag is set
@@ -224,9 +233,10 @@ class _Queries:
                        count(*) FILTER (WHERE recurring) AS recurring,
                        count(*) FILTER (WHERE NOT recurring) AS one_off,
                        count(*) FILTER (WHERE recurring IS NULL) AS not_assessed
-                  FROM (SELECT {group} AS g, closure_seconds, {", ".join(_MET.values())}, {", ".join(_BREACHED.values())},
-                               sla_warnings, sla_breaches, outcome, customer_verdict, reviewed, survey_sent,
-                               csat, ces, nps, recurring
+                       {"".join(", " + _span_aggregates(name) for name in spans)}
+                  FROM (SELECT {group} AS g, {", ".join(_DURATIONS.values())}, {", ".join(_MET.values())},
+                               {", ".join(_BREACHED.values())}, sla_warnings, sla_breaches, outcome, customer_verdict,
+                               reviewed, survey_sent, csat, ces, nps, recurring
                           FROM complaints WHERE {_PERIOD}) cohort {group_by}""",
             *self.period,
             *args,
@@ -240,12 +250,7 @@ class _Queries:
         async def run(conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
             group, args = self._group(3)
             head, group_by = self._grouping()
-            spans = ",\n".join(
-                f'count({column}) AS "{name}:n", avg({column}) AS "{name}:mean", '
-                f'percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {column}) AS "{name}:pct"'
-                for name, column in _DURATIONS.items()
-                if name in names
-            )
+            spans = ", ".join(_span_aggregates(name) for name in names)
             rows = await conn.fetch(
                 f"""SELECT {head}, {spans}
                       FROM (SELECT {group} AS g, {", ".join(_DURATIONS[name] for name in names)}
@@ -257,50 +262,65 @@ class _Queries:
 
         return run
 
-    def distribution(self, starts: list[date]) -> Any:
-        """How the period's complaints spread, in one pass over this period and
-        the one as long before it: per time bucket (local day, week or month:
-        received, open), open ones per phase and age at `as_of`, and root-cause
-        categories (this period and the previous one, for the trend)."""
+    def shape(self, starts: list[date]) -> Any:
+        """Where the period's complaints are: received and open per time bucket
+        (local day, week or month), and the open ones per phase and age at `as_of`."""
 
         async def run(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            period_from, period_to = self.period
             zone = ZoneInfo(self.timezone)
             bounds = [datetime.combine(start, datetime.min.time(), tzinfo=zone) for start in starts]
-            group, args = self._group(6)
+            group, args = self._group(5)
             ages = " ".join(
-                f"WHEN $5 - received_at < interval '{high} days' THEN '{name}'" if high else f"ELSE '{name}'"
+                f"WHEN $4 - received_at < interval '{high} days' THEN '{name}'" if high else f"ELSE '{name}'"
                 for name, (_, high) in AGE_BUCKETS.items()
             )
-            shape, cause = "current, bucket, open_phase, age", "current, cause"
-            sets = f"({shape}), ({cause})" + (f", (g, {shape}), (g, {cause})" if self.by else "")
-            rows = await conn.fetch(
+            # the series is the whole period's only
+            sets = "(bucket, open_phase, age)" + (", (g, open_phase, age)" if self.by else "")
+            return await conn.fetch(
                 f"""SELECT {"GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"},
-                           GROUPING(cause) = 0 AS by_cause, current, bucket, open_phase, age, cause,
-                           count(*) AS n
-                      FROM (SELECT {group} AS g, received_at >= $1 AS current,
-                                   width_bucket(received_at, $4::timestamptz[]) AS bucket,
+                           bucket, open_phase, age, count(*) AS n
+                      FROM (SELECT {group} AS g, width_bucket(received_at, $3::timestamptz[]) AS bucket,
                                    CASE WHEN closure_seconds IS NULL THEN phase END AS open_phase,
-                                   CASE WHEN closure_seconds IS NULL THEN CASE {ages} END END AS age,
-                                   root_cause_category AS cause
-                              FROM complaints WHERE received_at >= $3 AND received_at < $2) cohort
+                                   CASE WHEN closure_seconds IS NULL THEN CASE {ages} END END AS age
+                              FROM complaints WHERE {_PERIOD}) cohort
                      GROUP BY GROUPING SETS ({sets})""",
-                period_from,
-                period_to,
-                period_from - (period_to - period_from),
+                *self.period,
                 bounds,
                 self.as_of,
                 *args,
             )
-            return rows
 
         return run
+
+    async def root_causes(self, conn: asyncpg.Connection) -> dict[Any, list[asyncpg.Record]]:
+        """Root-cause categories in the period and in the period as long just before."""
+        period_from, period_to = self.period
+        group, args = self._group(4)
+        head, group_by = self._grouping("category")
+        rows = await conn.fetch(
+            f"""SELECT {head}, category,
+                       count(*) FILTER (WHERE current) AS count, count(*) FILTER (WHERE NOT current) AS previous
+                  FROM (SELECT {group} AS g, received_at >= $1 AS current, root_cause_category AS category
+                          FROM complaints
+                         WHERE root_cause_category IS NOT NULL AND received_at >= $3 AND received_at < $2) cohort
+                       {group_by}""",
+            period_from,
+            period_to,
+            period_from - (period_to - period_from),
+            *args,
+        )
+        return self._lists_by_key(rows)
 
     async def compensations(self, conn: asyncpg.Connection) -> dict[Any, list[asyncpg.Record]]:
         """Grants by kind; a compensation carries its complaint's receipt time."""
         group, args = self._group(3, "c.")
         head, group_by = self._grouping("kind")
-        join = "JOIN complaints c ON c.reference = p.complaint_reference" if self.by else ""
+        # with a breakdown, the complaint's group: its row in the covering index
+        join = (
+            "JOIN complaints c ON c.reference = p.complaint_reference AND c.received_at >= $1 AND c.received_at < $2"
+            if self.by
+            else ""
+        )
         rows = await conn.fetch(
             f"""SELECT {head}, kind, count(*) AS count, sum(amount) AS amount
                   FROM (SELECT {group} AS g, p.kind, p.amount FROM compensations p {join}
@@ -313,24 +333,17 @@ class _Queries:
 
 
 class _Shapes:
-    """The distribution query's rows, summed: the series (overall), and per
-    scope the backlog by phase and age and the root causes."""
+    """The shape query's rows, summed: the series (whole period), and per
+    scope the backlog by phase and age."""
 
     def __init__(self, rows: list[asyncpg.Record], buckets: int) -> None:
         self.received = [0] * (buckets + 1)  # by bucket number, 1-based
         self.open = [0] * (buckets + 1)
         self.by_phase: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OPEN_PHASES, 0))
         self.by_age: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(AGE_BUCKETS, 0))
-        self.causes: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         for row in rows:
             key = _OVERALL if row["overall"] else row["g"]
-            if row["by_cause"]:
-                if row["cause"] is not None:
-                    self.causes[key][row["cause"]][0 if row["current"] else 1] += row["n"]
-                continue
-            if not row["current"]:
-                continue  # the previous period counts for root causes only
-            if key is _OVERALL and row["bucket"]:
+            if key is _OVERALL:
                 self.received[row["bucket"]] += row["n"]
                 self.open[row["bucket"]] += row["n"] if row["open_phase"] else 0
             if row["open_phase"]:
@@ -338,17 +351,20 @@ class _Shapes:
                 phases[row["open_phase"]] = phases.get(row["open_phase"], 0) + row["n"]
                 self.by_age[key][row["age"]] += row["n"]
 
-    def root_causes(self, key: Any) -> list[RootCause]:
-        causes = sorted(
-            (RootCause(category=name, count=now, previous=before) for name, (now, before) in self.causes[key].items()),
-            key=lambda cause: (-cause.count, -cause.previous, cause.category),
-        )
-        return causes[:TOP_ROOT_CAUSES]
+
+def _span_aggregates(name: str) -> str:
+    """Count, mean and percentiles (percentile_cont: linear between ranks) of
+    one span; complaints without it (NULL) are left out."""
+    column = _DURATIONS[name]
+    return (
+        f'count({column}) AS "{name}:n", avg({column}) AS "{name}:mean", '
+        f'percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {column}) AS "{name}:pct"'
+    )
 
 
 def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
     c: dict[str, Any] = dict(found["counts"][key]) if key in found["counts"] else defaultdict(int)
-    spans: dict[str, Any] = dict(found["durations"].get(key) or {})
+    spans: dict[str, Any] = {**dict(found["durations"].get(key) or {}), **c}
     received = c["received"] or 0
 
     def duration(name: str) -> DurationStats:
@@ -394,7 +410,11 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
             detractors=c["detractors"] or 0,
         ),
         recurrence=Recurrence(**{name: c[name] or 0 for name in Recurrence.model_fields}),
-        root_causes=shapes.root_causes(key),
+        root_causes=sorted(
+            (RootCause(category=r["category"], count=r["count"], previous=r["previous"])
+             for r in found["root_causes"].get(key, [])),
+            key=lambda cause: (-cause.count, -cause.previous, cause.category),
+        )[:TOP_ROOT_CAUSES],
     )
 
 

@@ -104,7 +104,7 @@ UPDATE compensations p SET complaint_received_at = c.received_at
 -- read of the wide rows (descriptions, addresses, assessments).
 -- (closure_seconds IS NULL tells an open complaint.)
 CREATE INDEX complaints_report ON complaints (received_at) INCLUDE (
-    phase, ack_seconds, response_seconds, closure_seconds,
+    reference, phase, ack_seconds, response_seconds, closure_seconds,
     ack_deadline_met, assessment_deadline_met, response_deadline_met,
     ack_breached, assessment_breached, response_breached, sla_warnings, sla_breaches,
     outcome, customer_verdict, reviewed, recurring, survey_sent, csat, ces, nps, root_cause_category,
