@@ -61,8 +61,6 @@ REPORT_WORK_MEM = "256MB"
 DEADLINES = ("acknowledgement", "assessment", "response")
 _MET = {"acknowledgement": "ack_deadline_met", "assessment": "assessment_deadline_met",
         "response": "response_deadline_met"}  # fmt: skip
-_BREACHED = {"acknowledgement": "ack_breached", "assessment": "assessment_breached",
-             "response": "response_breached"}  # fmt: skip
 _DURATIONS = {
     "receipt_to_acknowledgement": "ack_seconds",
     "acknowledgement_to_response": "response_seconds",
@@ -103,7 +101,10 @@ async def kpi_report(
                 "durations": query.durations("receipt_to_acknowledgement", "acknowledgement_to_response"),
                 "counts": query.counts("receipt_to_closure"),
                 "root_causes": query.root_causes,
+                "alerts": query.alerts,
                 "shape": query.shape(starts),
+                "satisfaction": query.satisfaction,
+                "reviews": query.reviews,
                 "compensations": query.compensations,
                 "actions": lambda conn: actions_summary(conn, period_from, period_to, as_of, timezone),
             }
@@ -191,53 +192,115 @@ class _Queries:
         return found
 
     def counts(self, *spans: str) -> Any:
-        """Volumes, deadlines, alerts, decisions, satisfaction, recurrence, and
-        the given spans' durations: one pass."""
+        """Volumes, deadlines met, decisions, recurrence, and the given spans'
+        durations: one pass over the complaints."""
 
         async def run(conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-            return await self._counts(conn, spans)
+            group, args = self._group(3)
+            head, group_by = self._grouping()
+            deadlines = ",\n".join(
+                f'count(*) FILTER (WHERE {met}) AS "{name}:met", count(*) FILTER (WHERE NOT {met}) AS "{name}:missed"'
+                for name, met in _MET.items()
+            )
+            rows = await conn.fetch(
+                f"""SELECT {head},
+                           count(*) AS received,
+                           count(*) FILTER (WHERE closure_seconds IS NULL) AS open,
+                           {deadlines},
+                           count(*) FILTER (WHERE outcome = 'accepted') AS accepted,
+                           count(*) FILTER (WHERE outcome = 'partially_accepted') AS partially_accepted,
+                           count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+                           count(*) FILTER (WHERE customer_verdict = 'contested') AS contests,
+                           count(*) FILTER (WHERE recurring) AS recurring,
+                           count(*) FILTER (WHERE NOT recurring) AS one_off,
+                           count(*) FILTER (WHERE recurring IS NULL) AS not_assessed
+                           {"".join(", " + _span_aggregates(name) for name in spans)}
+                      FROM (SELECT {group} AS g, {", ".join(_DURATIONS.values())}, {", ".join(_MET.values())},
+                                   outcome, customer_verdict, recurring
+                              FROM complaints WHERE {_PERIOD}) cohort {group_by}""",
+                *self.period,
+                *args,
+            )
+            return self._by_key(rows)
 
         return run
 
-    async def _counts(self, conn: asyncpg.Connection, spans: tuple[str, ...]) -> dict[Any, asyncpg.Record]:
-        group, args = self._group(3)
+    def _complaint(self, rows: str, parameter: int, always: bool = False) -> tuple[str, str, list[Any]]:
+        """(FROM clause, group SQL, parameters) for rows of another table that
+        carry `complaint_reference`: joined to their complaint (received in the
+        period) when the group is needed, or `always`."""
+        if self.by is None and not always:
+            return f"({rows}) x", "NULL::text", []
+        group, args = self._group(parameter, "c.")
+        join = (
+            f"({rows}) x JOIN complaints c ON c.reference = x.complaint_reference"
+            " AND c.received_at >= $1 AND c.received_at < $2"
+        )
+        return join, group, args
+
+    async def alerts(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+        """SLA alerts, and the deadlines they show missed while no flag says so
+        yet (an open complaint past its deadline: the workflow raised the breach)."""
+        breached = ", ".join(
+            f"bool_or(kind = 'breach' AND deadline = '{name}') AS \"{name}:breached\"" for name in DEADLINES
+        )
+        raised = f"""SELECT complaint_reference, count(*) FILTER (WHERE kind = 'warning') AS warnings,
+                            count(*) FILTER (WHERE kind = 'breach') AS breaches, {breached}
+                       FROM alerts
+                      WHERE deadline <> 'action' AND complaint_received_at >= $1 AND complaint_received_at < $2
+                      GROUP BY complaint_reference"""
+        source, group, args = self._complaint(raised, 3, always=True)
         head, group_by = self._grouping()
-        # A deadline is missed when its flag says so, or, while no flag is set
-        # yet (an open complaint), when the workflow raised its breach.
-        deadlines = ",\n".join(
-            f'count(*) FILTER (WHERE {met}) AS "{name}:met", '
-            f'count(*) FILTER (WHERE NOT {met} OR ({met} IS NULL AND {_BREACHED[name]})) AS "{name}:missed"'
+        missed = ", ".join(
+            f'count(*) FILTER (WHERE "{name}:breached" AND {met} IS NULL) AS "{name}:missed"'
             for name, met in _MET.items()
         )
+        rows = await conn.fetch(
+            f"""SELECT {head}, coalesce(sum(warnings), 0) AS warnings, coalesce(sum(breaches), 0) AS breaches,
+                       count(*) FILTER (WHERE warnings > 0) AS complaints_warned,
+                       count(*) FILTER (WHERE breaches > 0) AS complaints_breached, {missed}
+                  FROM (SELECT {group} AS g, x.*, {", ".join(f"c.{met}" for met in _MET.values())} FROM {source}) a
+                       {group_by}""",
+            *self.period,
+            *args,
+        )
+        return self._by_key(rows)
+
+    async def satisfaction(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+        """Surveys sent (journaled) and answered."""
+        answers = f"""SELECT coalesce(s.complaint_reference, e.complaint_reference) AS complaint_reference,
+                             e.complaint_reference IS NOT NULL AS sent, s.csat, s.ces, s.nps
+                        FROM (SELECT complaint_reference, csat, ces, nps FROM surveys
+                               WHERE complaint_received_at >= $1 AND complaint_received_at < $2) s
+                        FULL JOIN (SELECT complaint_reference FROM report_events
+                                    WHERE event = 'survey_emailed'
+                                      AND complaint_received_at >= $1 AND complaint_received_at < $2) e
+                          ON e.complaint_reference = s.complaint_reference"""
+        source, group, args = self._complaint(answers, 3)
+        head, group_by = self._grouping()
         csat = ", ".join(f'count(*) FILTER (WHERE csat = {score}) AS "csat:{score}"' for score in range(1, 6))
         rows = await conn.fetch(
-            f"""SELECT {head},
-                       count(*) AS received,
-                       count(*) FILTER (WHERE closure_seconds IS NULL) AS open,
-                       {deadlines},
-                       coalesce(sum(sla_warnings), 0) AS warnings, coalesce(sum(sla_breaches), 0) AS breaches,
-                       count(*) FILTER (WHERE sla_warnings > 0) AS complaints_warned,
-                       count(*) FILTER (WHERE sla_breaches > 0) AS complaints_breached,
-                       count(*) FILTER (WHERE outcome = 'accepted') AS accepted,
-                       count(*) FILTER (WHERE outcome = 'partially_accepted') AS partially_accepted,
-                       count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
-                       count(*) FILTER (WHERE customer_verdict = 'contested') AS contests,
-                       count(*) FILTER (WHERE reviewed) AS reviews,
-                       count(*) FILTER (WHERE reviewed AND outcome IS DISTINCT FROM 'accepted') AS mediation_referrals,
-                       count(*) FILTER (WHERE survey_sent OR csat IS NOT NULL) AS surveyed,
-                       count(csat) AS answered, {csat},
+            f"""SELECT {head}, count(*) AS surveyed, count(csat) AS answered, {csat},
                        avg(csat)::float8 AS csat_mean, avg(ces)::float8 AS ces_mean,
                        count(*) FILTER (WHERE nps >= 9) AS promoters,
                        count(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
-                       count(*) FILTER (WHERE nps <= 6) AS detractors,
-                       count(*) FILTER (WHERE recurring) AS recurring,
-                       count(*) FILTER (WHERE NOT recurring) AS one_off,
-                       count(*) FILTER (WHERE recurring IS NULL) AS not_assessed
-                       {"".join(", " + _span_aggregates(name) for name in spans)}
-                  FROM (SELECT {group} AS g, {", ".join(_DURATIONS.values())}, {", ".join(_MET.values())},
-                               {", ".join(_BREACHED.values())}, sla_warnings, sla_breaches, outcome, customer_verdict,
-                               reviewed, survey_sent, csat, ces, nps, recurring
-                          FROM complaints WHERE {_PERIOD}) cohort {group_by}""",
+                       count(*) FILTER (WHERE nps <= 6) AS detractors
+                  FROM (SELECT {group} AS g, x.* FROM {source}) f {group_by}""",
+            *self.period,
+            *args,
+        )
+        return self._by_key(rows)
+
+    async def reviews(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+        """Reviews answered after a contest; those not fully accepted leave the mediator."""
+        reviewed = """SELECT complaint_reference FROM report_events
+                       WHERE event = 'review_responded' AND complaint_received_at >= $1 AND complaint_received_at < $2"""
+        source, group, args = self._complaint(reviewed, 3, always=True)
+        head, group_by = self._grouping()
+        rows = await conn.fetch(
+            f"""SELECT {head}, count(*) AS reviews,
+                       count(*) FILTER (WHERE outcome IS DISTINCT FROM 'accepted') AS mediation_referrals
+                  FROM (SELECT {group} AS g, c.outcome FROM {source}) r {group_by}""",
             *self.period,
             *args,
         )
@@ -312,20 +375,14 @@ class _Queries:
         return self._lists_by_key(rows)
 
     async def compensations(self, conn: asyncpg.Connection) -> dict[Any, list[asyncpg.Record]]:
-        """Grants by kind; a compensation carries its complaint's receipt time."""
-        group, args = self._group(3, "c.")
+        """Grants by kind."""
+        granted = """SELECT complaint_reference, kind, amount FROM compensations
+                      WHERE complaint_received_at >= $1 AND complaint_received_at < $2"""
+        source, group, args = self._complaint(granted, 3)
         head, group_by = self._grouping("kind")
-        # with a breakdown, the complaint's group: its row in the covering index
-        join = (
-            "JOIN complaints c ON c.reference = p.complaint_reference AND c.received_at >= $1 AND c.received_at < $2"
-            if self.by
-            else ""
-        )
         rows = await conn.fetch(
             f"""SELECT {head}, kind, count(*) AS count, sum(amount) AS amount
-                  FROM (SELECT {group} AS g, p.kind, p.amount FROM compensations p {join}
-                         WHERE p.complaint_received_at >= $1 AND p.complaint_received_at < $2) granted
-                       {group_by}""",
+                  FROM (SELECT {group} AS g, x.kind, x.amount FROM {source}) p {group_by}""",
             *self.period,
             *args,
         )
@@ -363,8 +420,14 @@ def _span_aggregates(name: str) -> str:
 
 
 def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
-    c: dict[str, Any] = dict(found["counts"][key]) if key in found["counts"] else defaultdict(int)
-    spans: dict[str, Any] = {**dict(found["durations"].get(key) or {}), **c}
+    def row(name: str) -> dict[str, Any]:
+        found_row = found[name].get(key)
+        return dict(found_row) if found_row is not None else {}
+
+    spans = {**row("durations"), **row("counts")}
+    # every figure of the scope by name; what no row holds is 0
+    c: dict[str, Any] = defaultdict(int, {**spans, **row("satisfaction"), **row("reviews")})
+    alerts = defaultdict(int, row("alerts"))
     received = c["received"] or 0
 
     def duration(name: str) -> DurationStats:
@@ -376,23 +439,19 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
         )
 
     def compliance(name: str) -> DeadlineCompliance:
-        met, missed = c[f"{name}:met"] or 0, c[f"{name}:missed"] or 0
+        # missed: its flag says so, or, no flag set yet, the workflow raised its breach
+        met, missed = c[f"{name}:met"] or 0, (c[f"{name}:missed"] or 0) + (alerts[f"{name}:missed"] or 0)
         return DeadlineCompliance(met=met, missed=missed, pending=received - met - missed)
 
     by_kind = {kind: KindTotal() for kind in COMPENSATION_KINDS}
-    for row in found["compensations"].get(key, []):
-        by_kind[row["kind"]] = KindTotal(count=row["count"], amount=row["amount"])
+    for granted in found["compensations"].get(key, []):
+        by_kind[granted["kind"]] = KindTotal(count=granted["count"], amount=granted["amount"])
     return Indicators(
         volumes=Volumes(received=received, open=c["open"] or 0, closed=received - (c["open"] or 0)),
         backlog=Backlog(by_phase=dict(shapes.by_phase[key]), by_age=dict(shapes.by_age[key])),
         times=Times(**{name: duration(name) for name in _DURATIONS}),
         deadlines=Deadlines(**{name: compliance(name) for name in DEADLINES}),
-        alerts=SlaAlerts(
-            warnings=c["warnings"] or 0,
-            breaches=c["breaches"] or 0,
-            complaints_warned=c["complaints_warned"] or 0,
-            complaints_breached=c["complaints_breached"] or 0,
-        ),
+        alerts=SlaAlerts(**{name: alerts[name] or 0 for name in SlaAlerts.model_fields}),
         decisions=Decisions(**{name: c[name] or 0 for name in Decisions.model_fields}),
         compensations=Compensations(
             count=sum(total.count for total in by_kind.values()),
