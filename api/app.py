@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
-from api import commands, complaint_endpoints, customer, problems, web
+from api import commands, complaint_endpoints, customer, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
 from api.schemas import ComplaintRequest
 from api.services import Services
@@ -54,6 +54,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
         openapi_tags=[
             {"name": "complaints", "description": "Take complaints in; read them from the register."},
             {"name": "operator commands", "description": "One per workflow update; the actor is the key's operator."},
+            {"name": "reports", "description": "Indicators over the register (managers)."},
             {
                 "name": "customer (signed links)",
                 "description": "What the complainant does through the links in the emails.",
@@ -67,6 +68,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     app.include_router(complaint_endpoints.router)
     app.include_router(commands.router)
     app.include_router(customer.router)
+    app.include_router(reports.router)
     app.include_router(web.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     CONFIRM_POSTAL = "confirm postal acknowledgements"
     HANDLE = "handle complaints"
     APPROVE = "approve compensations"
+    READ_REPORTS = "read the indicators"
 
 
 _INTAKE = {Permission.READ, Permission.TAKE_IN, Permission.CONFIRM_POSTAL}
@@ -26,7 +27,7 @@ _HANDLER = _INTAKE | {Permission.HANDLE}
 ROLE_PERMISSIONS: dict[Role, set[Permission]] = {
     Role.INTAKE: _INTAKE,
     Role.HANDLER: _HANDLER,
-    Role.MANAGER: _HANDLER | {Permission.APPROVE},
+    Role.MANAGER: _HANDLER | {Permission.APPROVE, Permission.READ_REPORTS},
     Role.ADMIN: set(Permission),
 }
 

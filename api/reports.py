@@ -1,0 +1,41 @@
+"""The indicators for managers: the same KpiReport as `complaints report`."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+
+from api.auth import Permission, require
+from api.problems import ProblemError, responses
+from api.services import Services, services
+from complaints.operators import OperatorRecord
+from reporting.kpis import kpi_report
+from reporting.model import Dimension, KpiReport
+from reporting.periods import days
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.get(
+    "/kpis",
+    response_model=KpiReport,
+    summary="Indicators of the complaints received in a period (managers)",
+    responses=responses(401, 403, 422),
+)
+async def kpis(
+    first: date | None = Query(None, alias="from", description="first day (default: 29 days before `to`)"),
+    last: date | None = Query(None, alias="to", description="last day, included (default: today)"),
+    by: Dimension | None = Query(None, description="break the figures down by this dimension"),
+    operator: OperatorRecord = Depends(require(Permission.READ_REPORTS)),
+    app: Services = Depends(services),
+) -> KpiReport:
+    zone = app.settings.timezone
+    last = last or datetime.now(ZoneInfo(zone)).date()
+    first = first or last - timedelta(days=29)
+    try:
+        period_from, period_to = days(first, last, zone)
+    except ValueError as error:
+        raise ProblemError(422, str(error)) from error
+    return await kpi_report(
+        app.pool, period_from, period_to, by, timezone=zone, currency=app.settings.currency
+    )
