@@ -6,8 +6,9 @@ Every indicator is about the complaints *received* in the period
 computes the same indicators per value of one dimension in the same queries
 (GROUPING SETS), so the groups add up to the whole.
 
-The queries read the covering index `complaints_report` (migration 0006) and
-run side by side on one snapshot (reporting.snapshot)."""
+The queries read the closed complaints from the covering index
+`complaints_closed_report` and the open ones through the phase index
+(migration 0006), and run side by side on one snapshot (reporting.snapshot)."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -68,6 +69,19 @@ _DURATIONS = {
 }
 _OVERALL = object()  # the key of the whole period's row among the groups' rows
 _PERIOD = "received_at >= $1 AND received_at < $2"
+_OPEN = "phase = ANY(ARRAY[" + ", ".join(f"'{phase}'" for phase in OPEN_PHASES) + "])"
+
+
+def _complaints(columns: list[str], period: str = _PERIOD) -> str:
+    """The complaints received in the period, each read where it is cheapest:
+    the closed ones from the covering index `complaints_closed_report` (its
+    predicate, phase = 'closed', stands for their phase), the few open ones
+    through `complaints_phase`."""
+    closed = ", ".join("'closed'::text AS phase" if column == "phase" else column for column in columns)
+    return (
+        f"(SELECT {closed} FROM complaints WHERE {period} AND phase = 'closed'"
+        f" UNION ALL SELECT {', '.join(columns)} FROM complaints WHERE {period} AND {_OPEN})"
+    )
 
 
 async def kpi_report(
@@ -101,10 +115,10 @@ async def kpi_report(
                 "durations": query.durations("receipt_to_acknowledgement", "acknowledgement_to_response"),
                 "counts": query.counts("receipt_to_closure"),
                 "root_causes": query.root_causes,
-                "alerts": query.alerts,
                 "shape": query.shape(starts),
-                "satisfaction": query.satisfaction,
-                "reviews": query.reviews,
+                "facts": query.facts,
+                "answers": query.answers,
+                "open_breaches": query.open_breaches,
                 "compensations": query.compensations,
                 "actions": lambda conn: actions_summary(conn, period_from, period_to, as_of, timezone),
             }
@@ -205,7 +219,7 @@ class _Queries:
             rows = await conn.fetch(
                 f"""SELECT {head},
                            count(*) AS received,
-                           count(*) FILTER (WHERE closure_seconds IS NULL) AS open,
+                           count(*) FILTER (WHERE phase <> 'closed') AS open,
                            {deadlines},
                            count(*) FILTER (WHERE outcome = 'accepted') AS accepted,
                            count(*) FILTER (WHERE outcome = 'partially_accepted') AS partially_accepted,
@@ -215,9 +229,8 @@ class _Queries:
                            count(*) FILTER (WHERE NOT recurring) AS one_off,
                            count(*) FILTER (WHERE recurring IS NULL) AS not_assessed
                            {"".join(", " + _span_aggregates(name) for name in spans)}
-                      FROM (SELECT {group} AS g, {", ".join(_DURATIONS.values())}, {", ".join(_MET.values())},
-                                   outcome, customer_verdict, recurring
-                              FROM complaints WHERE {_PERIOD}) cohort {group_by}""",
+                      FROM {_complaints([f"{group} AS g", "phase", *_DURATIONS.values(), *_MET.values(),
+                                         "outcome", "customer_verdict", "recurring"])} cohort {group_by}""",
                 *self.period,
                 *args,
             )
@@ -225,11 +238,11 @@ class _Queries:
 
         return run
 
-    def _complaint(self, rows: str, parameter: int, always: bool = False) -> tuple[str, str, list[Any]]:
+    def _complaint(self, rows: str, parameter: int) -> tuple[str, str, list[Any]]:
         """(FROM clause, group SQL, parameters) for rows of another table that
         carry `complaint_reference`: joined to their complaint (received in the
-        period) when the group is needed, or `always`."""
-        if self.by is None and not always:
+        period) only when the group is needed."""
+        if self.by is None:
             return f"({rows}) x", "NULL::text", []
         group, args = self._group(parameter, "c.")
         join = (
@@ -238,69 +251,60 @@ class _Queries:
         )
         return join, group, args
 
-    async def alerts(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-        """SLA alerts, and the deadlines they show missed while no flag says so
-        yet (an open complaint past its deadline: the workflow raised the breach)."""
-        breached = ", ".join(
-            f"bool_or(kind = 'breach' AND deadline = '{name}') AS \"{name}:breached\"" for name in DEADLINES
-        )
-        raised = f"""SELECT complaint_reference, count(*) FILTER (WHERE kind = 'warning') AS warnings,
-                            count(*) FILTER (WHERE kind = 'breach') AS breaches, {breached}
-                       FROM alerts
-                      WHERE deadline <> 'action' AND complaint_received_at >= $1 AND complaint_received_at < $2
-                      GROUP BY complaint_reference"""
-        source, group, args = self._complaint(raised, 3, always=True)
+    async def facts(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+        """Surveys sent, reviews and mediation referrals, SLA alerts: what
+        `report_facts` keeps of the journal and the alerts."""
+        facts = """SELECT * FROM report_facts WHERE complaint_received_at >= $1 AND complaint_received_at < $2"""
+        source, group, args = self._complaint(facts, 3)
         head, group_by = self._grouping()
-        missed = ", ".join(
-            f'count(*) FILTER (WHERE "{name}:breached" AND {met} IS NULL) AS "{name}:missed"'
-            for name, met in _MET.items()
-        )
         rows = await conn.fetch(
-            f"""SELECT {head}, coalesce(sum(warnings), 0) AS warnings, coalesce(sum(breaches), 0) AS breaches,
-                       count(*) FILTER (WHERE warnings > 0) AS complaints_warned,
-                       count(*) FILTER (WHERE breaches > 0) AS complaints_breached, {missed}
-                  FROM (SELECT {group} AS g, x.*, {", ".join(f"c.{met}" for met in _MET.values())} FROM {source}) a
-                       {group_by}""",
-            *self.period,
-            *args,
-        )
-        return self._by_key(rows)
-
-    async def satisfaction(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-        """Surveys sent (journaled) and answered."""
-        answers = f"""SELECT coalesce(s.complaint_reference, e.complaint_reference) AS complaint_reference,
-                             e.complaint_reference IS NOT NULL AS sent, s.csat, s.ces, s.nps
-                        FROM (SELECT complaint_reference, csat, ces, nps FROM surveys
-                               WHERE complaint_received_at >= $1 AND complaint_received_at < $2) s
-                        FULL JOIN (SELECT complaint_reference FROM report_events
-                                    WHERE event = 'survey_emailed'
-                                      AND complaint_received_at >= $1 AND complaint_received_at < $2) e
-                          ON e.complaint_reference = s.complaint_reference"""
-        source, group, args = self._complaint(answers, 3)
-        head, group_by = self._grouping()
-        csat = ", ".join(f'count(*) FILTER (WHERE csat = {score}) AS "csat:{score}"' for score in range(1, 6))
-        rows = await conn.fetch(
-            f"""SELECT {head}, count(*) AS surveyed, count(csat) AS answered, {csat},
-                       avg(csat)::float8 AS csat_mean, avg(ces)::float8 AS ces_mean,
-                       count(*) FILTER (WHERE nps >= 9) AS promoters,
-                       count(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
-                       count(*) FILTER (WHERE nps <= 6) AS detractors
+            f"""SELECT {head},
+                       count(*) FILTER (WHERE survey_sent OR survey_answered) AS surveyed,
+                       count(*) FILTER (WHERE reviewed) AS reviews,
+                       count(*) FILTER (WHERE reviewed AND review_outcome IS DISTINCT FROM 'accepted')
+                           AS mediation_referrals,
+                       coalesce(sum(sla_warnings), 0) AS warnings, coalesce(sum(sla_breaches), 0) AS breaches,
+                       count(*) FILTER (WHERE sla_warnings > 0) AS complaints_warned,
+                       count(*) FILTER (WHERE sla_breaches > 0) AS complaints_breached
                   FROM (SELECT {group} AS g, x.* FROM {source}) f {group_by}""",
             *self.period,
             *args,
         )
         return self._by_key(rows)
 
-    async def reviews(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-        """Reviews answered after a contest; those not fully accepted leave the mediator."""
-        reviewed = """SELECT complaint_reference FROM report_events
-                       WHERE event = 'review_responded' AND complaint_received_at >= $1 AND complaint_received_at < $2"""
-        source, group, args = self._complaint(reviewed, 3, always=True)
+    async def answers(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+        """The survey answers."""
+        answers = """SELECT complaint_reference, csat, ces, nps FROM surveys
+                      WHERE complaint_received_at >= $1 AND complaint_received_at < $2"""
+        source, group, args = self._complaint(answers, 3)
         head, group_by = self._grouping()
+        csat = ", ".join(f'count(*) FILTER (WHERE csat = {score}) AS "csat:{score}"' for score in range(1, 6))
         rows = await conn.fetch(
-            f"""SELECT {head}, count(*) AS reviews,
-                       count(*) FILTER (WHERE outcome IS DISTINCT FROM 'accepted') AS mediation_referrals
-                  FROM (SELECT {group} AS g, c.outcome FROM {source}) r {group_by}""",
+            f"""SELECT {head}, count(*) AS answered, {csat},
+                       avg(csat)::float8 AS csat_mean, avg(ces)::float8 AS ces_mean,
+                       count(*) FILTER (WHERE nps >= 9) AS promoters,
+                       count(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
+                       count(*) FILTER (WHERE nps <= 6) AS detractors
+                  FROM (SELECT {group} AS g, x.* FROM {source}) s {group_by}""",
+            *self.period,
+            *args,
+        )
+        return self._by_key(rows)
+
+    async def open_breaches(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+        """Deadlines of open complaints no flag judges yet, whose breach the
+        workflow raised: missed."""
+        group, args = self._group(3)
+        head, group_by = self._grouping()
+        missed = ", ".join(
+            f'count(*) FILTER (WHERE c.{met} IS NULL AND f.{met.replace("deadline_met", "breached")}) AS "{name}:missed"'
+            for name, met in _MET.items()
+        )
+        rows = await conn.fetch(
+            f"""SELECT {head}, {missed}
+                  FROM (SELECT {group} AS g, * FROM complaints WHERE {_PERIOD} AND {_OPEN}) c
+                  JOIN report_facts f ON f.complaint_reference = c.reference AND f.sla_breaches > 0
+                       {group_by}""",
             *self.period,
             *args,
         )
@@ -316,8 +320,8 @@ class _Queries:
             spans = ", ".join(_span_aggregates(name) for name in names)
             rows = await conn.fetch(
                 f"""SELECT {head}, {spans}
-                      FROM (SELECT {group} AS g, {", ".join(_DURATIONS[name] for name in names)}
-                              FROM complaints WHERE {_PERIOD}) cohort {group_by}""",
+                      FROM {_complaints([f"{group} AS g", *(_DURATIONS[name] for name in names)])} cohort
+                           {group_by}""",
                 *self.period,
                 *args,
             )
@@ -342,10 +346,10 @@ class _Queries:
             return await conn.fetch(
                 f"""SELECT {"GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"},
                            bucket, open_phase, age, count(*) AS n
-                      FROM (SELECT {group} AS g, width_bucket(received_at, $3::timestamptz[]) AS bucket,
-                                   CASE WHEN closure_seconds IS NULL THEN phase END AS open_phase,
-                                   CASE WHEN closure_seconds IS NULL THEN CASE {ages} END END AS age
-                              FROM complaints WHERE {_PERIOD}) cohort
+                      FROM (SELECT g, width_bucket(received_at, $3::timestamptz[]) AS bucket,
+                                   CASE WHEN phase <> 'closed' THEN phase END AS open_phase,
+                                   CASE WHEN phase <> 'closed' THEN CASE {ages} END END AS age
+                              FROM {_complaints([f"{group} AS g", "received_at", "phase"])} period) cohort
                      GROUP BY GROUPING SETS ({sets})""",
                 *self.period,
                 bounds,
@@ -363,9 +367,10 @@ class _Queries:
         rows = await conn.fetch(
             f"""SELECT {head}, category,
                        count(*) FILTER (WHERE current) AS count, count(*) FILTER (WHERE NOT current) AS previous
-                  FROM (SELECT {group} AS g, received_at >= $1 AS current, root_cause_category AS category
-                          FROM complaints
-                         WHERE root_cause_category IS NOT NULL AND received_at >= $3 AND received_at < $2) cohort
+                  FROM (SELECT g, received_at >= $1 AS current, root_cause_category AS category
+                          FROM {_complaints([f"{group} AS g", "received_at", "root_cause_category"],
+                                            "received_at >= $3 AND received_at < $2")} periods
+                         WHERE root_cause_category IS NOT NULL) cohort
                        {group_by}""",
             period_from,
             period_to,
@@ -426,8 +431,8 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
 
     spans = {**row("durations"), **row("counts")}
     # every figure of the scope by name; what no row holds is 0
-    c: dict[str, Any] = defaultdict(int, {**spans, **row("satisfaction"), **row("reviews")})
-    alerts = defaultdict(int, row("alerts"))
+    c: dict[str, Any] = defaultdict(int, {**spans, **row("facts"), **row("answers")})
+    alerts = defaultdict(int, {**row("facts"), **row("open_breaches")})
     received = c["received"] or 0
 
     def duration(name: str) -> DurationStats:
