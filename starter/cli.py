@@ -1,8 +1,10 @@
 """`complaints`: the command line of operations and of the local stack."""
 
 import argparse
+import atexit
 import asyncio
 import mimetypes
+import os
 import sys
 from pathlib import Path
 
@@ -25,10 +27,21 @@ from workflows.complaint import ComplaintWorkflow
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
-        sys.exit(args.command(args) or 0)
+        code = args.command(args) or 0
     except TemporalUnavailable as error:
         print(error, file=sys.stderr)
-        sys.exit(1)
+        code = 1
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """Exit without the interpreter's final teardown: the Temporal client's
+    native threads can abort it (PyGILState_Release). Exit handlers (the
+    embedded PostgreSQL's) still run, and the output is flushed first."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _parser() -> argparse.ArgumentParser:
