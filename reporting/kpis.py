@@ -72,15 +72,23 @@ _PERIOD = "received_at >= $1 AND received_at < $2"
 _OPEN = "phase = ANY(ARRAY[" + ", ".join(f"'{phase}'" for phase in OPEN_PHASES) + "])"
 
 
-def _complaints(columns: list[str], period: str = _PERIOD) -> str:
+def _complaints(columns: list[str], period: str = _PERIOD, breaches: bool = False) -> str:
     """The complaints received in the period, each read where it is cheapest:
     the closed ones from the covering index `complaints_closed_report` (its
     predicate, phase = 'closed', stands for their phase), the few open ones
-    through `complaints_phase`."""
-    closed = ", ".join("'closed'::text AS phase" if column == "phase" else column for column in columns)
+    through `complaints_phase`. With `breaches`, each open one's breached
+    deadlines (`<deadline>_breached`, from report_facts); a closed one's flags
+    say all."""
+    closed = ["'closed'::text AS phase" if column == "phase" else column for column in columns]
+    open_, join = list(columns), ""
+    if breaches:
+        names = [met.replace("deadline_met", "breached") for met in _MET.values()]
+        closed += [f"false AS {name}" for name in names]
+        open_ += [f"coalesce(f.{name}, false) AS {name}" for name in names]
+        join = " LEFT JOIN report_facts f ON f.complaint_reference = complaints.reference"
     return (
-        f"(SELECT {closed} FROM complaints WHERE {period} AND phase = 'closed'"
-        f" UNION ALL SELECT {', '.join(columns)} FROM complaints WHERE {period} AND {_OPEN})"
+        f"(SELECT {', '.join(closed)} FROM complaints WHERE {period} AND phase = 'closed'"
+        f" UNION ALL SELECT {', '.join(open_)} FROM complaints{join} WHERE {period} AND {_OPEN})"
     )
 
 
@@ -112,19 +120,17 @@ async def kpi_report(
         await query.choose_groups(reading.first, limit)
         found = await reading.run(
             {  # the costliest first, so that the connections finish together
-                "durations": query.durations("receipt_to_acknowledgement", "acknowledgement_to_response"),
-                "counts": query.counts("receipt_to_closure"),
-                "root_causes": query.root_causes,
-                "shape": query.shape(starts),
+                "durations": query.durations(*_DURATIONS),  # sorts: the longest; the rest runs beside it
+                "counts": query.counts(),
+                "distribution": query.distribution(starts),
                 "facts": query.facts,
                 "answers": query.answers,
-                "open_breaches": query.open_breaches,
                 "compensations": query.compensations,
                 "actions": lambda conn: actions_summary(conn, period_from, period_to, as_of, timezone),
             }
         )
     counts = found["counts"]
-    shapes = _Shapes(found["shape"], len(starts))
+    shapes = _Shapes(found["distribution"], len(starts))
 
     def indicators(key: Any) -> Indicators:
         return _indicators(key, found, shapes)
@@ -212,8 +218,11 @@ class _Queries:
         async def run(conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
             group, args = self._group(3)
             head, group_by = self._grouping()
+            # missed: its flag says so, or, an open complaint's flag not set yet,
+            # the workflow raised its breach
             deadlines = ",\n".join(
-                f'count(*) FILTER (WHERE {met}) AS "{name}:met", count(*) FILTER (WHERE NOT {met}) AS "{name}:missed"'
+                f'count(*) FILTER (WHERE {met}) AS "{name}:met", count(*) FILTER (WHERE NOT {met} OR '
+                f'({met} IS NULL AND {met.replace("deadline_met", "breached")})) AS "{name}:missed"'
                 for name, met in _MET.items()
             )
             rows = await conn.fetch(
@@ -230,7 +239,8 @@ class _Queries:
                            count(*) FILTER (WHERE recurring IS NULL) AS not_assessed
                            {"".join(", " + _span_aggregates(name) for name in spans)}
                       FROM {_complaints([f"{group} AS g", "phase", *_DURATIONS.values(), *_MET.values(),
-                                         "outcome", "customer_verdict", "recurring"])} cohort {group_by}""",
+                                         "outcome", "customer_verdict", "recurring"], breaches=True)} cohort
+                           {group_by}""",
                 *self.period,
                 *args,
             )
@@ -291,25 +301,6 @@ class _Queries:
         )
         return self._by_key(rows)
 
-    async def open_breaches(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-        """Deadlines of open complaints no flag judges yet, whose breach the
-        workflow raised: missed."""
-        group, args = self._group(3)
-        head, group_by = self._grouping()
-        missed = ", ".join(
-            f'count(*) FILTER (WHERE c.{met} IS NULL AND f.{met.replace("deadline_met", "breached")}) AS "{name}:missed"'
-            for name, met in _MET.items()
-        )
-        rows = await conn.fetch(
-            f"""SELECT {head}, {missed}
-                  FROM (SELECT {group} AS g, * FROM complaints WHERE {_PERIOD} AND {_OPEN}) c
-                  JOIN report_facts f ON f.complaint_reference = c.reference AND f.sla_breaches > 0
-                       {group_by}""",
-            *self.period,
-            *args,
-        )
-        return self._by_key(rows)
-
     def durations(self, *names: str) -> Any:
         """Count, mean and percentiles (percentile_cont: linear between ranks) of
         each span, the complaints without that span left out."""
@@ -329,55 +320,45 @@ class _Queries:
 
         return run
 
-    def shape(self, starts: list[date]) -> Any:
-        """Where the period's complaints are: received and open per time bucket
-        (local day, week or month), and the open ones per phase and age at `as_of`."""
+    def distribution(self, starts: list[date]) -> Any:
+        """How the complaints spread, in one pass over this period and the one as
+        long before it: received and open per time bucket (local day, week or
+        month; whole period only), the open ones per phase and age at `as_of`,
+        and root-cause categories in both periods (the trend)."""
 
         async def run(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+            period_from, period_to = self.period
             zone = ZoneInfo(self.timezone)
             bounds = [datetime.combine(start, datetime.min.time(), tzinfo=zone) for start in starts]
-            group, args = self._group(5)
+            group, args = self._group(6)
             ages = " ".join(
                 f"WHEN $4 - received_at < interval '{high} days' THEN '{name}'" if high else f"ELSE '{name}'"
                 for name, (_, high) in AGE_BUCKETS.items()
             )
-            # the series is the whole period's only
-            sets = "(bucket, open_phase, age)" + (", (g, open_phase, age)" if self.by else "")
+            shape, cause = "current, bucket, open_phase, age", "current, cause"
+            sets = f"({shape}), ({cause})" + (f", (g, current, open_phase, age), (g, {cause})" if self.by else "")
+            complaints = _complaints(
+                [f"{group} AS g", "received_at", "phase", "root_cause_category"], "received_at >= $5 AND received_at < $2"
+            )
             return await conn.fetch(
                 f"""SELECT {"GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"},
-                           bucket, open_phase, age, count(*) AS n
-                      FROM (SELECT g, width_bucket(received_at, $3::timestamptz[]) AS bucket,
+                           GROUPING(cause) = 0 AS by_cause, current, bucket, open_phase, age, cause, count(*) AS n
+                      FROM (SELECT g, received_at >= $1 AS current,
+                                   width_bucket(received_at, $3::timestamptz[]) AS bucket,
                                    CASE WHEN phase <> 'closed' THEN phase END AS open_phase,
-                                   CASE WHEN phase <> 'closed' THEN CASE {ages} END END AS age
-                              FROM {_complaints([f"{group} AS g", "received_at", "phase"])} period) cohort
+                                   CASE WHEN phase <> 'closed' THEN CASE {ages} END END AS age,
+                                   root_cause_category AS cause
+                              FROM {complaints} periods) cohort
                      GROUP BY GROUPING SETS ({sets})""",
-                *self.period,
+                period_from,
+                period_to,
                 bounds,
                 self.as_of,
+                period_from - (period_to - period_from),
                 *args,
             )
 
         return run
-
-    async def root_causes(self, conn: asyncpg.Connection) -> dict[Any, list[asyncpg.Record]]:
-        """Root-cause categories in the period and in the period as long just before."""
-        period_from, period_to = self.period
-        group, args = self._group(4)
-        head, group_by = self._grouping("category")
-        rows = await conn.fetch(
-            f"""SELECT {head}, category,
-                       count(*) FILTER (WHERE current) AS count, count(*) FILTER (WHERE NOT current) AS previous
-                  FROM (SELECT g, received_at >= $1 AS current, root_cause_category AS category
-                          FROM {_complaints([f"{group} AS g", "received_at", "root_cause_category"],
-                                            "received_at >= $3 AND received_at < $2")} periods
-                         WHERE root_cause_category IS NOT NULL) cohort
-                       {group_by}""",
-            period_from,
-            period_to,
-            period_from - (period_to - period_from),
-            *args,
-        )
-        return self._lists_by_key(rows)
 
     async def compensations(self, conn: asyncpg.Connection) -> dict[Any, list[asyncpg.Record]]:
         """Grants by kind."""
@@ -395,16 +376,23 @@ class _Queries:
 
 
 class _Shapes:
-    """The shape query's rows, summed: the series (whole period), and per
-    scope the backlog by phase and age."""
+    """The distribution query's rows, summed: the series (whole period), and
+    per scope the backlog by phase and age and the root causes."""
 
     def __init__(self, rows: list[asyncpg.Record], buckets: int) -> None:
         self.received = [0] * (buckets + 1)  # by bucket number, 1-based
         self.open = [0] * (buckets + 1)
         self.by_phase: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OPEN_PHASES, 0))
         self.by_age: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(AGE_BUCKETS, 0))
+        self.causes: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         for row in rows:
             key = _OVERALL if row["overall"] else row["g"]
+            if row["by_cause"]:
+                if row["cause"] is not None:
+                    self.causes[key][row["cause"]][0 if row["current"] else 1] += row["n"]
+                continue
+            if not row["current"]:
+                continue  # the previous period counts for the root causes' trend only
             if key is _OVERALL:
                 self.received[row["bucket"]] += row["n"]
                 self.open[row["bucket"]] += row["n"] if row["open_phase"] else 0
@@ -412,6 +400,12 @@ class _Shapes:
                 phases = self.by_phase[key]
                 phases[row["open_phase"]] = phases.get(row["open_phase"], 0) + row["n"]
                 self.by_age[key][row["age"]] += row["n"]
+
+    def root_causes(self, key: Any) -> list[RootCause]:
+        """The most frequent in the period first."""
+        causes = [RootCause(category=name, count=now, previous=before) for name, (now, before) in self.causes[key].items()]
+        causes.sort(key=lambda cause: (-cause.count, -cause.previous, cause.category))
+        return causes[:TOP_ROOT_CAUSES]
 
 
 def _span_aggregates(name: str) -> str:
@@ -432,7 +426,7 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
     spans = {**row("durations"), **row("counts")}
     # every figure of the scope by name; what no row holds is 0
     c: dict[str, Any] = defaultdict(int, {**spans, **row("facts"), **row("answers")})
-    alerts = defaultdict(int, {**row("facts"), **row("open_breaches")})
+    alerts = defaultdict(int, row("facts"))
     received = c["received"] or 0
 
     def duration(name: str) -> DurationStats:
@@ -444,8 +438,7 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
         )
 
     def compliance(name: str) -> DeadlineCompliance:
-        # missed: its flag says so, or, no flag set yet, the workflow raised its breach
-        met, missed = c[f"{name}:met"] or 0, (c[f"{name}:missed"] or 0) + (alerts[f"{name}:missed"] or 0)
+        met, missed = c[f"{name}:met"] or 0, c[f"{name}:missed"] or 0
         return DeadlineCompliance(met=met, missed=missed, pending=received - met - missed)
 
     by_kind = {kind: KindTotal() for kind in COMPENSATION_KINDS}
@@ -474,11 +467,7 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
             detractors=c["detractors"] or 0,
         ),
         recurrence=Recurrence(**{name: c[name] or 0 for name in Recurrence.model_fields}),
-        root_causes=sorted(
-            (RootCause(category=r["category"], count=r["count"], previous=r["previous"])
-             for r in found["root_causes"].get(key, [])),
-            key=lambda cause: (-cause.count, -cause.previous, cause.category),
-        )[:TOP_ROOT_CAUSES],
+        root_causes=shapes.root_causes(key),
     )
 
 
