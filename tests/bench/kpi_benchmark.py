@@ -39,7 +39,7 @@ from tests.bench.kpi_data import (
 )
 
 REPORTING_VERSION = 6
-ROUNDS = 4
+ROUNDS = 6
 TABLES = {
     "complaints": COMPLAINT_COLUMNS,
     "journal": JOURNAL_COLUMNS,
