@@ -3,10 +3,10 @@
 --
 -- A year's report reads hundreds of thousands of complaints. So the columns a
 -- report reads of closed complaints sit in one covering index beside the
--- receipt time (an index-only scan instead of the wide rows), and the surveys, alerts,
--- compensations and journal events it reads carry their complaint's receipt
--- time, set when they are inserted: a period's are read from their own index,
--- without joining every complaint. No complaint row is written for reporting.
+-- receipt time (an index-only scan instead of the wide rows), and what it
+-- needs of the surveys, compensations, journal and SLA alerts is found by
+-- receipt time in their own small indexes, without joining every complaint.
+-- No complaint row is written for reporting.
 
 -- The three durations the indicators use, computed once when a row is written.
 ALTER TABLE complaints
