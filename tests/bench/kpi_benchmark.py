@@ -138,6 +138,56 @@ def lifecycle_steps(references: list[str]) -> list[tuple[str, tuple]]:
     return steps
 
 
+# The same writes run inside the server, one function call per batch: no
+# client, network or commit in the measure, only what each statement costs
+# the server — where indexes and triggers show.
+SERVER_SIDE = """
+CREATE FUNCTION bench_writes(refs text[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE ref text;
+BEGIN
+    FOREACH ref IN ARRAY refs LOOP
+        INSERT INTO complaints (reference, received_at, channel, complainant_name, complainant_email, subject,
+                                description, product, desired_resolution, ack_due_at)
+        VALUES (ref, now(), 'email', 'Jeanne Martin', 'jeanne@example.com', 'Colis abîmé',
+                'Le colis est arrivé ouvert et le vase était cassé.', 'Vase Médicis', 'Le remplacement du vase',
+                now() + interval '10 days');
+    END LOOP;
+    FOREACH ref IN ARRAY refs LOOP
+        UPDATE complaints SET phase = 'acknowledged', acknowledged_at = received_at + interval '40 seconds',
+               ack_method = 'email', ack_deadline_met = true, updated_at = now() WHERE reference = ref;
+        INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES (ref, 'acknowledged', 'system', ref || ':a');
+        UPDATE complaints SET phase = 'handling', priority = 'P3', category = 'livraison', recurring = false,
+               assessed_at = acknowledged_at + interval '1 day', handler = 'conseiller-01', updated_at = now()
+         WHERE reference = ref;
+        INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES (ref, 'assessed', 'system', ref || ':b');
+        INSERT INTO alerts (key, complaint_reference, deadline, kind, due_at)
+        VALUES (ref || ':response:0:warning', ref, 'response', 'warning', now());
+        UPDATE complaints SET phase = 'survey', outcome = 'accepted', responded_at = acknowledged_at + interval '9 days',
+               response_deadline_met = true, updated_at = now() WHERE reference = ref;
+        INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES (ref, 'survey_emailed', 'system', ref || ':c');
+        UPDATE complaints SET phase = 'closed', closed_at = acknowledged_at + interval '20 days',
+               root_cause_category = 'cause 01', updated_at = now() WHERE reference = ref;
+        INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES (ref, 'closed', 'system', ref || ':d');
+    END LOOP;
+END $$;
+"""
+
+
+async def server_side(pools: dict[str, asyncpg.Pool], batch: int, rounds: int) -> dict[str, list[float]]:
+    """Complaints (intake and their nine lifecycle writes) per second of server time, alternately."""
+    for pool in pools.values():
+        await pool.execute(SERVER_SIDE)
+    rates: dict[str, list[float]] = {name: [] for name in pools}
+    for round_number in range(rounds):
+        order = list(pools.items()) if round_number % 2 == 0 else list(reversed(pools.items()))
+        references = [f"SRV-{uuid.uuid4().hex[:12]}" for _ in range(batch)]
+        for name, pool in order:
+            start = time.perf_counter()
+            await pool.execute("SELECT bench_writes($1)", references)
+            rates[name].append(batch / (time.perf_counter() - start))
+    return rates
+
+
 async def best_of(runs: int, call: Callable[[], Awaitable[object]]) -> list[float]:
     times = []
     for _ in range(runs):
@@ -210,6 +260,13 @@ async def main(count: int, writes: int, shared_buffers: str) -> None:
             print(f"  {label:<21} {plain:>12,.0f} {reporting:>12,.0f}   ({100 * (reporting / plain - 1):+.1f} %)"
                   f"   rounds: {', '.join(f'{v:,.0f}' for v in found['plain'])} / "
                   f"{', '.join(f'{v:,.0f}' for v in found['reporting'])}")  # fmt: skip
+
+        rates = await server_side(pools, 2_000, 10)
+        plain, reporting = (statistics.median(rates[name]) for name in ("plain", "reporting"))
+        print(f"  server side, complaints/s (intake + 9 writes, median of {len(rates['plain'])} alternate batches)"
+              f"\n  {'':<21} {plain:>12,.0f} {reporting:>12,.0f}   ({100 * (reporting / plain - 1):+.1f} %)"
+              f"   batches: {', '.join(f'{v:,.0f}' for v in rates['plain'])} / "
+              f"{', '.join(f'{v:,.0f}' for v in rates['reporting'])}")  # fmt: skip
 
         pool = pools["reporting"]
         await pool.execute("VACUUM ANALYZE complaints")
