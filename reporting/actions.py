@@ -23,12 +23,12 @@ LISTED_DONE = 50
 
 _COLUMNS = "a.id, a.kind, a.description, a.owner, a.due_on, a.status, a.complaint_reference, a.root_cause_category, a.done_at"
 # Complaints of the root cause before and after completion: both read the
-# (root_cause_category, received_at) index.
+# projection's (root_cause_category, received_at) index.
 _RECURRENCE = """
-    (SELECT count(*) FROM complaints c
+    (SELECT count(*) FROM report_cohort c
       WHERE c.root_cause_category = a.root_cause_category
         AND c.received_at >= a.done_at - $2::interval AND c.received_at < a.done_at) AS before,
-    (SELECT count(*) FROM complaints c
+    (SELECT count(*) FROM report_cohort c
       WHERE c.root_cause_category = a.root_cause_category
         AND c.received_at >= a.done_at AND c.received_at < least(a.done_at + $2::interval, $1)) AS after"""
 
@@ -40,9 +40,14 @@ def local_day(moment: datetime, timezone: str) -> Any:
 def _item(row: asyncpg.Record, as_of: datetime, timezone: str) -> ActionItem:
     recurrence = None
     if row["status"] == "done" and row["root_cause_category"]:
-        observed = min(row["done_at"] + RECURRENCE_WINDOW, max(as_of, row["done_at"])) - row["done_at"]
+        observed = (
+            min(row["done_at"] + RECURRENCE_WINDOW, max(as_of, row["done_at"]))
+            - row["done_at"]
+        )
         recurrence = ActionRecurrence(
-            before=row["before"], after=row["after"], after_days=observed.total_seconds() / 86400
+            before=row["before"],
+            after=row["after"],
+            after_days=observed.total_seconds() / 86400,
         )
     return ActionItem(
         id=row["id"],
@@ -64,7 +69,7 @@ async def _fetch_items(conn: asyncpg.Connection, where: str, order: str, limit: 
     """Actions matching `where` (its parameters from $3), with their recurrence."""
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS}, {_RECURRENCE} FROM actions a
-             WHERE {where} ORDER BY {order} {'LIMIT ' + str(limit) if limit else ''}""",
+             WHERE {where} ORDER BY {order} {"LIMIT " + str(limit) if limit else ""}""",
         as_of,
         RECURRENCE_WINDOW,
         *args,
@@ -73,7 +78,11 @@ async def _fetch_items(conn: asyncpg.Connection, where: str, order: str, limit: 
 
 
 async def actions_summary(
-    conn: asyncpg.Connection, period_from: datetime, period_to: datetime, as_of: datetime, timezone: str
+    conn: asyncpg.Connection,
+    period_from: datetime,
+    period_to: datetime,
+    as_of: datetime,
+    timezone: str,
 ) -> Actions:
     today = local_day(as_of, timezone)
     counts = await conn.fetchrow(
@@ -99,25 +108,43 @@ async def actions_summary(
             conn, "a.status = 'open'", "a.due_on, a.id", LISTED_OPEN, as_of, timezone
         ),
         done_items=await _fetch_items(
-            conn, "a.status = 'done' AND a.done_at >= $3 AND a.done_at < $4", "a.done_at DESC, a.id DESC",
-            LISTED_DONE, as_of, timezone, period_from, period_to,
-        ),  # fmt: skip
+            conn,
+            "a.status = 'done' AND a.done_at >= $3 AND a.done_at < $4",
+            "a.done_at DESC, a.id DESC",
+            LISTED_DONE,
+            as_of,
+            timezone,
+            period_from,
+            period_to,
+        ),
     )
 
 
 async def list_actions(
-    pool: asyncpg.Pool, *, as_of: datetime, timezone: str, overdue_only: bool = False, include_done: bool = False
+    pool: asyncpg.Pool,
+    *,
+    as_of: datetime,
+    timezone: str,
+    overdue_only: bool = False,
+    include_done: bool = False,
 ) -> list[ActionItem]:
     """Every open action by due date (only the overdue ones, or also the done ones)."""
     if overdue_only:
-        where, args = "a.status = 'open' AND a.due_on < $3", [local_day(as_of, timezone)]
+        where, args = (
+            "a.status = 'open' AND a.due_on < $3",
+            [local_day(as_of, timezone)],
+        )
     else:
         where, args = ("true" if include_done else "a.status = 'open'"), []
     async with pool.acquire() as conn:
-        return await _fetch_items(conn, where, "a.status DESC, a.due_on, a.id", None, as_of, timezone, *args)
+        return await _fetch_items(
+            conn, where, "a.status DESC, a.due_on, a.id", None, as_of, timezone, *args
+        )
 
 
-async def complete_action(pool: asyncpg.Pool, action_id: int, by: str, as_of: datetime, timezone: str) -> ActionItem | None:
+async def complete_action(
+    pool: asyncpg.Pool, action_id: int, by: str, as_of: datetime, timezone: str
+) -> ActionItem | None:
     """Mark the action done, once: done again, it keeps its first completion.
     None when there is no such action."""
     async with pool.acquire() as conn, conn.transaction():
@@ -136,11 +163,15 @@ async def complete_action(pool: asyncpg.Pool, action_id: int, by: str, as_of: da
             {"action": action_id},
             step_key=f"action:{action_id}:done",
         )
-        [item] = await _fetch_items(conn, "a.id = $3", "a.id", None, as_of, timezone, action_id)
+        [item] = await _fetch_items(
+            conn, "a.id = $3", "a.id", None, as_of, timezone, action_id
+        )
         return item
 
 
-async def overdue_alerts(pool: asyncpg.Pool, as_of: datetime, timezone: str, sinks: list[str]) -> list[DeadlineAlert]:
+async def overdue_alerts(
+    pool: asyncpg.Pool, as_of: datetime, timezone: str, sinks: list[str]
+) -> list[DeadlineAlert]:
     """Record one alert per overdue action (keyed by the action) and journal
     it; return the alerts some configured sink has not had yet."""
     zone = ZoneInfo(timezone)

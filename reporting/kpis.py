@@ -6,9 +6,10 @@ Every indicator is about the complaints *received* in the period
 computes the same indicators per value of one dimension in the same queries
 (GROUPING SETS), so the groups add up to the whole.
 
-The queries read the closed complaints from the covering index
-`complaints_closed_report` and the open ones through the phase index
-(migration 0006), and run side by side on one snapshot (reporting.snapshot)."""
+The queries read the view report_cohort (one row per complaint, from the
+projection kept by reporting.projection, migration 0007) and run side by side
+on one snapshot (reporting.snapshot). A report first brings the projection up
+to date when no other refresh is running; it is exact either way."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from reporting import projection
 from reporting.actions import actions_summary
 from reporting.model import (
     AGE_BUCKETS,
@@ -54,53 +56,23 @@ DIMENSION_COLUMNS: dict[Dimension, str] = {
     "handler": "handler",
     "customer": "customer_id",
 }
-DEFAULT_GROUP_LIMIT = 20  # beyond it, the smaller groups are gathered in one "others" group
+DEFAULT_GROUP_LIMIT = (
+    20  # beyond it, the smaller groups are gathered in one "others" group
+)
 TOP_ROOT_CAUSES = 10
 REPORT_CONNECTIONS = 2  # queries side by side: one per core of the database server
 # Percentiles sort each duration in memory: enough for a year of complaints.
 REPORT_WORK_MEM = "256MB"
 DEADLINES = ("acknowledgement", "assessment", "response")
-_MET = {"acknowledgement": "ack_deadline_met", "assessment": "assessment_deadline_met",
-        "response": "response_deadline_met"}  # fmt: skip
-# Each span as seconds, computed when read (a stored generated column is
-# recomputed by every change of the row: it cost the write path more).
+_DEADLINE_COLUMNS = {"acknowledgement": "ack_deadline", "assessment": "assessment_deadline",
+                     "response": "response_deadline"}  # fmt: skip
 _DURATIONS = {
     "receipt_to_acknowledgement": "ack_seconds",
     "acknowledgement_to_response": "response_seconds",
     "receipt_to_closure": "closure_seconds",
 }
-_SPANS = {
-    "ack_seconds": "date_part('epoch', acknowledged_at - received_at)",
-    "response_seconds": "date_part('epoch', responded_at - acknowledged_at)",
-    "closure_seconds": "date_part('epoch', closed_at - received_at)",
-}
-
-
-def _span(column: str) -> str:
-    return f"{_SPANS[column]} AS {column}"
 _OVERALL = object()  # the key of the whole period's row among the groups' rows
 _PERIOD = "received_at >= $1 AND received_at < $2"
-_OPEN = "phase = ANY(ARRAY[" + ", ".join(f"'{phase}'" for phase in OPEN_PHASES) + "])"
-
-
-def _complaints(columns: list[str], period: str = _PERIOD, breaches: bool = False) -> str:
-    """The complaints received in the period, each read where it is cheapest:
-    the closed ones from the covering index `complaints_closed_report` (its
-    predicate, phase = 'closed', stands for their phase), the few open ones
-    through `complaints_phase`. With `breaches`, each open one's breached
-    deadlines (`<deadline>_breached`, from report_facts); a closed one's flags
-    say all."""
-    closed = ["'closed'::text AS phase" if column == "phase" else column for column in columns]
-    open_, join = list(columns), ""
-    if breaches:
-        names = [met.replace("deadline_met", "breached") for met in _MET.values()]
-        closed += [f"false AS {name}" for name in names]
-        open_ += [f"coalesce(f.{name}, false) AS {name}" for name in names]
-        join = " LEFT JOIN report_facts f ON f.complaint_reference = complaints.reference"
-    return (
-        f"(SELECT {', '.join(closed)} FROM complaints WHERE {period} AND phase = 'closed'"
-        f" UNION ALL SELECT {', '.join(open_)} FROM complaints{join} WHERE {period} AND {_OPEN})"
-    )
 
 
 async def kpi_report(
@@ -113,6 +85,7 @@ async def kpi_report(
     timezone: str = "Europe/Paris",
     currency: str = "EUR",
     limit: int = DEFAULT_GROUP_LIMIT,
+    refresh: bool = True,
 ) -> KpiReport:
     """Every indicator of the complaints received in [period_from, period_to),
     overall and, with `by`, per value of that dimension (the `limit` largest
@@ -122,22 +95,26 @@ async def kpi_report(
     if period_to <= period_from:
         raise ValueError("the period must end after it starts")
     if by is not None and by not in DIMENSION_COLUMNS:
-        raise ValueError(f"cannot break down by {by!r}: one of {', '.join(DIMENSION_COLUMNS)}")
+        raise ValueError(
+            f"cannot break down by {by!r}: one of {', '.join(DIMENSION_COLUMNS)}"
+        )
     as_of = _aware(as_of, zone) if as_of else datetime.now(UTC)
     unit = series_unit(period_from, period_to)
     starts = bucket_starts(period_from, period_to, unit, timezone)
     query = _Queries(period_from, period_to, as_of, by, timezone)
+    if refresh:
+        await projection.refresh(pool)
     async with snapshot(pool, REPORT_CONNECTIONS, REPORT_WORK_MEM) as reading:
         await query.choose_groups(reading.first, limit)
         found = await reading.run(
             {  # the costliest first, so that the connections finish together
-                "durations": query.durations(*_DURATIONS),  # sorts: the longest; the rest runs beside it
-                "counts": query.counts(),
+                "durations": query.durations,  # sorts: the longest; the rest runs beside it
+                "counts": query.counts,
                 "distribution": query.distribution(starts),
-                "facts": query.facts,
-                "answers": query.answers,
                 "compensations": query.compensations,
-                "actions": lambda conn: actions_summary(conn, period_from, period_to, as_of, timezone),
+                "actions": lambda conn: actions_summary(
+                    conn, period_from, period_to, as_of, timezone
+                ),
             }
         )
     counts = found["counts"]
@@ -156,7 +133,9 @@ async def kpi_report(
         currency=currency,
         by=by,
         overall=indicators(_OVERALL),
-        groups=[Group(key=key, indicators=indicators(key)) for key in groups] if by else [],
+        groups=[Group(key=key, indicators=indicators(key)) for key in groups]
+        if by
+        else [],
         series_unit=unit,
         series=[
             VolumePoint(start=start, received=shapes.received[i], open=shapes.open[i])
@@ -185,7 +164,7 @@ class _Queries:
         if self.by is None:
             return
         rows = await conn.fetch(
-            f"""SELECT coalesce({DIMENSION_COLUMNS[self.by]}, '') AS key, count(*) AS n FROM complaints
+            f"""SELECT coalesce({DIMENSION_COLUMNS[self.by]}, '') AS key, count(*) AS n FROM report_cohort
                  WHERE {_PERIOD} GROUP BY 1 ORDER BY n DESC, key LIMIT $3""",
             *self.period,
             limit + 1,
@@ -193,15 +172,17 @@ class _Queries:
         if len(rows) > limit:
             self.top = [row["key"] for row in rows[:limit]]
 
-    def _group(self, parameter: int, table: str = "") -> tuple[str, list[Any]]:
+    def _group(self, parameter: int) -> tuple[str, list[Any]]:
         """The SQL of a complaint's group (text: "" not given, NULL the others)
         and its parameters, numbered from `parameter`."""
         if self.by is None:
             return "NULL::text", []
-        column = f"coalesce({table}{DIMENSION_COLUMNS[self.by]}, '')"
+        column = f"coalesce({DIMENSION_COLUMNS[self.by]}, '')"
         if self.top is None:
             return column, []
-        return f"CASE WHEN {column} = ANY(${parameter}::text[]) THEN {column} END", [self.top]
+        return f"CASE WHEN {column} = ANY(${parameter}::text[]) THEN {column} END", [
+            self.top
+        ]
 
     def _grouping(self, *columns: str) -> tuple[str, str]:
         """(select list head, GROUP BY clause): the whole period and, with `by`, each group."""
@@ -209,7 +190,10 @@ class _Queries:
         if self.by is None:
             return "true AS overall, NULL::text AS g", f"GROUP BY {extra or '()'}"
         with_g = ", ".join(["g", *columns])
-        return "GROUPING(g) = 1 AS overall, g", f"GROUP BY GROUPING SETS (({extra}), ({with_g}))"
+        return (
+            "GROUPING(g) = 1 AS overall, g",
+            f"GROUP BY GROUPING SETS (({extra}), ({with_g}))",
+        )
 
     @staticmethod
     def _by_key(rows: list[asyncpg.Record]) -> dict[Any, asyncpg.Record]:
@@ -222,115 +206,62 @@ class _Queries:
             found[_OVERALL if row["overall"] else row["g"]].append(row)
         return found
 
-    def counts(self, *spans: str) -> Any:
-        """Volumes, deadlines met, decisions, recurrence, and the given spans'
-        durations: one pass over the complaints."""
-
-        async def run(conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-            group, args = self._group(3)
-            head, group_by = self._grouping()
-            # missed: its flag says so, or, an open complaint's flag not set yet,
-            # the workflow raised its breach
-            deadlines = ",\n".join(
-                f'count(*) FILTER (WHERE {met}) AS "{name}:met", count(*) FILTER (WHERE NOT {met} OR '
-                f'({met} IS NULL AND {met.replace("deadline_met", "breached")})) AS "{name}:missed"'
-                for name, met in _MET.items()
-            )
-            rows = await conn.fetch(
-                f"""SELECT {head},
-                           count(*) AS received,
-                           count(*) FILTER (WHERE phase <> 'closed') AS open,
-                           {deadlines},
-                           count(*) FILTER (WHERE outcome = 'accepted') AS accepted,
-                           count(*) FILTER (WHERE outcome = 'partially_accepted') AS partially_accepted,
-                           count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
-                           count(*) FILTER (WHERE customer_verdict = 'contested') AS contests,
-                           count(*) FILTER (WHERE recurring) AS recurring,
-                           count(*) FILTER (WHERE NOT recurring) AS one_off,
-                           count(*) FILTER (WHERE recurring IS NULL) AS not_assessed
-                           {"".join(", " + _span_aggregates(name) for name in spans)}
-                      FROM {_complaints([f"{group} AS g", "phase", *(_span(_DURATIONS[name]) for name in spans),
-                                         *_MET.values(),
-                                         "outcome", "customer_verdict", "recurring"], breaches=True)} cohort
-                           {group_by}""",
-                *self.period,
-                *args,
-            )
-            return self._by_key(rows)
-
-        return run
-
-    def _complaint(self, rows: str, parameter: int) -> tuple[str, str, list[Any]]:
-        """(FROM clause, group SQL, parameters) for rows of another table that
-        carry `complaint_reference`: joined to their complaint (received in the
-        period) only when the group is needed."""
-        if self.by is None:
-            return f"({rows}) x", "NULL::text", []
-        group, args = self._group(parameter, "c.")
-        join = (
-            f"({rows}) x JOIN complaints c ON c.reference = x.complaint_reference"
-            " AND c.received_at >= $1 AND c.received_at < $2"
-        )
-        return join, group, args
-
-    async def facts(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-        """Surveys sent, reviews and mediation referrals, SLA alerts: what
-        `report_facts` keeps of the journal and the alerts."""
-        facts = """SELECT * FROM report_facts WHERE complaint_received_at >= $1 AND complaint_received_at < $2"""
-        source, group, args = self._complaint(facts, 3)
+    async def counts(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+        """Every count and mean of the period: one pass over its complaints."""
+        group, args = self._group(3)
         head, group_by = self._grouping()
+        deadlines = ", ".join(
+            f"count(*) FILTER (WHERE {column} = 'met') AS \"{name}:met\", "
+            f"count(*) FILTER (WHERE {column} = 'missed') AS \"{name}:missed\""
+            for name, column in _DEADLINE_COLUMNS.items()
+        )
+        csat = ", ".join(
+            f'count(*) FILTER (WHERE csat = {score}) AS "csat:{score}"'
+            for score in range(1, 6)
+        )
         rows = await conn.fetch(
             f"""SELECT {head},
-                       count(*) FILTER (WHERE survey_sent OR survey_answered) AS surveyed,
-                       count(*) FILTER (WHERE reviewed) AS reviews,
-                       count(*) FILTER (WHERE reviewed AND review_outcome IS DISTINCT FROM 'accepted')
-                           AS mediation_referrals,
+                       count(*) AS received,
+                       count(*) FILTER (WHERE phase <> 'closed') AS open,
+                       {deadlines},
                        coalesce(sum(sla_warnings), 0) AS warnings, coalesce(sum(sla_breaches), 0) AS breaches,
                        count(*) FILTER (WHERE sla_warnings > 0) AS complaints_warned,
-                       count(*) FILTER (WHERE sla_breaches > 0) AS complaints_breached
-                  FROM (SELECT {group} AS g, x.* FROM {source}) f {group_by}""",
-            *self.period,
-            *args,
-        )
-        return self._by_key(rows)
-
-    async def answers(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-        """The survey answers."""
-        answers = """SELECT complaint_reference, csat, ces, nps FROM surveys
-                      WHERE complaint_received_at >= $1 AND complaint_received_at < $2"""
-        source, group, args = self._complaint(answers, 3)
-        head, group_by = self._grouping()
-        csat = ", ".join(f'count(*) FILTER (WHERE csat = {score}) AS "csat:{score}"' for score in range(1, 6))
-        rows = await conn.fetch(
-            f"""SELECT {head}, count(*) AS answered, {csat},
+                       count(*) FILTER (WHERE sla_breaches > 0) AS complaints_breached,
+                       count(*) FILTER (WHERE outcome = 'accepted') AS accepted,
+                       count(*) FILTER (WHERE outcome = 'partially_accepted') AS partially_accepted,
+                       count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+                       count(*) FILTER (WHERE contested) AS contests,
+                       count(*) FILTER (WHERE reviewed) AS reviews,
+                       count(*) FILTER (WHERE reviewed AND outcome IS DISTINCT FROM 'accepted') AS mediation_referrals,
+                       count(*) FILTER (WHERE recurring) AS recurring,
+                       count(*) FILTER (WHERE NOT recurring) AS one_off,
+                       count(*) FILTER (WHERE recurring IS NULL) AS not_assessed,
+                       count(*) FILTER (WHERE surveyed) AS surveyed,
+                       count(csat) AS answered, {csat},
                        avg(csat)::float8 AS csat_mean, avg(ces)::float8 AS ces_mean,
                        count(*) FILTER (WHERE nps >= 9) AS promoters,
                        count(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
                        count(*) FILTER (WHERE nps <= 6) AS detractors
-                  FROM (SELECT {group} AS g, x.* FROM {source}) s {group_by}""",
+                  FROM (SELECT {group} AS g, * FROM report_cohort WHERE {_PERIOD}) cohort {group_by}""",
             *self.period,
             *args,
         )
         return self._by_key(rows)
 
-    def durations(self, *names: str) -> Any:
+    async def durations(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
         """Count, mean and percentiles (percentile_cont: linear between ranks) of
         each span, the complaints without that span left out."""
-
-        async def run(conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-            group, args = self._group(3)
-            head, group_by = self._grouping()
-            spans = ", ".join(_span_aggregates(name) for name in names)
-            rows = await conn.fetch(
-                f"""SELECT {head}, {spans}
-                      FROM {_complaints([f"{group} AS g", *(_span(_DURATIONS[name]) for name in names)])} cohort
-                           {group_by}""",
-                *self.period,
-                *args,
-            )
-            return self._by_key(rows)
-
-        return run
+        group, args = self._group(3)
+        head, group_by = self._grouping()
+        spans = ", ".join(_span_aggregates(name) for name in _DURATIONS)
+        rows = await conn.fetch(
+            f"""SELECT {head}, {spans}
+                  FROM (SELECT {group} AS g, {", ".join(_DURATIONS.values())} FROM report_cohort
+                         WHERE {_PERIOD}) cohort {group_by}""",
+            *self.period,
+            *args,
+        )
+        return self._by_key(rows)
 
     def distribution(self, starts: list[date]) -> Any:
         """How the complaints spread, in one pass over this period and the one as
@@ -341,26 +272,30 @@ class _Queries:
         async def run(conn: asyncpg.Connection) -> list[asyncpg.Record]:
             period_from, period_to = self.period
             zone = ZoneInfo(self.timezone)
-            bounds = [datetime.combine(start, datetime.min.time(), tzinfo=zone) for start in starts]
+            bounds = [
+                datetime.combine(start, datetime.min.time(), tzinfo=zone)
+                for start in starts
+            ]
             group, args = self._group(6)
             ages = " ".join(
-                f"WHEN $4 - received_at < interval '{high} days' THEN '{name}'" if high else f"ELSE '{name}'"
+                f"WHEN $4 - received_at < interval '{high} days' THEN '{name}'"
+                if high
+                else f"ELSE '{name}'"
                 for name, (_, high) in AGE_BUCKETS.items()
             )
             shape, cause = "current, bucket, open_phase, age", "current, cause"
-            sets = f"({shape}), ({cause})" + (f", (g, current, open_phase, age), (g, {cause})" if self.by else "")
-            complaints = _complaints(
-                [f"{group} AS g", "received_at", "phase", "root_cause_category"], "received_at >= $5 AND received_at < $2"
+            sets = f"({shape}), ({cause})" + (
+                f", (g, current, open_phase, age), (g, {cause})" if self.by else ""
             )
             return await conn.fetch(
                 f"""SELECT {"GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"},
                            GROUPING(cause) = 0 AS by_cause, current, bucket, open_phase, age, cause, count(*) AS n
-                      FROM (SELECT g, received_at >= $1 AS current,
+                      FROM (SELECT {group} AS g, received_at >= $1 AS current,
                                    width_bucket(received_at, $3::timestamptz[]) AS bucket,
                                    CASE WHEN phase <> 'closed' THEN phase END AS open_phase,
                                    CASE WHEN phase <> 'closed' THEN CASE {ages} END END AS age,
                                    root_cause_category AS cause
-                              FROM {complaints} periods) cohort
+                              FROM report_cohort WHERE received_at >= $5 AND received_at < $2) cohort
                      GROUP BY GROUPING SETS ({sets})""",
                 period_from,
                 period_to,
@@ -372,15 +307,18 @@ class _Queries:
 
         return run
 
-    async def compensations(self, conn: asyncpg.Connection) -> dict[Any, list[asyncpg.Record]]:
+    async def compensations(
+        self, conn: asyncpg.Connection
+    ) -> dict[Any, list[asyncpg.Record]]:
         """Grants by kind."""
-        granted = """SELECT complaint_reference, kind, amount FROM compensations
-                      WHERE complaint_received_at >= $1 AND complaint_received_at < $2"""
-        source, group, args = self._complaint(granted, 3)
+        group, args = self._group(3)
         head, group_by = self._grouping("kind")
         rows = await conn.fetch(
-            f"""SELECT {head}, kind, count(*) AS count, sum(amount) AS amount
-                  FROM (SELECT {group} AS g, x.kind, x.amount FROM {source}) p {group_by}""",
+            f"""SELECT {head}, kind, sum(n)::integer AS count, sum(amount) AS amount
+                  FROM (SELECT {group} AS g, x.kind, x.n, x.amount
+                          FROM report_cohort,
+                               unnest(compensation_kinds, compensation_counts, compensation_amounts) AS x (kind, n, amount)
+                         WHERE {_PERIOD} AND compensation_kinds IS NOT NULL) p {group_by}""",
             *self.period,
             *args,
         )
@@ -394,14 +332,22 @@ class _Shapes:
     def __init__(self, rows: list[asyncpg.Record], buckets: int) -> None:
         self.received = [0] * (buckets + 1)  # by bucket number, 1-based
         self.open = [0] * (buckets + 1)
-        self.by_phase: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OPEN_PHASES, 0))
-        self.by_age: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(AGE_BUCKETS, 0))
-        self.causes: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        self.by_phase: dict[Any, dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(OPEN_PHASES, 0)
+        )
+        self.by_age: dict[Any, dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(AGE_BUCKETS, 0)
+        )
+        self.causes: dict[Any, dict[str, list[int]]] = defaultdict(
+            lambda: defaultdict(lambda: [0, 0])
+        )
         for row in rows:
             key = _OVERALL if row["overall"] else row["g"]
             if row["by_cause"]:
                 if row["cause"] is not None:
-                    self.causes[key][row["cause"]][0 if row["current"] else 1] += row["n"]
+                    self.causes[key][row["cause"]][0 if row["current"] else 1] += row[
+                        "n"
+                    ]
                 continue
             if not row["current"]:
                 continue  # the previous period counts for the root causes' trend only
@@ -415,7 +361,10 @@ class _Shapes:
 
     def root_causes(self, key: Any) -> list[RootCause]:
         """The most frequent in the period first."""
-        causes = [RootCause(category=name, count=now, previous=before) for name, (now, before) in self.causes[key].items()]
+        causes = [
+            RootCause(category=name, count=now, previous=before)
+            for name, (now, before) in self.causes[key].items()
+        ]
         causes.sort(key=lambda cause: (-cause.count, -cause.previous, cause.category))
         return causes[:TOP_ROOT_CAUSES]
 
@@ -435,10 +384,9 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
         found_row = found[name].get(key)
         return dict(found_row) if found_row is not None else {}
 
-    spans = {**row("durations"), **row("counts")}
+    spans = row("durations")
     # every figure of the scope by name; what no row holds is 0
-    c: dict[str, Any] = defaultdict(int, {**spans, **row("facts"), **row("answers")})
-    alerts = defaultdict(int, row("facts"))
+    c: dict[str, Any] = defaultdict(int, row("counts"))
     received = c["received"] or 0
 
     def duration(name: str) -> DurationStats:
@@ -446,26 +394,39 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
             return DurationStats()
         median, p90 = spans[f"{name}:pct"]
         return DurationStats(
-            count=spans[f"{name}:n"], mean_seconds=spans[f"{name}:mean"], median_seconds=median, p90_seconds=p90
+            count=spans[f"{name}:n"],
+            mean_seconds=spans[f"{name}:mean"],
+            median_seconds=median,
+            p90_seconds=p90,
         )
 
     def compliance(name: str) -> DeadlineCompliance:
         met, missed = c[f"{name}:met"] or 0, c[f"{name}:missed"] or 0
-        return DeadlineCompliance(met=met, missed=missed, pending=received - met - missed)
+        return DeadlineCompliance(
+            met=met, missed=missed, pending=received - met - missed
+        )
 
     by_kind = {kind: KindTotal() for kind in COMPENSATION_KINDS}
     for granted in found["compensations"].get(key, []):
-        by_kind[granted["kind"]] = KindTotal(count=granted["count"], amount=granted["amount"])
+        by_kind[granted["kind"]] = KindTotal(
+            count=granted["count"], amount=granted["amount"]
+        )
     return Indicators(
-        volumes=Volumes(received=received, open=c["open"] or 0, closed=received - (c["open"] or 0)),
-        backlog=Backlog(by_phase=dict(shapes.by_phase[key]), by_age=dict(shapes.by_age[key])),
+        volumes=Volumes(
+            received=received, open=c["open"] or 0, closed=received - (c["open"] or 0)
+        ),
+        backlog=Backlog(
+            by_phase=dict(shapes.by_phase[key]), by_age=dict(shapes.by_age[key])
+        ),
         times=Times(**{name: duration(name) for name in _DURATIONS}),
         deadlines=Deadlines(**{name: compliance(name) for name in DEADLINES}),
-        alerts=SlaAlerts(**{name: alerts[name] or 0 for name in SlaAlerts.model_fields}),
+        alerts=SlaAlerts(**{name: c[name] or 0 for name in SlaAlerts.model_fields}),
         decisions=Decisions(**{name: c[name] or 0 for name in Decisions.model_fields}),
         compensations=Compensations(
             count=sum(total.count for total in by_kind.values()),
-            amount=sum((total.amount for total in by_kind.values()), start=Decimal("0.00")),
+            amount=sum(
+                (total.amount for total in by_kind.values()), start=Decimal("0.00")
+            ),
             by_kind=by_kind,
         ),
         satisfaction=Satisfaction(
@@ -478,7 +439,9 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
             passives=c["passives"] or 0,
             detractors=c["detractors"] or 0,
         ),
-        recurrence=Recurrence(**{name: c[name] or 0 for name in Recurrence.model_fields}),
+        recurrence=Recurrence(
+            **{name: c[name] or 0 for name in Recurrence.model_fields}
+        ),
         root_causes=shapes.root_causes(key),
     )
 
@@ -491,7 +454,9 @@ def series_unit(period_from: datetime, period_to: datetime) -> SeriesUnit:
     return "week" if length <= timedelta(days=183) else "month"
 
 
-def bucket_starts(period_from: datetime, period_to: datetime, unit: SeriesUnit, timezone: str) -> list[date]:
+def bucket_starts(
+    period_from: datetime, period_to: datetime, unit: SeriesUnit, timezone: str
+) -> list[date]:
     """The first local day of every bucket the period touches."""
     zone = ZoneInfo(timezone)
     first = period_from.astimezone(zone).date()

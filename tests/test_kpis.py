@@ -69,7 +69,9 @@ async def add_complaint(pool: asyncpg.Pool, reference: str, received_at: datetim
     }  # fmt: skip
     names = ", ".join(values)
     places = ", ".join(f"${i}" for i in range(1, len(values) + 1))
-    await pool.execute(f"INSERT INTO complaints ({names}) VALUES ({places})", *values.values())
+    async with pool.acquire() as conn, conn.transaction():  # as intake does: journaled with its row
+        await conn.execute(f"INSERT INTO complaints ({names}) VALUES ({places})", *values.values())
+        await journal.append(conn, reference, "received", "system", step_key=f"{reference}:received")
     return reference
 
 

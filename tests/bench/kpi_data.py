@@ -159,19 +159,27 @@ class RegisterGenerator:
         def happened(moment: datetime | None) -> datetime | None:
             return moment if moment is not None and moment <= end else None
 
-        def step(event: str, at: datetime, actor: str = "system", visible: bool = True) -> None:
-            journal.append((ref, at, actor, event, "{}", f"{ref}:{event}", visible))
+        def step(event: str, at: datetime, actor: str = "system", visible: bool = True, details: str = "{}",
+                 key: str | None = None) -> None:  # fmt: skip
+            journal.append((ref, at, actor, event, details, key or f"{ref}:{event}", visible))
+
+        def raise_alert(deadline: str, kind: str, due: datetime, at: datetime) -> None:
+            """As the register records an alert: its row, journaled under its key."""
+            key = f"{ref}:{deadline}:0:{kind}"
+            alerts.append((key, ref, deadline, kind, due, at))
+            step(f"{deadline}_deadline_{'breached' if kind == 'breach' else 'warning'}", at, visible=False, key=key)
 
         def watch(deadline: str, started: datetime, due: datetime, done: datetime | None) -> bool | None:
             """Alerts raised on the way to `done`; whether the deadline was met (None: not yet)."""
             warning_at = started + (due - started) * WARNING_FRACTION
             finished = done or end
             if finished > warning_at and warning_at <= end:
-                alerts.append((f"{ref}:{deadline}:0:warning", ref, deadline, "warning", due, warning_at))
+                raise_alert(deadline, "warning", due, warning_at)
             if finished > due and due <= end:
-                alerts.append((f"{ref}:{deadline}:0:breach", ref, deadline, "breach", due, due))
+                raise_alert(deadline, "breach", due, due)
             return None if done is None else done <= due
 
+        step("received", received, visible=False)
         # acknowledgement: by email within minutes, else by post within days
         if has_email:
             ack = received + self._lognormal(timedelta(seconds=40), 1.0)
@@ -205,6 +213,8 @@ class RegisterGenerator:
                 chunk.compensations.append(
                     (f"{ref}:compensation:1", ref, kind, amount, "EUR", "dédommagement", "conseiller", None, responded)
                 )
+                granted = json.dumps({"kind": kind, "amount": f"{amount:.2f}", "currency": "EUR"})
+                step("compensation_granted", responded, "conseiller", details=granted, key=f"{ref}:compensation:1")
             contest_chance = 0.02 if outcome == "accepted" else 0.12
             verdict_at = responded + self._lognormal(timedelta(days=4), 0.6)
             survey_from = None
