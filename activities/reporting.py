@@ -1,6 +1,7 @@
 """Reporting's activities: the quality report (computed, drawn, stored, then
-emailed to the quality list, each once per run) and the daily check that
-alerts once per overdue action through the alert sinks."""
+emailed to the quality list, each once per run), the daily check that
+alerts once per overdue action through the alert sinks, and the refresh of
+the projection reports read."""
 
 import asyncio
 from datetime import datetime
@@ -16,6 +17,7 @@ from activities.alerts import DEADLINE_LABELS
 from activities.outbox import Outbox
 from complaints.lifecycle import DeadlineAlert
 from complaints.settings import Settings
+from reporting import projection
 from reporting.actions import overdue_alerts
 from reporting.charts import charts
 from reporting.document import QUALITY_REPORT_TITLE, render_html, render_text
@@ -114,6 +116,11 @@ class ReportingActivities:
         """One alert per overdue action, recorded; those still to deliver."""
         settings = self._settings
         return await overdue_alerts(self._pool, as_of, settings.timezone, list(settings.alert_sinks))
+
+    @activity.defn
+    async def refresh_report_projection(self) -> int:
+        """Bring the reports' projection up to the journal; the complaints recomputed."""
+        return await projection.refresh(self._pool, wait=True)
 
 
 class _HtmlOutbox(Outbox):

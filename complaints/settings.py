@@ -1,10 +1,9 @@
 """Settings from the environment (prefix COMPLAINTS_, plus DATABASE_URL);
 every one has a working default for `make run`."""
 
-from pathlib import Path
-
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
@@ -148,6 +147,8 @@ class Settings(BaseSettings):
     # The quality report covers this many full weeks before the week it is made in.
     quality_report_weeks: int = Field(default=13, gt=0)
     actions_review_cron: str = "30 7 * * *"  # the daily check of overdue actions, in `timezone`
+    # How often the projection reports read is brought up to the journal.
+    report_refresh_minutes: int = Field(default=10, gt=0)
 
     @field_validator("priority_deadlines")
     @classmethod

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from complaints.database import open_pool
 from complaints.settings import Settings
+from reporting import projection
 from reporting.actions import complete_action, list_actions
 from reporting.figures import period_text
 from reporting.formats import FORMATS, render
@@ -38,6 +39,10 @@ def add_parsers(commands: Subparsers) -> None:
     report.add_argument(
         "--quality", action="store_true",
         help="make the quality report now (a worker draws, stores and emails it to the quality list)",
+    )  # fmt: skip
+    report.add_argument(
+        "--rebuild", action="store_true",
+        help="recompute the projection reports read from the whole journal (after the register was edited by hand)",
     )  # fmt: skip
     report.set_defaults(command=_report)
 
@@ -68,6 +73,8 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     if args.quality:
         return _quality(settings, period_from if args.first else None, period_to if args.first else None)
+    if args.rebuild:
+        return _rebuild(settings)
 
     async def compute() -> str:
         pool = await open_pool(settings)
@@ -108,6 +115,18 @@ def _quality(settings: Settings, period_from: datetime | None, period_to: dateti
     stored = asyncio.run(run())
     period = period_text(stored.period_from, stored.period_to, settings.timezone)
     print(f"quality report {stored.id} ({period}) stored and emailed to {stored.recipient}")
+    return 0
+
+
+def _rebuild(settings: Settings) -> int:
+    async def run() -> int:
+        pool = await open_pool(settings)
+        try:
+            return await projection.rebuild(pool)
+        finally:
+            await pool.close()
+
+    print(f"reports' projection rebuilt from the journal: {asyncio.run(run())} complaints")
     return 0
 
 

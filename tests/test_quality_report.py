@@ -6,7 +6,7 @@ headless Chromium (screenshot in tests/artifacts/)."""
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,12 @@ from reporting.periods import quality_period
 from tests.conftest import ARTIFACTS, Mailbox, eventually
 from tests.test_cli import complaints
 from tests.test_kpis import AS_OF, MARCH, seed_register
-from worker.schedules import actions_review_schedule_id, ensure_reporting_schedules, quality_report_schedule_id
+from worker.schedules import (
+    actions_review_schedule_id,
+    ensure_reporting_schedules,
+    quality_report_schedule_id,
+    report_refresh_schedule_id,
+)
 from workflows.actions_review import ActionsReviewWorkflow
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -76,7 +81,8 @@ async def test_the_schedules_exist_once_however_many_workers_start_and_run(
 ) -> None:
     await seed_register(pool)
     await asyncio.gather(*(ensure_reporting_schedules(client, settings) for _ in range(3)))  # three workers start
-    ids = {quality_report_schedule_id(settings), actions_review_schedule_id(settings)}
+    ids = {quality_report_schedule_id(settings), actions_review_schedule_id(settings),
+           report_refresh_schedule_id(settings)}  # fmt: skip
 
     async def listed() -> list[str]:
         return [s.id async for s in await client.list_schedules() if s.id in ids]
@@ -85,6 +91,7 @@ async def test_the_schedules_exist_once_however_many_workers_start_and_run(
     assert sorted(found) == sorted(ids)
     quality = client.get_schedule_handle(quality_report_schedule_id(settings))
     review = client.get_schedule_handle(actions_review_schedule_id(settings))
+    refresh = client.get_schedule_handle(report_refresh_schedule_id(settings))
     try:
         # weekly on Mondays at 08:00, daily at 07:30, Paris time
         paris = ZoneInfo(settings.timezone)
@@ -92,6 +99,16 @@ async def test_the_schedules_exist_once_however_many_workers_start_and_run(
         daily = [t.astimezone(paris) for t in (await review.describe()).info.next_action_times]
         assert {(t.weekday(), t.hour, t.minute) for t in weekly} == {(0, 8, 0)}
         assert {(t.hour, t.minute) for t in daily} == {(7, 30)} and len({t.date() for t in daily}) == len(daily)
+        [every] = (await refresh.describe()).schedule.spec.intervals
+        assert every.every == timedelta(minutes=settings.report_refresh_minutes)
+
+        # the projection reports read, brought up to the journal
+        await refresh.trigger()
+
+        async def projected() -> int | None:
+            return await pool.fetchval("SELECT nullif(count(*), 0) FROM report_complaints")
+
+        assert await eventually(projected) == 8  # the seeded complaints
 
         # the weekly run: the 13 full weeks before this week
         await quality.trigger()
@@ -112,6 +129,7 @@ async def test_the_schedules_exist_once_however_many_workers_start_and_run(
     finally:
         await quality.delete()
         await review.delete()
+        await refresh.delete()
     assert await client.execute_workflow(
         ActionsReviewWorkflow.run, id=f"{settings.task_queue}-review-again", task_queue=settings.task_queue
     ) == 0  # nothing left to deliver

@@ -8,8 +8,10 @@ from datetime import timedelta
 import asyncpg
 
 from complaints import journal
+from complaints.settings import Settings
 from reporting import projection
 from reporting.kpis import kpi_report
+from tests.test_cli import complaints
 from tests.test_kpis import AS_OF, MARCH, seed_register
 
 
@@ -99,3 +101,18 @@ async def test_refreshing_in_small_batches_projects_the_same(pool: asyncpg.Pool)
     assert await pool.fetchval("SELECT watermark FROM report_state") == await pool.fetchval(
         "SELECT max(id) FROM journal"
     )
+
+
+async def test_a_hand_edit_is_projected_by_a_rebuild_from_the_command_line(pool: asyncpg.Pool, settings: Settings) -> None:
+    await seed_register(pool)
+    await projection.refresh(pool)
+    # an edit outside the register's write paths: not journaled, so not seen by a refresh
+    await pool.execute("UPDATE complaints SET product = 'Vase Médicis' WHERE reference = 'T-C'")
+    await projection.refresh(pool)
+    assert (await projected(pool))["T-C"]["product"] == "Lampe"
+
+    rebuilt = await complaints(settings, "report", "--rebuild")
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.strip() == "reports' projection rebuilt from the journal: 8 complaints"
+    assert (await projected(pool))["T-C"]["product"] == "Vase Médicis"

@@ -25,6 +25,7 @@ from worker.schedules import ensure_reporting_schedules, ensure_schedules
 from workflows.actions_review import ActionsReviewWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.quality_report import QualityReportWorkflow
+from workflows.report_refresh import ReportRefreshWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,13 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_seconds),
-        workflows=[ComplaintWorkflow, SlaDigestWorkflow, QualityReportWorkflow, ActionsReviewWorkflow],
+        workflows=[
+            ComplaintWorkflow,
+            SlaDigestWorkflow,
+            QualityReportWorkflow,
+            ActionsReviewWorkflow,
+            ReportRefreshWorkflow,
+        ],
         activities=[
             register.record_intake,
             register.record_acknowledgement,
@@ -58,6 +65,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             reporting.generate_quality_report,
             reporting.email_quality_report,
             reporting.record_overdue_actions,
+            reporting.refresh_report_projection,
         ],
     )
 

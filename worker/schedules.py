@@ -2,12 +2,14 @@
 workers start, each schedule exists once."""
 
 import logging
+from datetime import timedelta
 
 from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
     ScheduleSpec,
 )
 
@@ -15,6 +17,7 @@ from activities.reporting import QualityReportRequest
 from complaints.settings import Settings
 from workflows.actions_review import ActionsReviewWorkflow
 from workflows.quality_report import QualityReportWorkflow
+from workflows.report_refresh import ReportRefreshWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
 
 log = logging.getLogger(__name__)
@@ -54,14 +57,20 @@ def actions_review_schedule_id(settings: Settings) -> str:
     return f"{settings.task_queue}-actions-review"
 
 
+def report_refresh_schedule_id(settings: Settings) -> str:
+    return f"{settings.task_queue}-report-refresh"
+
+
 async def ensure_reporting_schedules(client: Client, settings: Settings) -> None:
-    """The weekly quality report and the daily check of overdue actions."""
+    """The weekly quality report, the daily check of overdue actions and the
+    refresh of the reports' projection every few minutes."""
     quality = quality_report_schedule_id(settings)
     review = actions_review_schedule_id(settings)
+    refresh = report_refresh_schedule_id(settings)
     wanted = [
         (
             quality,
-            settings.quality_report_cron,
+            ScheduleSpec(cron_expressions=[settings.quality_report_cron], time_zone_name=settings.timezone),
             ScheduleActionStartWorkflow(
                 QualityReportWorkflow.run,
                 QualityReportRequest(),
@@ -72,7 +81,7 @@ async def ensure_reporting_schedules(client: Client, settings: Settings) -> None
         ),
         (
             review,
-            settings.actions_review_cron,
+            ScheduleSpec(cron_expressions=[settings.actions_review_cron], time_zone_name=settings.timezone),
             ScheduleActionStartWorkflow(
                 ActionsReviewWorkflow.run,
                 id=f"{review}-run",
@@ -80,13 +89,20 @@ async def ensure_reporting_schedules(client: Client, settings: Settings) -> None
                 static_summary="Daily check of overdue corrective and improvement actions",
             ),
         ),
+        (
+            refresh,
+            ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=settings.report_refresh_minutes))]),
+            ScheduleActionStartWorkflow(
+                ReportRefreshWorkflow.run,
+                id=f"{refresh}-run",
+                task_queue=settings.task_queue,
+                static_summary="Reports' projection brought up to the register's journal",
+            ),
+        ),
     ]
-    for schedule_id, cron, action in wanted:
+    for schedule_id, spec, action in wanted:
         try:
-            await client.create_schedule(
-                schedule_id,
-                Schedule(action=action, spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=settings.timezone)),
-            )
-            log.info("created schedule %s (%s)", schedule_id, cron)
+            await client.create_schedule(schedule_id, Schedule(action=action, spec=spec))
+            log.info("created schedule %s", schedule_id)
         except ScheduleAlreadyRunningError:
             pass  # another worker made it
