@@ -15,6 +15,7 @@ import asyncpg
 
 from complaints import journal
 from complaints.lifecycle import DeadlineAlert
+from reporting import projection
 from reporting.model import ActionItem, ActionRecurrence, Actions, OwnerActions
 
 RECURRENCE_WINDOW = timedelta(days=30)
@@ -22,14 +23,14 @@ LISTED_OPEN = 100  # the report lists this many open actions (the counts cover a
 LISTED_DONE = 50
 
 _COLUMNS = "a.id, a.kind, a.description, a.owner, a.due_on, a.status, a.complaint_reference, a.root_cause_category, a.done_at"
-# Complaints of the root cause before and after completion: both read the
-# projection's (root_cause_category, received_at) index.
+# Complaints of the root cause before and after completion (done actions
+# only): both read the projection's (root_cause_category, received_at) index.
 _RECURRENCE = """
-    (SELECT count(*) FROM report_cohort c
-      WHERE c.root_cause_category = a.root_cause_category
+    (SELECT count(*) FROM {source} c
+      WHERE a.status = 'done' AND c.root_cause_category = a.root_cause_category
         AND c.received_at >= a.done_at - $2::interval AND c.received_at < a.done_at) AS before,
-    (SELECT count(*) FROM report_cohort c
-      WHERE c.root_cause_category = a.root_cause_category
+    (SELECT count(*) FROM {source} c
+      WHERE a.status = 'done' AND c.root_cause_category = a.root_cause_category
         AND c.received_at >= a.done_at AND c.received_at < least(a.done_at + $2::interval, $1)) AS after"""
 
 
@@ -67,9 +68,12 @@ def _item(row: asyncpg.Record, as_of: datetime, timezone: str) -> ActionItem:
 async def _fetch_items(conn: asyncpg.Connection, where: str, order: str, limit: int | None,
                        as_of: datetime, timezone: str, *args: Any) -> list[ActionItem]:  # fmt: skip
     """Actions matching `where` (its parameters from $3), with their recurrence."""
+    recurrence = _RECURRENCE.format(source=await projection.reading_source(conn))
     rows = await conn.fetch(
-        f"""SELECT {_COLUMNS}, {_RECURRENCE} FROM actions a
-             WHERE {where} ORDER BY {order} {"LIMIT " + str(limit) if limit else ""}""",
+        f"""SELECT a.*, {recurrence}
+              FROM (SELECT {_COLUMNS} FROM actions a
+                     WHERE {where} ORDER BY {order} {"LIMIT " + str(limit) if limit else ""}) a
+             ORDER BY {order}""",
         as_of,
         RECURRENCE_WINDOW,
         *args,

@@ -67,10 +67,11 @@ DEADLINES = ("acknowledgement", "assessment", "response")
 _DEADLINE_COLUMNS = {"acknowledgement": "ack_deadline", "assessment": "assessment_deadline",
                      "response": "response_deadline"}  # fmt: skip
 _DURATIONS = {
-    "receipt_to_acknowledgement": "ack_seconds",
-    "acknowledgement_to_response": "response_seconds",
-    "receipt_to_closure": "closure_seconds",
+    "receipt_to_acknowledgement": "ack_us",
+    "acknowledgement_to_response": "response_us",
+    "receipt_to_closure": "closure_us",
 }
+_US = 1_000_000  # microseconds in a second
 _OVERALL = object()  # the key of the whole period's row among the groups' rows
 _PERIOD = "received_at >= $1 AND received_at < $2"
 
@@ -105,12 +106,13 @@ async def kpi_report(
     if refresh:
         await projection.refresh(pool)
     async with snapshot(pool, REPORT_CONNECTIONS, REPORT_WORK_MEM) as reading:
+        query.source = await projection.reading_source(reading.first)
         await query.choose_groups(reading.first, limit)
         found = await reading.run(
             {  # the costliest first, so that the connections finish together
-                "durations": query.durations,  # sorts: the longest; the rest runs beside it
+                "distribution": query.distribution(starts),  # two periods
                 "counts": query.counts,
-                "distribution": query.distribution(starts),
+                "durations": query.durations,  # three sorts
                 "compensations": query.compensations,
                 "actions": lambda conn: actions_summary(
                     conn, period_from, period_to, as_of, timezone
@@ -159,12 +161,13 @@ class _Queries:
         self.by = by
         self.timezone = timezone
         self.top: list[str] | None = None  # the groups kept apart; None: every group
+        self.source = "report_cohort"
 
     async def choose_groups(self, conn: asyncpg.Connection, limit: int) -> None:
         if self.by is None:
             return
         rows = await conn.fetch(
-            f"""SELECT coalesce({DIMENSION_COLUMNS[self.by]}, '') AS key, count(*) AS n FROM report_cohort
+            f"""SELECT coalesce({DIMENSION_COLUMNS[self.by]}, '') AS key, count(*) AS n FROM {self.source}
                  WHERE {_PERIOD} GROUP BY 1 ORDER BY n DESC, key LIMIT $3""",
             *self.period,
             limit + 1,
@@ -242,21 +245,21 @@ class _Queries:
                        count(*) FILTER (WHERE nps >= 9) AS promoters,
                        count(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
                        count(*) FILTER (WHERE nps <= 6) AS detractors
-                  FROM (SELECT {group} AS g, * FROM report_cohort WHERE {_PERIOD}) cohort {group_by}""",
+                  FROM (SELECT {group} AS g, * FROM {self.source} WHERE {_PERIOD}) cohort {group_by}""",
             *self.period,
             *args,
         )
         return self._by_key(rows)
 
     async def durations(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
-        """Count, mean and percentiles (percentile_cont: linear between ranks) of
-        each span, the complaints without that span left out."""
+        """Count, mean and percentiles of each span, the complaints without
+        that span left out."""
         group, args = self._group(3)
         head, group_by = self._grouping()
         spans = ", ".join(_span_aggregates(name) for name in _DURATIONS)
         rows = await conn.fetch(
             f"""SELECT {head}, {spans}
-                  FROM (SELECT {group} AS g, {", ".join(_DURATIONS.values())} FROM report_cohort
+                  FROM (SELECT {group} AS g, {", ".join(_DURATIONS.values())} FROM {self.source}
                          WHERE {_PERIOD}) cohort {group_by}""",
             *self.period,
             *args,
@@ -295,7 +298,7 @@ class _Queries:
                                    CASE WHEN phase <> 'closed' THEN phase END AS open_phase,
                                    CASE WHEN phase <> 'closed' THEN CASE {ages} END END AS age,
                                    root_cause_category AS cause
-                              FROM report_cohort WHERE received_at >= $5 AND received_at < $2) cohort
+                              FROM {self.source} WHERE received_at >= $5 AND received_at < $2) cohort
                      GROUP BY GROUPING SETS ({sets})""",
                 period_from,
                 period_to,
@@ -316,7 +319,7 @@ class _Queries:
         rows = await conn.fetch(
             f"""SELECT {head}, kind, sum(n)::integer AS count, sum(amount) AS amount
                   FROM (SELECT {group} AS g, x.kind, x.n, x.amount
-                          FROM report_cohort,
+                          FROM {self.source},
                                unnest(compensation_kinds, compensation_counts, compensation_amounts) AS x (kind, n, amount)
                          WHERE {_PERIOD} AND compensation_kinds IS NOT NULL) p {group_by}""",
             *self.period,
@@ -370,12 +373,12 @@ class _Shapes:
 
 
 def _span_aggregates(name: str) -> str:
-    """Count, mean and percentiles (percentile_cont: linear between ranks) of
-    one span; complaints without it (NULL) are left out."""
+    """Count, mean and percentiles (nearest rank: percentile_disc) of one
+    span, in microseconds; complaints without it (NULL) are left out."""
     column = _DURATIONS[name]
     return (
-        f'count({column}) AS "{name}:n", avg({column}) AS "{name}:mean", '
-        f'percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {column}) AS "{name}:pct"'
+        f'count({column}) AS "{name}:n", avg({column})::float8 AS "{name}:mean", '
+        f'percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {column}) AS "{name}:pct"'
     )
 
 
@@ -395,9 +398,9 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
         median, p90 = spans[f"{name}:pct"]
         return DurationStats(
             count=spans[f"{name}:n"],
-            mean_seconds=spans[f"{name}:mean"],
-            median_seconds=median,
-            p90_seconds=p90,
+            mean_seconds=spans[f"{name}:mean"] / _US,
+            median_seconds=median / _US,
+            p90_seconds=p90 / _US,
         )
 
     def compliance(name: str) -> DeadlineCompliance:

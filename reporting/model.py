@@ -37,8 +37,9 @@ class Backlog(BaseModel):
 class DurationStats(BaseModel):
     count: int = 0  # complaints that have both ends of the span
     mean_seconds: float | None = None
-    median_seconds: float | None = None  # percentile_cont(0.5)
-    p90_seconds: float | None = None  # percentile_cont(0.9)
+    # nearest rank: of n durations sorted, the one at rank ⌈p·n⌉ (percentile_disc)
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
 
 
 class Times(BaseModel):

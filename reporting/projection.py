@@ -53,7 +53,11 @@ ON CONFLICT (reference) DO UPDATE SET ({columns}) = ({excluded})
 
 
 async def refresh(
-    pool: asyncpg.Pool, *, batch: int = BATCH, wait: bool = False, gap_grace: timedelta = GAP_GRACE
+    pool: asyncpg.Pool,
+    *,
+    batch: int = BATCH,
+    wait: bool = False,
+    gap_grace: timedelta = GAP_GRACE,
 ) -> int:
     """Bring report_complaints up to the journal; the complaints recomputed.
     Without `wait`, returns 0 at once when another refresh is running."""
@@ -71,6 +75,17 @@ async def refresh(
             recomputed += len(step["refs"])
         if step["read"] < batch:
             return recomputed
+
+
+async def reading_source(conn: asyncpg.Connection) -> str:
+    """What a report reads: the projection alone when it has read the whole
+    journal (the usual case, a report refreshing it first), else the view
+    report_cohort, which completes it from the register."""
+    current = await conn.fetchval(
+        """SELECT coalesce((SELECT max(id) FROM journal), 0) <= (SELECT watermark FROM report_state)
+              AND NOT EXISTS (SELECT 1 FROM report_gaps g JOIN journal j ON j.id = g.id)"""
+    )
+    return "report_complaints" if current else "report_cohort"
 
 
 async def rebuild(pool: asyncpg.Pool) -> int:

@@ -220,16 +220,16 @@ async def test_every_indicator_of_a_seeded_register(pool: asyncpg.Pool) -> None:
     assert o.times.receipt_to_acknowledgement == DurationStats(
         count=4,
         mean_seconds=sum(ack) / 4,
-        median_seconds=(7200 + 864000) / 2,
-        p90_seconds=864000 + 0.7 * (864001 - 864000),  # rank 1 + 0.9 × 3 = 3.7
+        median_seconds=7200,  # nearest rank: ⌈0.5 × 4⌉ = 2
+        p90_seconds=864001,  # ⌈0.9 × 4⌉ = 4
     )
     # acknowledgement→response: A 5 days, C 3 days, B 10 days (D: not answered yet)
     assert o.times.acknowledgement_to_response == DurationStats(
-        count=3, mean_seconds=18 * 86400 / 3, median_seconds=5 * 86400, p90_seconds=(5 + 0.8 * 5) * 86400
+        count=3, mean_seconds=18 * 86400 / 3, median_seconds=5 * 86400, p90_seconds=10 * 86400
     )
     # receipt→closure: A 20, C 25, B 30 days; the open D and E are left out
     assert o.times.receipt_to_closure == DurationStats(
-        count=3, mean_seconds=25 * 86400, median_seconds=25 * 86400, p90_seconds=(25 + 0.8 * 5) * 86400
+        count=3, mean_seconds=25 * 86400, median_seconds=25 * 86400, p90_seconds=30 * 86400
     )
 
     # acknowledgement: A, D, and B to the second met; C late; E unacknowledged, breach raised
@@ -304,7 +304,7 @@ async def test_a_deadline_met_to_the_second(pool: asyncpg.Pool) -> None:
     await acknowledge(pool, late, received + TEN_DAYS + timedelta(seconds=1))
     report = await kpi_report(pool, *MARCH, as_of=AS_OF)
     assert report.overall.deadlines.acknowledgement == DeadlineCompliance(met=1, missed=1, pending=0)
-    assert report.overall.times.receipt_to_acknowledgement.median_seconds == 864000.5
+    assert report.overall.times.receipt_to_acknowledgement.median_seconds == 864000  # the first of two
 
 
 async def test_breakdown_groups_add_up_and_the_smaller_ones_go_together(pool: asyncpg.Pool) -> None:
@@ -315,7 +315,7 @@ async def test_breakdown_groups_add_up_and_the_smaller_ones_go_together(pool: as
     assert [g.volumes.received for g in groups.values()] == [2, 2, 1]
     vase, lamp = groups["Vase"], groups["Lampe"]
     assert vase.compensations.amount == Decimal("100.50") and lamp.compensations.count == 0
-    assert vase.times.receipt_to_closure.median_seconds == 25 * 86400  # A 20 days, B 30
+    assert vase.times.receipt_to_closure.median_seconds == 20 * 86400  # A 20 days, B 30: the first
     assert lamp.deadlines.response == DeadlineCompliance(met=1, missed=1, pending=0)  # C met, D breached
     assert vase.root_causes == [RootCause(category="emballage", count=2, previous=1)]
     assert report.overall == (await kpi_report(pool, *MARCH, as_of=AS_OF)).overall
