@@ -9,7 +9,8 @@ computes the same indicators per value of one dimension in the same queries
 The queries read the view report_cohort (one row per complaint, from the
 projection kept by reporting.projection, migration 0007) and run side by side
 on one snapshot (reporting.snapshot). A report first brings the projection up
-to date when no other refresh is running; it is exact either way."""
+to date (`refresh`); it is exact without, only slower when the projection is
+far behind."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -103,24 +104,25 @@ async def kpi_report(
     unit = series_unit(period_from, period_to)
     starts = bucket_starts(period_from, period_to, unit, timezone)
     query = _Queries(period_from, period_to, as_of, by, timezone)
-    if refresh:
-        await projection.refresh(pool)
+    if refresh:  # waits for a refresh already running: cheaper than reading its complaints afresh
+        await projection.refresh(pool, wait=True)
     async with snapshot(pool, REPORT_CONNECTIONS, REPORT_WORK_MEM) as reading:
         query.source = await projection.reading_source(reading.first)
         await query.choose_groups(reading.first, limit)
         found = await reading.run(
             {  # the costliest first, so that the connections finish together
-                "distribution": query.distribution(starts),  # two periods
+                "distribution": query.distribution(starts),
                 "counts": query.counts,
                 "durations": query.durations,  # three sorts
                 "compensations": query.compensations,
+                "previous_causes": query.previous_causes,
                 "actions": lambda conn: actions_summary(
                     conn, period_from, period_to, as_of, timezone
                 ),
             }
         )
     counts = found["counts"]
-    shapes = _Shapes(found["distribution"], len(starts))
+    shapes = _Shapes(found["distribution"] + found["previous_causes"], len(starts))
 
     def indicators(key: Any) -> Indicators:
         return _indicators(key, found, shapes)
@@ -267,10 +269,9 @@ class _Queries:
         return self._by_key(rows)
 
     def distribution(self, starts: list[date]) -> Any:
-        """How the complaints spread, in one pass over this period and the one as
-        long before it: received and open per time bucket (local day, week or
-        month; whole period only), the open ones per phase and age at `as_of`,
-        and root-cause categories in both periods (the trend)."""
+        """How the period's complaints spread, in one pass: received and open
+        per time bucket (local day, week or month; whole period only), the open
+        ones per phase and age at `as_of`, and root-cause categories."""
 
         async def run(conn: asyncpg.Connection) -> list[asyncpg.Record]:
             period_from, period_to = self.period
@@ -279,36 +280,53 @@ class _Queries:
                 datetime.combine(start, datetime.min.time(), tzinfo=zone)
                 for start in starts
             ]
-            group, args = self._group(6)
+            group, args = self._group(5)
             ages = " ".join(
                 f"WHEN $4 - received_at < interval '{high} days' THEN '{name}'"
                 if high
                 else f"ELSE '{name}'"
                 for name, (_, high) in AGE_BUCKETS.items()
             )
-            shape, cause = "current, bucket, open_phase, age", "current, cause"
+            shape, cause = "bucket, open_phase, age", "cause"
             sets = f"({shape}), ({cause})" + (
-                f", (g, current, open_phase, age), (g, {cause})" if self.by else ""
+                f", (g, open_phase, age), (g, {cause})" if self.by else ""
             )
             return await conn.fetch(
                 f"""SELECT {"GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"},
-                           GROUPING(cause) = 0 AS by_cause, current, bucket, open_phase, age, cause, count(*) AS n
-                      FROM (SELECT {group} AS g, received_at >= $1 AS current,
+                           GROUPING(cause) = 0 AS by_cause, true AS current, bucket, open_phase, age, cause,
+                           count(*) AS n
+                      FROM (SELECT {group} AS g,
                                    width_bucket(received_at, $3::timestamptz[]) AS bucket,
                                    CASE WHEN phase <> 'closed' THEN phase END AS open_phase,
                                    CASE WHEN phase <> 'closed' THEN CASE {ages} END END AS age,
                                    root_cause_category AS cause
-                              FROM {self.source} WHERE received_at >= $5 AND received_at < $2) cohort
+                              FROM {self.source} WHERE {_PERIOD}) cohort
                      GROUP BY GROUPING SETS ({sets})""",
                 period_from,
                 period_to,
                 bounds,
                 self.as_of,
-                period_from - (period_to - period_from),
                 *args,
             )
 
         return run
+
+    async def previous_causes(self, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+        """Root-cause categories in the period as long before this one (the
+        trend), as rows of the distribution."""
+        period_from, period_to = self.period
+        group, args = self._group(3)
+        head = "GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"
+        sets = "(cause), (g, cause)" if self.by else "(cause)"
+        return await conn.fetch(
+            f"""SELECT {head}, true AS by_cause, false AS current, cause, count(*) AS n
+                  FROM (SELECT {group} AS g, root_cause_category AS cause FROM {self.source}
+                         WHERE {_PERIOD} AND root_cause_category IS NOT NULL) cohort
+                 GROUP BY GROUPING SETS ({sets})""",
+            period_from - (period_to - period_from),
+            period_from,
+            *args,
+        )
 
     async def compensations(
         self, conn: asyncpg.Connection

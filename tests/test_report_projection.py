@@ -3,6 +3,8 @@ journal off the register's write path: a report is the same whether the
 projection is current, behind or rebuilt, and a journal entry committed late
 (its id handed out before a newer one's) is not lost."""
 
+import asyncio
+import random
 from datetime import timedelta
 
 import asyncpg
@@ -12,7 +14,7 @@ from complaints.settings import Settings
 from reporting import projection
 from reporting.kpis import kpi_report
 from tests.test_cli import complaints
-from tests.test_kpis import AS_OF, MARCH, seed_register
+from tests.test_kpis import AS_OF, HOUR, MARCH, add_complaint, at, seed_register
 
 
 async def projected(pool: asyncpg.Pool) -> dict[str, asyncpg.Record]:
@@ -116,3 +118,36 @@ async def test_a_hand_edit_is_projected_by_a_rebuild_from_the_command_line(pool:
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert rebuilt.stdout.strip() == "reports' projection rebuilt from the journal: 8 complaints"
     assert (await projected(pool))["T-C"]["product"] == "Vase Médicis"
+
+
+async def test_refreshes_running_among_concurrent_writers_miss_nothing(pool: asyncpg.Pool) -> None:
+    """Writers commit out of id order (each holds its transaction a moment
+    after taking its id) while refreshes run: the projection ends up as a
+    rebuild from scratch would make it."""
+    references = [await add_complaint(pool, f"T-W{n:02d}", at(2, 9) + n * HOUR) for n in range(12)]
+    stop = asyncio.Event()
+
+    async def writer(number: int) -> None:
+        for step in range(15):
+            reference = references[(number * 7 + step) % len(references)]
+            async with pool.acquire() as conn, conn.transaction():
+                await journal.append(conn, reference, "survey_emailed", "system", step_key=f"{reference}:{number}:{step}")
+                await conn.execute("UPDATE complaints SET handler = $2 WHERE reference = $1", reference, f"h{number}")
+                await asyncio.sleep(random.uniform(0, 0.02))  # commits after ids taken later
+
+    async def refresher() -> None:
+        while not stop.is_set():
+            await projection.refresh(pool, batch=4)
+            await asyncio.sleep(0.003)
+
+    refreshing = asyncio.create_task(refresher())
+    await asyncio.gather(*(writer(number) for number in range(4)))
+    stop.set()
+    await refreshing
+    await projection.refresh(pool)
+
+    assert await pool.fetchval("SELECT count(*) FROM report_gaps") == 0
+    kept = await projected(pool)
+    await projection.rebuild(pool)
+    assert kept == await projected(pool)
+    assert all(row["surveyed"] for row in kept.values())
