@@ -15,6 +15,7 @@ first), then warm, and with breakdowns."""
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -299,6 +300,7 @@ async def main(count: int, writes: int, shared_buffers: str) -> None:
             await pool.close()
     finally:
         server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)  # several gigabytes for a million complaints
 
 
 if __name__ == "__main__":
