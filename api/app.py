@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from api import commands, complaint_endpoints, customer, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
+from api.rate_limit import ClientLimit
 from api.schemas import ComplaintRequest
 from api.services import Services
 from complaints.database import open_pool
@@ -63,6 +64,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     )
     if pool is not None and client is not None:  # usable without running the lifespan
         app.state.services = Services(settings, pool, client, signer(settings))
+    app.state.form_limit = ClientLimit(settings.public_form_rate)
     problems.install(app)
     app.add_middleware(BodyLimit, limit=request_body_limit(settings))
     app.include_router(complaint_endpoints.router)

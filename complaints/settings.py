@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse_many
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -130,6 +131,8 @@ class Settings(BaseSettings):
     # Signs the complainant's links; unset: a random secret kept under data_dir.
     link_secret: str | None = Field(default=None, repr=False)
     link_max_age_days: int = Field(default=90, gt=0)
+    # Submissions of the public complaint form per client address ("10/minute;60/hour"; empty: no limit).
+    public_form_rate: str = "10/minute;60/hour"
 
     # --- Inbound mailbox and import ---
     # The SMTP endpoint of the complaints address (`complaints inbound`, `complaints run`).
@@ -149,6 +152,13 @@ class Settings(BaseSettings):
     actions_review_cron: str = "30 7 * * *"  # the daily check of overdue actions, in `timezone`
     # How often the projection reports read is brought up to the journal.
     report_refresh_minutes: int = Field(default=10, gt=0)
+
+    @field_validator("public_form_rate")
+    @classmethod
+    def _rates_parse(cls, rates: str) -> str:
+        if rates.strip():
+            parse_many(rates)  # says which part it could not read
+        return rates
 
     @field_validator("priority_deadlines")
     @classmethod

@@ -7,8 +7,11 @@ import re
 
 import asyncpg
 import httpx
+import pytest
+from pydantic import ValidationError
 from temporalio.client import Client
 
+from api.app import create_app
 from api.body_limit import request_body_limit
 from complaints.lifecycle import Phase
 from complaints.settings import Settings
@@ -192,3 +195,32 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     assert "Clôturée" in closed and "Vous avez accepté notre réponse" in closed and "Merci pour votre avis" in closed
     late = await http.post(verdict_action, data={"choix": "contester", "motif": "trop tard"})
     assert late.status_code == 409 and "Cette réclamation est clôturée." in shown(late)
+
+
+async def test_a_flood_of_forms_from_one_address_is_refused_and_the_text_kept(
+    settings: Settings, pool: asyncpg.Pool, client: Client
+) -> None:
+    limited = settings.model_copy(update={"public_form_rate": "2/minute"})
+    app = create_app(limited, pool, client)
+
+    def browser(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://complaints.test")
+
+    unnamed = {**FORM, "nom": "", "form_id": "flood"}  # refused by validation: nothing stored either way
+    async with browser("203.0.113.7") as flooding, browser("198.51.100.4") as other:
+        assert [(await flooding.post("/reclamation", data=unnamed)).status_code for _ in range(2)] == [422, 422]
+        refused = await flooding.post("/reclamation", data=unnamed)
+        elsewhere = await other.post("/reclamation", data=unnamed)
+
+    assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 60
+    assert "Trop de formulaires envoyés depuis votre connexion" in shown(refused)
+    assert "Renvoyez ce formulaire dans une minute" in shown(refused)
+    assert FORM["description"] in refused.text and 'value="flood"' in refused.text  # nothing typed is lost
+    assert elsewhere.status_code == 422  # another address is not held back
+    assert await table_counts(pool) == {"complaints": 0, "documents": 0, "journal": 0, "outbox": 0}
+
+
+def test_a_rate_that_cannot_be_read_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="couldn't parse rate limit string 'ten a minute'"):
+        Settings(public_form_rate="ten a minute")
