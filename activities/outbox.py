@@ -65,7 +65,8 @@ class Outbox:
     def _domain(self) -> str:
         return self._settings.mail_from.rsplit("@", 1)[-1]
 
-    async def _deliver(self, row: asyncpg.Record) -> None:
+    def _message(self, row: asyncpg.Record) -> EmailMessage:
+        """The row as an email: its text body, and the headers every message carries."""
         message = EmailMessage()
         message["From"] = f"{self._settings.organisation_name} <{self._settings.mail_from}>"
         message["To"] = row["recipient"]
@@ -74,9 +75,12 @@ class Outbox:
         message["Date"] = format_datetime(datetime.now().astimezone())
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(row["body"])
+        return message
+
+    async def _deliver(self, row: asyncpg.Record) -> None:
         settings = self._settings
         await aiosmtplib.send(
-            message,
+            self._message(row),
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,

@@ -6,9 +6,7 @@ the projection reports read."""
 import asyncio
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
 
-import aiosmtplib
 import asyncpg
 from pydantic import BaseModel
 from temporalio import activity
@@ -132,23 +130,7 @@ class _HtmlOutbox(Outbox):
         super().__init__(pool, settings)
         self._html = html
 
-    async def _deliver(self, row: asyncpg.Record) -> None:
-        settings = self._settings
-        message = EmailMessage()
-        message["From"] = f"{settings.organisation_name} <{settings.mail_from}>"
-        message["To"] = row["recipient"]
-        message["Subject"] = row["subject"]
-        message["Message-ID"] = row["message_id"]
-        message["Date"] = format_datetime(datetime.now().astimezone())
-        message["Auto-Submitted"] = "auto-generated"
-        message.set_content(row["body"])
+    def _message(self, row: asyncpg.Record) -> EmailMessage:
+        message = super()._message(row)
         message.add_alternative(self._html, subtype="html")
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            start_tls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_seconds,
-        )
+        return message
