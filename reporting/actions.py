@@ -41,14 +41,9 @@ def local_day(moment: datetime, timezone: str) -> Any:
 def _item(row: asyncpg.Record, as_of: datetime, timezone: str) -> ActionItem:
     recurrence = None
     if row["status"] == "done" and row["root_cause_category"]:
-        observed = (
-            min(row["done_at"] + RECURRENCE_WINDOW, max(as_of, row["done_at"]))
-            - row["done_at"]
-        )
+        observed = min(row["done_at"] + RECURRENCE_WINDOW, max(as_of, row["done_at"])) - row["done_at"]
         recurrence = ActionRecurrence(
-            before=row["before"],
-            after=row["after"],
-            after_days=observed.total_seconds() / 86400,
+            before=row["before"], after=row["after"], after_days=observed.total_seconds() / 86400
         )
     return ActionItem(
         id=row["id"],
@@ -82,11 +77,7 @@ async def _fetch_items(conn: asyncpg.Connection, where: str, order: str, limit: 
 
 
 async def actions_summary(
-    conn: asyncpg.Connection,
-    period_from: datetime,
-    period_to: datetime,
-    as_of: datetime,
-    timezone: str,
+    conn: asyncpg.Connection, period_from: datetime, period_to: datetime, as_of: datetime, timezone: str
 ) -> Actions:
     today = local_day(as_of, timezone)
     counts = await conn.fetchrow(
@@ -112,43 +103,25 @@ async def actions_summary(
             conn, "a.status = 'open'", "a.due_on, a.id", LISTED_OPEN, as_of, timezone
         ),
         done_items=await _fetch_items(
-            conn,
-            "a.status = 'done' AND a.done_at >= $3 AND a.done_at < $4",
-            "a.done_at DESC, a.id DESC",
-            LISTED_DONE,
-            as_of,
-            timezone,
-            period_from,
-            period_to,
-        ),
+            conn, "a.status = 'done' AND a.done_at >= $3 AND a.done_at < $4", "a.done_at DESC, a.id DESC",
+            LISTED_DONE, as_of, timezone, period_from, period_to,
+        ),  # fmt: skip
     )
 
 
 async def list_actions(
-    pool: asyncpg.Pool,
-    *,
-    as_of: datetime,
-    timezone: str,
-    overdue_only: bool = False,
-    include_done: bool = False,
+    pool: asyncpg.Pool, *, as_of: datetime, timezone: str, overdue_only: bool = False, include_done: bool = False
 ) -> list[ActionItem]:
     """Every open action by due date (only the overdue ones, or also the done ones)."""
     if overdue_only:
-        where, args = (
-            "a.status = 'open' AND a.due_on < $3",
-            [local_day(as_of, timezone)],
-        )
+        where, args = "a.status = 'open' AND a.due_on < $3", [local_day(as_of, timezone)]
     else:
         where, args = ("true" if include_done else "a.status = 'open'"), []
     async with pool.acquire() as conn:
-        return await _fetch_items(
-            conn, where, "a.status DESC, a.due_on, a.id", None, as_of, timezone, *args
-        )
+        return await _fetch_items(conn, where, "a.status DESC, a.due_on, a.id", None, as_of, timezone, *args)
 
 
-async def complete_action(
-    pool: asyncpg.Pool, action_id: int, by: str, as_of: datetime, timezone: str
-) -> ActionItem | None:
+async def complete_action(pool: asyncpg.Pool, action_id: int, by: str, as_of: datetime, timezone: str) -> ActionItem | None:
     """Mark the action done, once: done again, it keeps its first completion.
     None when there is no such action."""
     async with pool.acquire() as conn, conn.transaction():
@@ -167,15 +140,11 @@ async def complete_action(
             {"action": action_id},
             step_key=f"action:{action_id}:done",
         )
-        [item] = await _fetch_items(
-            conn, "a.id = $3", "a.id", None, as_of, timezone, action_id
-        )
+        [item] = await _fetch_items(conn, "a.id = $3", "a.id", None, as_of, timezone, action_id)
         return item
 
 
-async def overdue_alerts(
-    pool: asyncpg.Pool, as_of: datetime, timezone: str, sinks: list[str]
-) -> list[DeadlineAlert]:
+async def overdue_alerts(pool: asyncpg.Pool, as_of: datetime, timezone: str, sinks: list[str]) -> list[DeadlineAlert]:
     """Record one alert per overdue action (keyed by the action) and journal
     it; return the alerts some configured sink has not had yet."""
     zone = ZoneInfo(timezone)

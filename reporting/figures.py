@@ -15,14 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from reporting.model import (
-    AGE_BUCKETS,
-    COMPENSATION_KINDS,
-    OPEN_PHASES,
-    Group,
-    Indicators,
-    KpiReport,
-)
+from reporting.model import AGE_BUCKETS, COMPENSATION_KINDS, OPEN_PHASES, Group, Indicators, KpiReport
 
 T = TypeVar("T")
 
@@ -82,7 +75,7 @@ def number(value: float | Decimal, digits: int = 0) -> str:
     return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=LOCALE)
 
 
-def display(value: float | Decimal | None, unit: Unit, currency: str = "EUR") -> str:
+def display(value: int | float | Decimal | None, unit: Unit, currency: str = "EUR") -> str:
     if value is None:
         return "—"
     if unit == "count":

@@ -9,13 +9,7 @@ import io
 from collections.abc import Iterator
 from typing import Literal
 
-from reporting.document import (
-    INDICATORS_TITLE,
-    OVERALL_SCOPE,
-    render_html,
-    render_text,
-    scopes,
-)
+from reporting.document import INDICATORS_TITLE, OVERALL_SCOPE, render_html, render_text, scopes
 from reporting.figures import Figure, report_sections
 from reporting.model import KpiReport
 

@@ -57,9 +57,7 @@ DIMENSION_COLUMNS: dict[Dimension, str] = {
     "handler": "handler",
     "customer": "customer_id",
 }
-DEFAULT_GROUP_LIMIT = (
-    20  # beyond it, the smaller groups are gathered in one "others" group
-)
+DEFAULT_GROUP_LIMIT = 20  # beyond it, the smaller groups are gathered in one "others" group
 TOP_ROOT_CAUSES = 10
 REPORT_CONNECTIONS = 2  # queries side by side: one per core of the database server
 # Percentiles sort each duration in memory: enough for a year of complaints.
@@ -97,9 +95,7 @@ async def kpi_report(
     if period_to <= period_from:
         raise ValueError("the period must end after it starts")
     if by is not None and by not in DIMENSION_COLUMNS:
-        raise ValueError(
-            f"cannot break down by {by!r}: one of {', '.join(DIMENSION_COLUMNS)}"
-        )
+        raise ValueError(f"cannot break down by {by!r}: one of {', '.join(DIMENSION_COLUMNS)}")
     as_of = _aware(as_of, zone) if as_of else datetime.now(UTC)
     unit = series_unit(period_from, period_to)
     starts = bucket_starts(period_from, period_to, unit, timezone)
@@ -116,9 +112,7 @@ async def kpi_report(
                 "durations": query.durations,  # three sorts
                 "compensations": query.compensations,
                 "previous_causes": query.previous_causes,
-                "actions": lambda conn: actions_summary(
-                    conn, period_from, period_to, as_of, timezone
-                ),
+                "actions": lambda conn: actions_summary(conn, period_from, period_to, as_of, timezone),
             }
         )
     counts = found["counts"]
@@ -137,9 +131,7 @@ async def kpi_report(
         currency=currency,
         by=by,
         overall=indicators(_OVERALL),
-        groups=[Group(key=key, indicators=indicators(key)) for key in groups]
-        if by
-        else [],
+        groups=[Group(key=key, indicators=indicators(key)) for key in groups] if by else [],
         series_unit=unit,
         series=[
             VolumePoint(start=start, received=shapes.received[i], open=shapes.open[i])
@@ -185,20 +177,20 @@ class _Queries:
         column = f"coalesce({DIMENSION_COLUMNS[self.by]}, '')"
         if self.top is None:
             return column, []
-        return f"CASE WHEN {column} = ANY(${parameter}::text[]) THEN {column} END", [
-            self.top
-        ]
+        return f"CASE WHEN {column} = ANY(${parameter}::text[]) THEN {column} END", [self.top]
+
+    @property
+    def _head(self) -> str:
+        """The select list's head: whether a row is the whole period's, and its group."""
+        return "GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"
 
     def _grouping(self, *columns: str) -> tuple[str, str]:
         """(select list head, GROUP BY clause): the whole period and, with `by`, each group."""
         extra = ", ".join(columns)
         if self.by is None:
-            return "true AS overall, NULL::text AS g", f"GROUP BY {extra or '()'}"
+            return self._head, f"GROUP BY {extra or '()'}"
         with_g = ", ".join(["g", *columns])
-        return (
-            "GROUPING(g) = 1 AS overall, g",
-            f"GROUP BY GROUPING SETS (({extra}), ({with_g}))",
-        )
+        return self._head, f"GROUP BY GROUPING SETS (({extra}), ({with_g}))"
 
     @staticmethod
     def _by_key(rows: list[asyncpg.Record]) -> dict[Any, asyncpg.Record]:
@@ -220,10 +212,7 @@ class _Queries:
             f"count(*) FILTER (WHERE {column} = 'missed') AS \"{name}:missed\""
             for name, column in _DEADLINE_COLUMNS.items()
         )
-        csat = ", ".join(
-            f'count(*) FILTER (WHERE csat = {score}) AS "csat:{score}"'
-            for score in range(1, 6)
-        )
+        csat = ", ".join(f'count(*) FILTER (WHERE csat = {score}) AS "csat:{score}"' for score in range(1, 6))
         rows = await conn.fetch(
             f"""SELECT {head},
                        count(*) AS received,
@@ -276,23 +265,16 @@ class _Queries:
         async def run(conn: asyncpg.Connection) -> list[asyncpg.Record]:
             period_from, period_to = self.period
             zone = ZoneInfo(self.timezone)
-            bounds = [
-                datetime.combine(start, datetime.min.time(), tzinfo=zone)
-                for start in starts
-            ]
+            bounds = [datetime.combine(start, datetime.min.time(), tzinfo=zone) for start in starts]
             group, args = self._group(5)
             ages = " ".join(
-                f"WHEN $4 - received_at < interval '{high} days' THEN '{name}'"
-                if high
-                else f"ELSE '{name}'"
+                f"WHEN $4 - received_at < interval '{high} days' THEN '{name}'" if high else f"ELSE '{name}'"
                 for name, (_, high) in AGE_BUCKETS.items()
             )
             shape, cause = "bucket, open_phase, age", "cause"
-            sets = f"({shape}), ({cause})" + (
-                f", (g, open_phase, age), (g, {cause})" if self.by else ""
-            )
+            sets = f"({shape}), ({cause})" + (f", (g, open_phase, age), (g, {cause})" if self.by else "")
             return await conn.fetch(
-                f"""SELECT {"GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"},
+                f"""SELECT {self._head},
                            GROUPING(cause) = 0 AS by_cause, true AS current, bucket, open_phase, age, cause,
                            count(*) AS n
                       FROM (SELECT {group} AS g,
@@ -316,21 +298,17 @@ class _Queries:
         trend), as rows of the distribution."""
         period_from, period_to = self.period
         group, args = self._group(3)
-        head = "GROUPING(g) = 1 AS overall, g" if self.by else "true AS overall, NULL::text AS g"
-        sets = "(cause), (g, cause)" if self.by else "(cause)"
+        head, group_by = self._grouping("cause")
         return await conn.fetch(
             f"""SELECT {head}, true AS by_cause, false AS current, cause, count(*) AS n
                   FROM (SELECT {group} AS g, root_cause_category AS cause FROM {self.source}
-                         WHERE {_PERIOD} AND root_cause_category IS NOT NULL) cohort
-                 GROUP BY GROUPING SETS ({sets})""",
+                         WHERE {_PERIOD} AND root_cause_category IS NOT NULL) cohort {group_by}""",
             period_from - (period_to - period_from),
             period_from,
             *args,
         )
 
-    async def compensations(
-        self, conn: asyncpg.Connection
-    ) -> dict[Any, list[asyncpg.Record]]:
+    async def compensations(self, conn: asyncpg.Connection) -> dict[Any, list[asyncpg.Record]]:
         """Grants by kind."""
         group, args = self._group(3)
         head, group_by = self._grouping("kind")
@@ -347,31 +325,23 @@ class _Queries:
 
 
 class _Shapes:
-    """The distribution query's rows, summed: the series (whole period), and
-    per scope the backlog by phase and age and the root causes."""
+    """The distribution's rows and the previous period's root causes, summed:
+    the series (whole period), and per scope the backlog by phase and age and
+    the root causes with their trend."""
 
     def __init__(self, rows: list[asyncpg.Record], buckets: int) -> None:
         self.received = [0] * (buckets + 1)  # by bucket number, 1-based
         self.open = [0] * (buckets + 1)
-        self.by_phase: dict[Any, dict[str, int]] = defaultdict(
-            lambda: dict.fromkeys(OPEN_PHASES, 0)
-        )
-        self.by_age: dict[Any, dict[str, int]] = defaultdict(
-            lambda: dict.fromkeys(AGE_BUCKETS, 0)
-        )
-        self.causes: dict[Any, dict[str, list[int]]] = defaultdict(
-            lambda: defaultdict(lambda: [0, 0])
-        )
+        self.by_phase: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OPEN_PHASES, 0))
+        self.by_age: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(AGE_BUCKETS, 0))
+        # [in the period, in the one before]
+        self.causes: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         for row in rows:
             key = _OVERALL if row["overall"] else row["g"]
             if row["by_cause"]:
                 if row["cause"] is not None:
-                    self.causes[key][row["cause"]][0 if row["current"] else 1] += row[
-                        "n"
-                    ]
+                    self.causes[key][row["cause"]][0 if row["current"] else 1] += row["n"]
                 continue
-            if not row["current"]:
-                continue  # the previous period counts for the root causes' trend only
             if key is _OVERALL:
                 self.received[row["bucket"]] += row["n"]
                 self.open[row["bucket"]] += row["n"] if row["open_phase"] else 0
@@ -382,10 +352,7 @@ class _Shapes:
 
     def root_causes(self, key: Any) -> list[RootCause]:
         """The most frequent in the period first."""
-        causes = [
-            RootCause(category=name, count=now, previous=before)
-            for name, (now, before) in self.causes[key].items()
-        ]
+        causes = [RootCause(category=name, count=now, previous=before) for name, (now, before) in self.causes[key].items()]
         causes.sort(key=lambda cause: (-cause.count, -cause.previous, cause.category))
         return causes[:TOP_ROOT_CAUSES]
 
@@ -423,31 +390,21 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
 
     def compliance(name: str) -> DeadlineCompliance:
         met, missed = c[f"{name}:met"] or 0, c[f"{name}:missed"] or 0
-        return DeadlineCompliance(
-            met=met, missed=missed, pending=received - met - missed
-        )
+        return DeadlineCompliance(met=met, missed=missed, pending=received - met - missed)
 
     by_kind = {kind: KindTotal() for kind in COMPENSATION_KINDS}
     for granted in found["compensations"].get(key, []):
-        by_kind[granted["kind"]] = KindTotal(
-            count=granted["count"], amount=granted["amount"]
-        )
+        by_kind[granted["kind"]] = KindTotal(count=granted["count"], amount=granted["amount"])
     return Indicators(
-        volumes=Volumes(
-            received=received, open=c["open"] or 0, closed=received - (c["open"] or 0)
-        ),
-        backlog=Backlog(
-            by_phase=dict(shapes.by_phase[key]), by_age=dict(shapes.by_age[key])
-        ),
+        volumes=Volumes(received=received, open=c["open"] or 0, closed=received - (c["open"] or 0)),
+        backlog=Backlog(by_phase=dict(shapes.by_phase[key]), by_age=dict(shapes.by_age[key])),
         times=Times(**{name: duration(name) for name in _DURATIONS}),
         deadlines=Deadlines(**{name: compliance(name) for name in DEADLINES}),
         alerts=SlaAlerts(**{name: c[name] or 0 for name in SlaAlerts.model_fields}),
         decisions=Decisions(**{name: c[name] or 0 for name in Decisions.model_fields}),
         compensations=Compensations(
             count=sum(total.count for total in by_kind.values()),
-            amount=sum(
-                (total.amount for total in by_kind.values()), start=Decimal("0.00")
-            ),
+            amount=sum((total.amount for total in by_kind.values()), start=Decimal("0.00")),
             by_kind=by_kind,
         ),
         satisfaction=Satisfaction(
@@ -460,9 +417,7 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
             passives=c["passives"] or 0,
             detractors=c["detractors"] or 0,
         ),
-        recurrence=Recurrence(
-            **{name: c[name] or 0 for name in Recurrence.model_fields}
-        ),
+        recurrence=Recurrence(**{name: c[name] or 0 for name in Recurrence.model_fields}),
         root_causes=shapes.root_causes(key),
     )
 
@@ -475,9 +430,7 @@ def series_unit(period_from: datetime, period_to: datetime) -> SeriesUnit:
     return "week" if length <= timedelta(days=183) else "month"
 
 
-def bucket_starts(
-    period_from: datetime, period_to: datetime, unit: SeriesUnit, timezone: str
-) -> list[date]:
+def bucket_starts(period_from: datetime, period_to: datetime, unit: SeriesUnit, timezone: str) -> list[date]:
     """The first local day of every bucket the period touches."""
     zone = ZoneInfo(timezone)
     first = period_from.astimezone(zone).date()
