@@ -89,8 +89,7 @@ class AlertActivities:
             "handler": row["handler"],
             "escalation_level": row["escalation_level"],
             "phase": row["phase"],
-            "link": f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
-            f"/workflows/{alert.reference}",
+            "link": f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{alert.reference}",
         }
 
     async def _email(self, alert: DeadlineAlert, facts: dict[str, Any]) -> None:

@@ -57,9 +57,7 @@ class Letters:
 
     def moment(self, value: datetime | str) -> str:
         value = _as_datetime(value)
-        return format_datetime(
-            value.astimezone(self._tz), format="d MMMM y, HH:mm", locale=self._settings.locale
-        )
+        return format_datetime(value.astimezone(self._tz), format="d MMMM y, HH:mm", locale=self._settings.locale)
 
 
 def _as_datetime(value: datetime | str) -> datetime:

@@ -68,9 +68,14 @@ class ReportingActivities:
         if period_from is None or period_to is None:
             period_from, period_to = quality_period(job.as_of, settings.quality_report_weeks, settings.timezone)
         report = await kpi_report(
-            self._pool, period_from, period_to, None,
-            as_of=job.as_of, timezone=settings.timezone, currency=settings.currency,
-        )  # fmt: skip
+            self._pool,
+            period_from,
+            period_to,
+            None,
+            as_of=job.as_of,
+            timezone=settings.timezone,
+            currency=settings.currency,
+        )
         drawn = await asyncio.to_thread(charts, report)  # CPU-bound: off the event loop
         html = render_html(report, QUALITY_REPORT_TITLE, drawn)
         text = render_text(report, QUALITY_REPORT_TITLE)

@@ -95,31 +95,91 @@ def _command(
 
 
 H, A = Permission.HANDLE, Permission.APPROVE
-# fmt: off
+
 # path, update, command, request body, permission, summary
 COMMANDS = [
-    ("assessment", ComplaintWorkflow.confirm_assessment, ConfirmAssessment, schemas.ConfirmAssessmentRequest, H,
-     "Confirm the suggested priority, or override it with a reason"),
-    ("assignment", ComplaintWorkflow.assign, Assignment, schemas.AssignmentRequest, H,
-     "Assign the complaint to a handler and team"),
-    ("actions", ComplaintWorkflow.plan_action, PlannedAction, schemas.PlannedActionRequest, H,
-     "Plan a corrective or improvement action (owner, due date; root cause for P1 corrective actions)"),
-    ("notes", ComplaintWorkflow.add_note, InternalNote, schemas.InternalNoteRequest, H,
-     "Add an internal note (never shown to the customer)"),
-    ("progress-updates", ComplaintWorkflow.send_progress_update, ProgressUpdate, schemas.ProgressUpdateRequest, H,
-     "Tell the customer where the complaint stands (emailed)"),
-    ("information-requests", ComplaintWorkflow.request_information, InformationRequest,
-     schemas.InformationRequestRequest, H, "Ask the customer for information; the complaint waits for the reply"),
-    ("analysis-extensions", ComplaintWorkflow.extend_analysis, AnalysisExtension, schemas.AnalysisExtensionRequest, H,
-     "Extend the analysis: the customer is told why and the new date"),
-    ("decision", ComplaintWorkflow.decide, Decision, schemas.DecisionRequest, H,
-     "Decide: accepted, partially accepted or rejected, with a justification (and compensation)"),
-    ("approval", ComplaintWorkflow.approve_compensation, ApprovalVerdict, schemas.ApprovalVerdictRequest, A,
-     "Approve or refuse a proposed compensation above the threshold (a manager other than the proposer)"),
-    ("closure", ComplaintWorkflow.close, Closure, schemas.ClosureRequest, H,
-     "Close the complaint after the response without waiting further"),
+    (
+        "assessment",
+        ComplaintWorkflow.confirm_assessment,
+        ConfirmAssessment,
+        schemas.ConfirmAssessmentRequest,
+        H,
+        "Confirm the suggested priority, or override it with a reason",
+    ),
+    (
+        "assignment",
+        ComplaintWorkflow.assign,
+        Assignment,
+        schemas.AssignmentRequest,
+        H,
+        "Assign the complaint to a handler and team",
+    ),
+    (
+        "actions",
+        ComplaintWorkflow.plan_action,
+        PlannedAction,
+        schemas.PlannedActionRequest,
+        H,
+        "Plan a corrective or improvement action (owner, due date; root cause for P1 corrective actions)",
+    ),
+    (
+        "notes",
+        ComplaintWorkflow.add_note,
+        InternalNote,
+        schemas.InternalNoteRequest,
+        H,
+        "Add an internal note (never shown to the customer)",
+    ),
+    (
+        "progress-updates",
+        ComplaintWorkflow.send_progress_update,
+        ProgressUpdate,
+        schemas.ProgressUpdateRequest,
+        H,
+        "Tell the customer where the complaint stands (emailed)",
+    ),
+    (
+        "information-requests",
+        ComplaintWorkflow.request_information,
+        InformationRequest,
+        schemas.InformationRequestRequest,
+        H,
+        "Ask the customer for information; the complaint waits for the reply",
+    ),
+    (
+        "analysis-extensions",
+        ComplaintWorkflow.extend_analysis,
+        AnalysisExtension,
+        schemas.AnalysisExtensionRequest,
+        H,
+        "Extend the analysis: the customer is told why and the new date",
+    ),
+    (
+        "decision",
+        ComplaintWorkflow.decide,
+        Decision,
+        schemas.DecisionRequest,
+        H,
+        "Decide: accepted, partially accepted or rejected, with a justification (and compensation)",
+    ),
+    (
+        "approval",
+        ComplaintWorkflow.approve_compensation,
+        ApprovalVerdict,
+        schemas.ApprovalVerdictRequest,
+        A,
+        "Approve or refuse a proposed compensation above the threshold (a manager other than the proposer)",
+    ),
+    (
+        "closure",
+        ComplaintWorkflow.close,
+        Closure,
+        schemas.ClosureRequest,
+        H,
+        "Close the complaint after the response without waiting further",
+    ),
 ]
-# fmt: on
+
 for command in COMMANDS:
     _command(*command)
 
@@ -139,6 +199,10 @@ async def confirm_postal_acknowledgement(
 ) -> ComplaintStatus:
     letter = PostalAcknowledgement(confirmed_by=operator.name, sent_at=body.sent_at if body else None)
     return await run_update(
-        svc.client, svc.pool, ref, ComplaintWorkflow.confirm_postal_acknowledgement, letter,
+        svc.client,
+        svc.pool,
+        ref,
+        ComplaintWorkflow.confirm_postal_acknowledgement,
+        letter,
         _update_id(idempotency_key),
-    )  # fmt: skip
+    )

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 import asyncpg
 
 from complaints.documents import store_document
-
 from complaints.submission import Document
 
 _SUMMARY_COLUMNS = """reference, received_at, channel, complainant_name, subject, product, phase,

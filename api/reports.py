@@ -36,6 +36,4 @@ async def kpis(
         period_from, period_to = days(first, last, zone)
     except ValueError as error:
         raise ProblemError(422, str(error)) from error
-    return await kpi_report(
-        app.pool, period_from, period_to, by, timezone=zone, currency=app.settings.currency
-    )
+    return await kpi_report(app.pool, period_from, period_to, by, timezone=zone, currency=app.settings.currency)

@@ -19,10 +19,20 @@ from pydantic import ValidationError
 from complaints.submission import Channel, ComplaintSubmission, DocumentLimits, validate_submission
 
 COLUMNS = (
-    "name", "email", "phone", "postal_address", "customer_id", "subject", "description",
-    "desired_resolution", "product", "persons_concerned", "received_at", "external_reference",
+    "name",
+    "email",
+    "phone",
+    "postal_address",
+    "customer_id",
+    "subject",
+    "description",
+    "desired_resolution",
+    "product",
+    "persons_concerned",
+    "received_at",
+    "external_reference",
     "channel",
-)  # fmt: skip
+)
 REQUIRED = ("name", "subject", "description")
 PERSONS_SEPARATOR = ";"
 DELIMITERS = (",", ";", "\t")
@@ -40,9 +50,7 @@ class Row:
     problems: list[str] = field(default_factory=list)  # "field: reason"
 
 
-def read_rows(
-    path: Path, default_channel: Channel, limits: DocumentLimits, timezone: str, now: datetime
-) -> list[Row]:
+def read_rows(path: Path, default_channel: Channel, limits: DocumentLimits, timezone: str, now: datetime) -> list[Row]:
     text = _decode(path)
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -70,9 +78,7 @@ def _decode(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise CsvFileError(
-            f"line {line}: the file is not UTF-8 (byte {error.start}); save it as CSV UTF-8"
-        ) from error
+        raise CsvFileError(f"line {line}: the file is not UTF-8 (byte {error.start}); save it as CSV UTF-8") from error
 
 
 def _delimiter(text: str) -> str:
@@ -118,15 +124,15 @@ def _row(
             problems.append(f"received_at: {error}")
     data: dict[str, Any] = {
         "channel": cell.get("channel") or default_channel,
-        "complainant": {
-            name: cell.get(name) for name in ("name", "email", "phone", "postal_address", "customer_id")
-        },
+        "complainant": {name: cell.get(name) for name in ("name", "email", "phone", "postal_address", "customer_id")},
         "subject": cell.get("subject") or "",
         "description": cell.get("description") or "",
         "desired_resolution": cell.get("desired_resolution"),
         "product": cell.get("product"),
         "persons_concerned": [
-            person.strip() for person in (cell.get("persons_concerned") or "").split(PERSONS_SEPARATOR) if person.strip()
+            person.strip()
+            for person in (cell.get("persons_concerned") or "").split(PERSONS_SEPARATOR)
+            if person.strip()
         ],
         "received_at": received_at,
         "external_reference": cell.get("external_reference"),

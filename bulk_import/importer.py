@@ -57,12 +57,14 @@ async def import_rows(
             async with pool.acquire() as conn:
                 # Where it came from, for whoever reads the complaint later.
                 await journal.append(
-                    conn, submitted.reference, "imported", actor, {"file": source, "line": row.line},
+                    conn,
+                    submitted.reference,
+                    "imported",
+                    actor,
+                    {"file": source, "line": row.line},
                     step_key=f"{submitted.reference}:imported",
-                )  # fmt: skip
+                )
         except Exception as error:
             raise ImportInterrupted(row.line, report) from error
-        (report.imported if submitted.created else report.already_present).append(
-            (row.line, submitted.reference)
-        )
+        (report.imported if submitted.created else report.already_present).append((row.line, submitted.reference))
     return report

@@ -75,9 +75,7 @@ class Assessment(BaseModel):
     category: str  # suggested root-cause category, one of CATEGORIES
 
 
-CATEGORIES: tuple[str, ...] = (
-    "delivery", "billing", "product_quality", "service", "staff", "safety", "other"
-)
+CATEGORIES: tuple[str, ...] = ("delivery", "billing", "product_quality", "service", "staff", "safety", "other")
 HIGH_AMOUNT = Decimal(500)
 LONG_DESCRIPTION = 1500
 
@@ -89,28 +87,102 @@ _LABELS = {**{k: k.value for k in ImpactKind}, ImpactKind.HEALTH_SAFETY: "health
 # (customers call their own complaint that; filing one with the police is legal).
 _IMPACT_WORDS: dict[ImpactKind, tuple[str, ...]] = {
     ImpactKind.FINANCIAL: (
-        "remboursement", "rembourser", "remboursé", "facture", "prélèvement", "prélevé", "débité",
-        "surfacturation", "un avoir", "bon d'avoir", "refund", "invoice", "overcharged",
-        "charged twice", "direct debit", "credit note",
+        "remboursement",
+        "rembourser",
+        "remboursé",
+        "facture",
+        "prélèvement",
+        "prélevé",
+        "débité",
+        "surfacturation",
+        "un avoir",
+        "bon d'avoir",
+        "refund",
+        "invoice",
+        "overcharged",
+        "charged twice",
+        "direct debit",
+        "credit note",
     ),
     ImpactKind.HEALTH_SAFETY: (
-        "blessé", "blessure", "brûlure", "brûlé", "allergie", "allergique", "intoxication",
-        "intoxiqué", "empoisonnement", "hôpital", "urgences", "danger", "dangereux", "dangereuse",
-        "incendie", "feu", "électrocution", "électrocuté", "choc électrique", "accident",
-        "sécurité", "étouffement", "injury", "injured", "burn", "burnt", "burned", "allergy",
-        "allergic", "poisoning", "hospital", "emergency room", "fire", "electric shock", "safety",
+        "blessé",
+        "blessure",
+        "brûlure",
+        "brûlé",
+        "allergie",
+        "allergique",
+        "intoxication",
+        "intoxiqué",
+        "empoisonnement",
+        "hôpital",
+        "urgences",
+        "danger",
+        "dangereux",
+        "dangereuse",
+        "incendie",
+        "feu",
+        "électrocution",
+        "électrocuté",
+        "choc électrique",
+        "accident",
+        "sécurité",
+        "étouffement",
+        "injury",
+        "injured",
+        "burn",
+        "burnt",
+        "burned",
+        "allergy",
+        "allergic",
+        "poisoning",
+        "hospital",
+        "emergency room",
+        "fire",
+        "electric shock",
+        "safety",
         "hurt",
     ),
     ImpactKind.LEGAL: (
-        "avocat", "tribunal", "mise en demeure", "porter plainte", "déposer plainte",
-        "dépôt de plainte", "plainte contre", "justice", "procès", "DGCCRF",
-        "association de consommateurs", "UFC", "que choisir", "juridique", "lawyer", "attorney",
-        "to court", "in court", "legal action", "sue",
+        "avocat",
+        "tribunal",
+        "mise en demeure",
+        "porter plainte",
+        "déposer plainte",
+        "dépôt de plainte",
+        "plainte contre",
+        "justice",
+        "procès",
+        "DGCCRF",
+        "association de consommateurs",
+        "UFC",
+        "que choisir",
+        "juridique",
+        "lawyer",
+        "attorney",
+        "to court",
+        "in court",
+        "legal action",
+        "sue",
     ),
     ImpactKind.REPUTATIONAL: (
-        "réseaux sociaux", "Twitter", "sur X", "Facebook", "Instagram", "TikTok", "avis en ligne",
-        "Trustpilot", "Google", "presse", "journaliste", "médias", "je vais en parler", "publier",
-        "social media", "online review", "journalist", "the press",
+        "réseaux sociaux",
+        "Twitter",
+        "sur X",
+        "Facebook",
+        "Instagram",
+        "TikTok",
+        "avis en ligne",
+        "Trustpilot",
+        "Google",
+        "presse",
+        "journaliste",
+        "médias",
+        "je vais en parler",
+        "publier",
+        "social media",
+        "online review",
+        "journalist",
+        "the press",
     ),
 }
 
@@ -119,30 +191,104 @@ _IMPACT_WORDS: dict[ImpactKind, tuple[str, ...]] = {
 # resolution names the remedy (often a refund), not the cause. "reçu" only in a
 # phrase: alone it opens most complaints ("j'ai reçu un vase cassé").
 _CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("billing", (
-        "facture", "facturation", "prélèvement", "paiement", "remboursement", "tarif", "prix",
-        "débité", "surfacturation", "invoice", "billing", "payment", "refund", "price",
-        "overcharged",
-    )),
-    ("delivery", (
-        "livraison", "livré", "colis", "livreur", "retard de livraison", "transporteur",
-        "pas reçu", "jamais reçu", "non reçu", "expédition", "delivery", "delivered", "parcel",
-        "package", "courier", "shipping", "not received",
-    )),
-    ("product_quality", (
-        "cassé", "défectueux", "défectueuse", "défaut", "panne", "abîmé", "ne fonctionne pas",
-        "ne fonctionne plus", "qualité", "fissuré", "rayé", "broken", "defective", "faulty",
-        "damaged", "does not work", "doesn't work", "quality",
-    )),
-    ("staff", (
-        "accueil", "vendeur", "vendeuse", "conseiller", "conseillère", "impoli", "comportement",
-        "personnel", "employé", "rude", "staff", "employee", "salesperson", "behaviour",
-        "behavior",
-    )),
-    ("service", (
-        "service", "attente", "délai", "rendez-vous", "injoignable", "waiting", "appointment",
-        "customer service",
-    )),
+    (
+        "billing",
+        (
+            "facture",
+            "facturation",
+            "prélèvement",
+            "paiement",
+            "remboursement",
+            "tarif",
+            "prix",
+            "débité",
+            "surfacturation",
+            "invoice",
+            "billing",
+            "payment",
+            "refund",
+            "price",
+            "overcharged",
+        ),
+    ),
+    (
+        "delivery",
+        (
+            "livraison",
+            "livré",
+            "colis",
+            "livreur",
+            "retard de livraison",
+            "transporteur",
+            "pas reçu",
+            "jamais reçu",
+            "non reçu",
+            "expédition",
+            "delivery",
+            "delivered",
+            "parcel",
+            "package",
+            "courier",
+            "shipping",
+            "not received",
+        ),
+    ),
+    (
+        "product_quality",
+        (
+            "cassé",
+            "défectueux",
+            "défectueuse",
+            "défaut",
+            "panne",
+            "abîmé",
+            "ne fonctionne pas",
+            "ne fonctionne plus",
+            "qualité",
+            "fissuré",
+            "rayé",
+            "broken",
+            "defective",
+            "faulty",
+            "damaged",
+            "does not work",
+            "doesn't work",
+            "quality",
+        ),
+    ),
+    (
+        "staff",
+        (
+            "accueil",
+            "vendeur",
+            "vendeuse",
+            "conseiller",
+            "conseillère",
+            "impoli",
+            "comportement",
+            "personnel",
+            "employé",
+            "rude",
+            "staff",
+            "employee",
+            "salesperson",
+            "behaviour",
+            "behavior",
+        ),
+    ),
+    (
+        "service",
+        (
+            "service",
+            "attente",
+            "délai",
+            "rendez-vous",
+            "injoignable",
+            "waiting",
+            "appointment",
+            "customer service",
+        ),
+    ),
 )
 
 # An amount with its currency, before or after: "250 €", "1 200,50 EUR", "€ 99.90".
@@ -209,16 +355,13 @@ def _tally(name: str, steps: list[str]) -> Score:
     return Score(level=min(1 + len(steps), 4), reasons=reasons)
 
 
-def _severity(
-    impacts: dict[ImpactKind, Impact], amount: tuple[Decimal, str] | None, recurring: bool
-) -> Score:
+def _severity(impacts: dict[ImpactKind, Impact], amount: tuple[Decimal, str] | None, recurring: bool) -> Score:
     if safety := impacts.get(ImpactKind.HEALTH_SAFETY):
         return Score(level=4, reasons=[f"severity 4 at once: {safety.reason}"])
     steps = []
     if amount and amount[0] >= HIGH_AMOUNT:
         steps.append(f"+1: '{amount[1]}' is {HIGH_AMOUNT} € or more (high financial impact)")
-    steps += [f"+1: {impacts[k].reason}" for k in (ImpactKind.LEGAL, ImpactKind.REPUTATIONAL)
-              if k in impacts]
+    steps += [f"+1: {impacts[k].reason}" for k in (ImpactKind.LEGAL, ImpactKind.REPUTATIONAL) if k in impacts]
     if recurring:
         steps.append("+1: recurring complaint")
     return _tally("severity", steps)
@@ -263,27 +406,21 @@ def _period(window: timedelta) -> str:
     return f"in the last {window.days} day{'s' if window.days != 1 else ''}"
 
 
-def recurrence(
-    facts: ComplaintFacts, history: list[EarlierComplaint], window: timedelta
-) -> Recurrence:
+def recurrence(facts: ComplaintFacts, history: list[EarlierComplaint], window: timedelta) -> Recurrence:
     """Recurring if at least 2 earlier complaints fall in the window, or 1 about the
     same product. `earlier` lists every earlier complaint in the window, oldest first."""
     since = facts.received_at - window
     unique = {
-        c.reference: c for c in history
-        if c.reference != facts.reference and since <= c.received_at < facts.received_at
+        c.reference: c for c in history if c.reference != facts.reference and since <= c.received_at < facts.received_at
     }
     earlier = sorted(unique.values(), key=lambda c: (c.received_at, c.reference))
     if not earlier:  # a one-off, as far as this complainant goes
-        return Recurrence(recurring=False, evidence=[f"no earlier complaint {_period(window)}"],
-                          earlier=[])
+        return Recurrence(recurring=False, evidence=[f"no earlier complaint {_period(window)}"], earlier=[])
     evidence = [f"{_earlier(len(earlier))} {_period(window)}: {_listing(earlier)}"]
     product = _fold(facts.product or "").strip()
     same = [c for c in earlier if product and _fold(c.product or "").strip() == product]
     if same:
-        evidence.append(
-            f"{_earlier(len(same))} about the same product '{facts.product}': {_listing(same)}"
-        )
+        evidence.append(f"{_earlier(len(same))} about the same product '{facts.product}': {_listing(same)}")
     return Recurrence(
         recurring=len(earlier) >= 2 or bool(same),
         evidence=evidence,

@@ -62,9 +62,7 @@ async def apply_migrations(url: str) -> list[int]:
                 continue
             async with conn.transaction():
                 await conn.execute(sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
-                )
+                await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name)
             log.info("applied migration %04d_%s", version, name)
             applied.append(version)
         return applied

@@ -5,9 +5,7 @@ import asyncpg
 from complaints.submission import Document
 
 
-async def store_document(
-    conn: asyncpg.Connection, reference: str, document: Document, source: str
-) -> int:
+async def store_document(conn: asyncpg.Connection, reference: str, document: Document, source: str) -> int:
     """Store `document` for the complaint; returns its id. The same file (name
     and content) sent again keeps its first row and id: a retry stores nothing twice."""
     return await conn.fetchval(

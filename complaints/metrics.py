@@ -40,9 +40,7 @@ def prometheus_runtime(bind_address: str) -> Runtime:
 async def count_open_complaints(pool: asyncpg.Pool, runtime: Runtime) -> None:
     """Set the open-complaints gauge, per phase, from the register."""
     gauge = runtime.metric_meter.create_gauge(OPEN, "Open complaints by phase")
-    rows = await pool.fetch(
-        "SELECT phase, count(*) AS n FROM complaints WHERE phase <> 'closed' GROUP BY phase"
-    )
+    rows = await pool.fetch("SELECT phase, count(*) AS n FROM complaints WHERE phase <> 'closed' GROUP BY phase")
     counts = {row["phase"]: row["n"] for row in rows}
     for phase in Phase:
         if phase is not Phase.CLOSED:

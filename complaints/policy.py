@@ -35,9 +35,7 @@ class Span(BaseModel):
             return value
         match = _SPAN.match(value.lower())
         if not match:
-            raise ValueError(
-                f"{value!r} is not a duration; write e.g. '10 days', '2 months', '30 seconds'"
-            )
+            raise ValueError(f"{value!r} is not a duration; write e.g. '10 days', '2 months', '30 seconds'")
         amount, unit = float(match[1]), match[2]
         if unit == "month":
             if not amount.is_integer():
@@ -113,9 +111,7 @@ class ComplaintPolicy(BaseModel):
     def assessment_due(self, priority: str, acknowledged_at: datetime) -> datetime:
         return self.by_priority[priority].assessment.after(acknowledged_at)
 
-    def priority_response_due(
-        self, priority: str, acknowledged_at: datetime, received_at: datetime
-    ) -> datetime:
+    def priority_response_due(self, priority: str, acknowledged_at: datetime, received_at: datetime) -> datetime:
         return min(
             self.by_priority[priority].response.after(acknowledged_at),
             self.response_due(received_at),

@@ -33,9 +33,7 @@ DEFAULT_DOCUMENT_TYPES = [
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="COMPLAINTS_", env_file=".env", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", env_file=".env", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Path("data")
     database_url: str | None = Field(
@@ -70,9 +68,7 @@ class Settings(BaseSettings):
         default_factory=lambda: ["http://localhost:8233", "http://localhost:8080"]
     )
     # Without tokens, only clients from these networks may decode.
-    codec_trusted_networks: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["127.0.0.0/8", "::1/128"]
-    )
+    codec_trusted_networks: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
 
     smtp_host: str = "localhost"
     smtp_port: int = 1025
@@ -107,9 +103,7 @@ class Settings(BaseSettings):
     survey_reminder: Annotated[Span, NoDecode] = Span.model_validate("5 days")
     survey_wait: Annotated[Span, NoDecode] = Span.model_validate("10 days")
     mediator_name: str | None = "Médiateur de la consommation"
-    mediator_contact: str | None = (
-        "liste des médiateurs agréés : https://www.economie.gouv.fr/mediation-conso"
-    )
+    mediator_contact: str | None = "liste des médiateurs agréés : https://www.economie.gouv.fr/mediation-conso"
     currency: str = "EUR"
     recurrence_window_days: int = Field(default=365, gt=0)
 
@@ -119,9 +113,7 @@ class Settings(BaseSettings):
 
     max_document_bytes: int = 10 * 1024 * 1024
     max_documents: int = 10
-    allowed_document_types: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(DEFAULT_DOCUMENT_TYPES)
-    )
+    allowed_document_types: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOCUMENT_TYPES))
 
     # --- HTTP API and web pages ---
     api_host: str = "127.0.0.1"

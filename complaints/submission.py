@@ -64,9 +64,7 @@ class Document(BaseModel):
         value = value.lower().split(";")[0].strip()
         limits = _limits(info)
         if limits and value not in limits.allowed_types:
-            raise ValueError(
-                f"type {value!r} is not accepted; accepted: {', '.join(limits.allowed_types)}"
-            )
+            raise ValueError(f"type {value!r} is not accepted; accepted: {', '.join(limits.allowed_types)}")
         return value
 
     @field_validator("content")
@@ -76,9 +74,7 @@ class Document(BaseModel):
             raise ValueError("the document is empty")
         limits = _limits(info)
         if limits and len(value) > limits.max_bytes:
-            raise ValueError(
-                f"the document is {len(value):,} bytes; the limit is {limits.max_bytes:,} bytes"
-            )
+            raise ValueError(f"the document is {len(value):,} bytes; the limit is {limits.max_bytes:,} bytes")
         return value
 
     @property
@@ -101,9 +97,7 @@ class Complainant(BaseModel):
     @model_validator(mode="after")
     def _reachable(self) -> "Complainant":
         if not (self.email or self.phone or self.postal_address):
-            raise ValueError(
-                "no way to reach the complainant: give an email, a phone number or a postal address"
-            )
+            raise ValueError("no way to reach the complainant: give an email, a phone number or a postal address")
         return self
 
 

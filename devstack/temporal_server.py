@@ -25,15 +25,23 @@ def dev_server_args(settings: Settings) -> list[str]:
     host, port = settings.temporal_address.rsplit(":", 1)
     ui_port = urlsplit(settings.temporal_ui_url).port or 8233
     args = [
-        "server", "start-dev",
-        "--ip", "127.0.0.1" if host == "localhost" else host,
-        "--port", port,
-        "--ui-port", str(ui_port),
-        "--namespace", settings.temporal_namespace,
-        "--db-filename", str(settings.data_dir / "temporal.sqlite"),
-        "--log-level", "warn",
-        "--ui-codec-endpoint", f"http://{settings.codec_server_address}",
-    ]  # fmt: skip
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1" if host == "localhost" else host,
+        "--port",
+        port,
+        "--ui-port",
+        str(ui_port),
+        "--namespace",
+        settings.temporal_namespace,
+        "--db-filename",
+        str(settings.data_dir / "temporal.sqlite"),
+        "--log-level",
+        "warn",
+        "--ui-codec-endpoint",
+        f"http://{settings.codec_server_address}",
+    ]
     for pragma in SQLITE_PRAGMAS:
         args += ["--sqlite-pragma", pragma]
     return args + search_attributes.cli_flags()
@@ -49,9 +57,7 @@ async def start_dev_server(settings: Settings, log_file: Path) -> asyncio.subpro
     return process
 
 
-async def _wait_for_port(
-    host: str, port: int, process: asyncio.subprocess.Process, log_file: Path
-) -> None:
+async def _wait_for_port(host: str, port: int, process: asyncio.subprocess.Process, log_file: Path) -> None:
     for _ in range(300):
         if process.returncode is not None:
             raise RuntimeError(f"the Temporal dev server exited; see {log_file}")

@@ -45,9 +45,7 @@ def sort_attachments(
                 accepted.append(document)
                 continue
             reason = f"at most {limits.max_count} documents are accepted per complaint"
-        refused.append(
-            Refusal(attachment.filename, attachment.content_type, len(attachment.content), reason)
-        )
+        refused.append(Refusal(attachment.filename, attachment.content_type, len(attachment.content), reason))
     return accepted, refused
 
 

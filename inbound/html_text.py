@@ -6,10 +6,36 @@ from html.parser import HTMLParser
 
 # Elements whose start and end break the text into lines or paragraphs.
 _BLOCKS = {
-    "address", "article", "blockquote", "dd", "div", "dl", "dt", "fieldset", "figcaption",
-    "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
-    "nav", "ol", "p", "pre", "section", "table", "tr", "ul",
-}  # fmt: skip
+    "address",
+    "article",
+    "blockquote",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tr",
+    "ul",
+}
 _HIDDEN = {"head", "script", "style", "template", "title"}
 
 

@@ -109,8 +109,13 @@ class InboundMailbox:
             if refused:
                 await self._journal_refusals(conn, reference, message, refused)
             await _remember(conn, message, reference, "complaint")
-        log.info("%s opened complaint %s (%d documents, %d refused)",
-                 message.message_id, reference, len(documents), len(refused))  # fmt: skip
+        log.info(
+            "%s opened complaint %s (%d documents, %d refused)",
+            message.message_id,
+            reference,
+            len(documents),
+            len(refused),
+        )
         return Outcome("complaint", message.message_id, reference)
 
     def _submission(self, message: InboundEmail, text: str, documents: list[Document]) -> ComplaintSubmission:
@@ -157,10 +162,13 @@ class InboundMailbox:
         async with self._pool.acquire() as conn:
             if not delivered:
                 await journal.append(
-                    conn, reference, "customer_email_after_closure", ACTOR,
+                    conn,
+                    reference,
+                    "customer_email_after_closure",
+                    ACTOR,
                     {"message_id": message.message_id},
                     step_key=f"{step_key}:after_closure",
-                )  # fmt: skip
+                )
             await _remember(conn, message, reference, "reply")
         log.info("%s added to %s as a reply (%d documents)", message.message_id, reference, len(document_ids))
         return Outcome("reply", message.message_id, reference, None if delivered else "complaint closed")
@@ -192,9 +200,7 @@ class InboundMailbox:
                 "SELECT count(*) FROM documents WHERE complaint_reference = $1", answered.reference
             )
             documents, refused = sort_attachments(message.attachments, limits, max(0, limits.max_count - held))
-            document_ids = [
-                await store_document(conn, answered.reference, d, "customer_email") for d in documents
-            ]
+            document_ids = [await store_document(conn, answered.reference, d, "customer_email") for d in documents]
             await journal.append(
                 conn,
                 answered.reference,

@@ -24,9 +24,7 @@ def reference_pattern(prefix: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])({re.escape(prefix)})-(\d{{4}})-(\d{{6}})(?!\d)", re.IGNORECASE)
 
 
-async def answered_complaint(
-    conn: asyncpg.Connection, message: InboundEmail, prefix: str
-) -> Answered | None:
+async def answered_complaint(conn: asyncpg.Connection, message: InboundEmail, prefix: str) -> Answered | None:
     if message.answers:
         found = await conn.fetchval(
             """SELECT complaint_reference FROM outbox

@@ -32,9 +32,7 @@ class InboundHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         try:
-            outcome = await asyncio.wait_for(
-                self._mailbox.take_in(raw, envelope.mail_from), self._timeout
-            )
+            outcome = await asyncio.wait_for(self._mailbox.take_in(raw, envelope.mail_from), self._timeout)
         except Unacceptable as error:
             log.warning("refused a message from %s: %s", envelope.mail_from, error)
             return f"550 {' '.join(str(error).split())}"  # one line, as SMTP requires

@@ -22,7 +22,9 @@ RECURRENCE_WINDOW = timedelta(days=30)
 LISTED_OPEN = 100  # the report lists this many open actions (the counts cover all)
 LISTED_DONE = 50
 
-_COLUMNS = "a.id, a.kind, a.description, a.owner, a.due_on, a.status, a.complaint_reference, a.root_cause_category, a.done_at"
+_COLUMNS = (
+    "a.id, a.kind, a.description, a.owner, a.due_on, a.status, a.complaint_reference, a.root_cause_category, a.done_at"
+)
 # Complaints of the root cause before and after completion (done actions
 # only): both read the projection's (root_cause_category, received_at) index.
 _RECURRENCE = """
@@ -60,8 +62,9 @@ def _item(row: asyncpg.Record, as_of: datetime, timezone: str) -> ActionItem:
     )
 
 
-async def _fetch_items(conn: asyncpg.Connection, where: str, order: str, limit: int | None,
-                       as_of: datetime, timezone: str, *args: Any) -> list[ActionItem]:  # fmt: skip
+async def _fetch_items(
+    conn: asyncpg.Connection, where: str, order: str, limit: int | None, as_of: datetime, timezone: str, *args: Any
+) -> list[ActionItem]:
     """Actions matching `where` (its parameters from $3), with their recurrence."""
     recurrence = _RECURRENCE.format(source=await projection.reading_source(conn))
     rows = await conn.fetch(
@@ -99,13 +102,17 @@ async def actions_summary(
         overdue=counts["overdue"],
         done_in_period=counts["done"],
         by_owner=[OwnerActions(**dict(row)) for row in owners],
-        open_items=await _fetch_items(
-            conn, "a.status = 'open'", "a.due_on, a.id", LISTED_OPEN, as_of, timezone
-        ),
+        open_items=await _fetch_items(conn, "a.status = 'open'", "a.due_on, a.id", LISTED_OPEN, as_of, timezone),
         done_items=await _fetch_items(
-            conn, "a.status = 'done' AND a.done_at >= $3 AND a.done_at < $4", "a.done_at DESC, a.id DESC",
-            LISTED_DONE, as_of, timezone, period_from, period_to,
-        ),  # fmt: skip
+            conn,
+            "a.status = 'done' AND a.done_at >= $3 AND a.done_at < $4",
+            "a.done_at DESC, a.id DESC",
+            LISTED_DONE,
+            as_of,
+            timezone,
+            period_from,
+            period_to,
+        ),
     )
 
 
@@ -121,7 +128,9 @@ async def list_actions(
         return await _fetch_items(conn, where, "a.status DESC, a.due_on, a.id", None, as_of, timezone, *args)
 
 
-async def complete_action(pool: asyncpg.Pool, action_id: int, by: str, as_of: datetime, timezone: str) -> ActionItem | None:
+async def complete_action(
+    pool: asyncpg.Pool, action_id: int, by: str, as_of: datetime, timezone: str
+) -> ActionItem | None:
     """Mark the action done, once: done again, it keeps its first completion.
     None when there is no such action."""
     async with pool.acquire() as conn, conn.transaction():

@@ -19,8 +19,14 @@ from matplotlib.ticker import MaxNLocator
 from reporting.figures import DEADLINE_LABELS, bucket_label, display
 from reporting.model import KpiReport
 
-COLOURS = {"done": "#2a7f62", "open": "#e0a43a", "missed": "#c0392b", "pending": "#b8c2cc", "previous": "#b8c2cc",
-           "current": "#35618f"}  # fmt: skip
+COLOURS = {
+    "done": "#2a7f62",
+    "open": "#e0a43a",
+    "missed": "#c0392b",
+    "pending": "#b8c2cc",
+    "previous": "#b8c2cc",
+    "current": "#35618f",
+}
 WIDTH, HEIGHT = 7.5, 3.2  # inches at 96 dpi: fits an A4 page and an email
 
 
@@ -87,7 +93,9 @@ def _volumes(report: KpiReport) -> Chart:
         axes.bar(positions, [p.open for p in points], bottom=closed, color=COLOURS["open"], label="encore ouvertes")
         step = max(1, len(points) // 12)
         axes.set_xticks(list(positions)[::step])
-        axes.set_xticklabels([bucket_label(p.start, report.series_unit) for p in points][::step], rotation=30, ha="right")
+        axes.set_xticklabels(
+            [bucket_label(p.start, report.series_unit) for p in points][::step], rotation=30, ha="right"
+        )
         axes.set_ylabel("réclamations", fontsize=8)
         axes.legend(fontsize=8, frameon=False, ncols=2, loc="lower left", bbox_to_anchor=(0, 1))
     else:
@@ -114,11 +122,21 @@ def _deadlines(report: KpiReport) -> Chart:
         pending = [c.pending for _, c in rows]
         axes.barh(names, met, color=COLOURS["done"], label="respectées")
         axes.barh(names, missed, left=met, color=COLOURS["missed"], label="manquées")
-        axes.barh(names, pending, left=[a + b for a, b in zip(met, missed, strict=True)], color=COLOURS["pending"],
-                  label="en cours")  # fmt: skip
+        axes.barh(
+            names,
+            pending,
+            left=[a + b for a, b in zip(met, missed, strict=True)],
+            color=COLOURS["pending"],
+            label="en cours",
+        )
         for y, (_, compliance) in enumerate(rows):
-            axes.text(compliance.met + compliance.missed + compliance.pending, y, "  " + display(compliance.share_met, "share"),
-                      va="center", fontsize=8)  # fmt: skip
+            axes.text(
+                compliance.met + compliance.missed + compliance.pending,
+                y,
+                "  " + display(compliance.share_met, "share"),
+                va="center",
+                fontsize=8,
+            )
         axes.invert_yaxis()
         axes.legend(fontsize=8, frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     else:
@@ -137,8 +155,11 @@ def _satisfaction(report: KpiReport) -> Chart:
         csat.bar(list(s.csat_counts), list(s.csat_counts.values()), color=COLOURS["current"])
         csat.set_title(f"CSAT (moyenne {display(s.csat_mean, 'score')})", fontsize=9)
         csat.set_xlabel("note de 1 à 5", fontsize=8)
-        nps.bar(["détracteurs", "passifs", "promoteurs"], [s.detractors, s.passives, s.promoters],
-                color=[COLOURS["missed"], COLOURS["pending"], COLOURS["done"]])  # fmt: skip
+        nps.bar(
+            ["détracteurs", "passifs", "promoteurs"],
+            [s.detractors, s.passives, s.promoters],
+            color=[COLOURS["missed"], COLOURS["pending"], COLOURS["done"]],
+        )
         nps.set_title(f"NPS {display(s.nps, 'nps')}", fontsize=9)
     else:
         _empty(csat, "Aucune réponse à l'enquête")
@@ -161,10 +182,20 @@ def _root_causes(report: KpiReport) -> Chart:
     if causes:
         names = [cause.category for cause in causes]
         positions = range(len(causes))
-        axes.barh([y + 0.2 for y in positions], [c.previous for c in causes], height=0.4, color=COLOURS["previous"],
-                  label="période précédente")  # fmt: skip
-        axes.barh([y - 0.2 for y in positions], [c.count for c in causes], height=0.4, color=COLOURS["current"],
-                  label="période")  # fmt: skip
+        axes.barh(
+            [y + 0.2 for y in positions],
+            [c.previous for c in causes],
+            height=0.4,
+            color=COLOURS["previous"],
+            label="période précédente",
+        )
+        axes.barh(
+            [y - 0.2 for y in positions],
+            [c.count for c in causes],
+            height=0.4,
+            color=COLOURS["current"],
+            label="période",
+        )
         axes.set_yticks(list(positions))
         axes.set_yticklabels(names)
         axes.invert_yaxis()
@@ -172,8 +203,12 @@ def _root_causes(report: KpiReport) -> Chart:
     else:
         _empty(axes, "Aucune cause racine enregistrée")
     summary = ", ".join(f"{c.category} {c.count} ({c.change:+d})" for c in causes[:5])
-    return Chart("root_causes", "Principales causes racines", summary or "Aucune cause racine enregistrée.",
-                 _svg(figure, "root_causes"))  # fmt: skip
+    return Chart(
+        "root_causes",
+        "Principales causes racines",
+        summary or "Aucune cause racine enregistrée.",
+        _svg(figure, "root_causes"),
+    )
 
 
 def _actions(report: KpiReport) -> Chart:
@@ -198,4 +233,3 @@ def _actions(report: KpiReport) -> Chart:
         f"{display(a.done_in_period, 'count')} terminées dans la période.",
         _svg(figure, "actions"),
     )
-

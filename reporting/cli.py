@@ -24,26 +24,36 @@ Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
 
 
 def add_parsers(commands: Subparsers) -> None:
-    report = commands.add_parser(
-        "report", help="indicators of the complaints received in a period (docs/reports.md)"
+    report = commands.add_parser("report", help="indicators of the complaints received in a period (docs/reports.md)")
+    report.add_argument(
+        "--from",
+        dest="first",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="first day (default: 30 days before --to)",
     )
-    report.add_argument("--from", dest="first", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="first day (default: 30 days before --to)")  # fmt: skip
-    report.add_argument("--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="last day, included (default: today)")  # fmt: skip
+    report.add_argument(
+        "--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD", help="last day, included (default: today)"
+    )
     report.add_argument("--by", choices=list(DIMENSION_COLUMNS), help="the same indicators per value of")
-    report.add_argument("--limit", type=int, default=DEFAULT_GROUP_LIMIT,
-                        help=f"largest groups shown apart, the others together (default {DEFAULT_GROUP_LIMIT})")  # fmt: skip
+    report.add_argument(
+        "--limit",
+        type=int,
+        default=DEFAULT_GROUP_LIMIT,
+        help=f"largest groups shown apart, the others together (default {DEFAULT_GROUP_LIMIT})",
+    )
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument("--output", type=Path, metavar="FILE", help="write there instead of the terminal")
     report.add_argument(
-        "--quality", action="store_true",
+        "--quality",
+        action="store_true",
         help="make the quality report now (a worker draws, stores and emails it to the quality list)",
-    )  # fmt: skip
+    )
     report.add_argument(
-        "--rebuild", action="store_true",
+        "--rebuild",
+        action="store_true",
         help="recompute the projection reports read from the whole journal (after the register was edited by hand)",
-    )  # fmt: skip
+    )
     report.set_defaults(command=_report)
 
     actions = commands.add_parser("actions", help="corrective and improvement actions")
@@ -80,9 +90,14 @@ def _report(args: argparse.Namespace) -> int:
         pool = await open_pool(settings)
         try:
             report = await kpi_report(
-                pool, period_from, period_to, args.by,
-                timezone=settings.timezone, currency=settings.currency, limit=args.limit,
-            )  # fmt: skip
+                pool,
+                period_from,
+                period_to,
+                args.by,
+                timezone=settings.timezone,
+                currency=settings.currency,
+                limit=args.limit,
+            )
         finally:
             await pool.close()
         return render(report, args.format)
@@ -132,8 +147,10 @@ def _rebuild(settings: Settings) -> int:
 
 def _line(item: ActionItem) -> str:
     state = "DONE " + item.done_at.strftime("%Y-%m-%d") if item.done_at else ("OVERDUE" if item.overdue else "open")
-    line = (f"{item.id:>6}  {item.due_on}  {state:<15} {item.kind:<11} {item.owner:<20} "
-            f"{item.complaint_reference}  {item.root_cause_category or '—'}: {item.description}")  # fmt: skip
+    line = (
+        f"{item.id:>6}  {item.due_on}  {state:<15} {item.kind:<11} {item.owner:<20} "
+        f"{item.complaint_reference}  {item.root_cause_category or '—'}: {item.description}"
+    )
     if item.recurrence:
         r = item.recurrence
         line += f"\n        root cause since done: {r.before} complaints in the 30 days before, {r.after} in {r.after_days:.0f} days after"
@@ -147,9 +164,12 @@ def _actions_list(args: argparse.Namespace) -> int:
         pool = await open_pool(settings)
         try:
             return await list_actions(
-                pool, as_of=datetime.now(UTC), timezone=settings.timezone,
-                overdue_only=args.overdue, include_done=args.all,
-            )  # fmt: skip
+                pool,
+                as_of=datetime.now(UTC),
+                timezone=settings.timezone,
+                overdue_only=args.overdue,
+                include_done=args.all,
+            )
         finally:
             await pool.close()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
 from reporting.figures import (
     DIMENSION_LABELS,
     KIND_LABELS,

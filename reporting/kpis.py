@@ -63,8 +63,11 @@ REPORT_CONNECTIONS = 2  # queries side by side: one per core of the database ser
 # Percentiles sort each duration in memory: enough for a year of complaints.
 REPORT_WORK_MEM = "256MB"
 DEADLINES = ("acknowledgement", "assessment", "response")
-_DEADLINE_COLUMNS = {"acknowledgement": "ack_deadline", "assessment": "assessment_deadline",
-                     "response": "response_deadline"}  # fmt: skip
+_DEADLINE_COLUMNS = {
+    "acknowledgement": "ack_deadline",
+    "assessment": "assessment_deadline",
+    "response": "response_deadline",
+}
 _DURATIONS = {
     "receipt_to_acknowledgement": "ack_us",
     "acknowledgement_to_response": "response_us",
@@ -148,8 +151,9 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
 class _Queries:
     """The queries of one report: same period, same groups."""
 
-    def __init__(self, period_from: datetime, period_to: datetime, as_of: datetime,
-                 by: Dimension | None, timezone: str) -> None:  # fmt: skip
+    def __init__(
+        self, period_from: datetime, period_to: datetime, as_of: datetime, by: Dimension | None, timezone: str
+    ) -> None:
         self.period = (period_from, period_to)
         self.as_of = as_of
         self.by = by
@@ -352,7 +356,9 @@ class _Shapes:
 
     def root_causes(self, key: Any) -> list[RootCause]:
         """The most frequent in the period first."""
-        causes = [RootCause(category=name, count=now, previous=before) for name, (now, before) in self.causes[key].items()]
+        causes = [
+            RootCause(category=name, count=now, previous=before) for name, (now, before) in self.causes[key].items()
+        ]
         causes.sort(key=lambda cause: (-cause.count, -cause.previous, cause.category))
         return causes[:TOP_ROOT_CAUSES]
 

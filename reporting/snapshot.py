@@ -14,8 +14,9 @@ HELPER_WAIT = 0.2  # seconds to get another connection before going on without i
 
 
 class Snapshot:
-    def __init__(self, pool: asyncpg.Pool, first: asyncpg.Connection, snapshot_id: str,
-                 connections: int, work_mem: str) -> None:  # fmt: skip
+    def __init__(
+        self, pool: asyncpg.Pool, first: asyncpg.Connection, snapshot_id: str, connections: int, work_mem: str
+    ) -> None:
         self._pool = pool
         self.first = first
         self._id = snapshot_id

@@ -1,8 +1,8 @@
 """`complaints`: the command line of operations and of the local stack."""
 
 import argparse
-import atexit
 import asyncio
+import atexit
 import mimetypes
 import os
 import sys
@@ -71,9 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--product", help="product or service concerned")
     submit.add_argument("--person", action="append", default=[], help="person concerned (repeat)")
     submit.add_argument("--attach", action="append", default=[], type=Path, metavar="FILE")
-    submit.add_argument(
-        "--channel", default=Channel.PHONE.value, choices=[c.value for c in Channel]
-    )
+    submit.add_argument("--channel", default=Channel.PHONE.value, choices=[c.value for c in Channel])
     submit.add_argument("--idempotency-key", help="the same key never makes a second complaint")
     submit.add_argument("--operator", default="operator", help="who takes the complaint in")
     submit.set_defaults(command=_submit)
@@ -145,9 +143,7 @@ def _submit(args: argparse.Namespace) -> int:
             print(f"--attach {path}: no such file", file=sys.stderr)
             return 2
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        data["documents"].append(
-            {"filename": path.name, "content_type": content_type, "content": path.read_bytes()}
-        )
+        data["documents"].append({"filename": path.name, "content_type": content_type, "content": path.read_bytes()})
     try:
         submission = validate_submission(data, settings.document_limits)
     except ValidationError as error:
@@ -194,9 +190,7 @@ def _status(args: argparse.Namespace) -> int:
         return 1
     ui = f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{status.reference}"
     when = lambda value: value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"  # noqa: E731
-    acknowledged = (
-        f"{when(status.acknowledged_at)} by {status.ack_method}" if status.acknowledged_at else "not yet"
-    )
+    acknowledged = f"{when(status.acknowledged_at)} by {status.ack_method}" if status.acknowledged_at else "not yet"
     print(
         f"""{status.reference}
   phase            {status.phase.value} (waiting for {status.waiting_for})
@@ -204,7 +198,7 @@ def _status(args: argparse.Namespace) -> int:
   received         {when(status.received_at)}
   acknowledgement  {acknowledged}; due {when(status.ack_due_at)}
   response due     {when(status.response_due_at)}
-  SLA              {status.sla_status.value}{' — breached: ' + ', '.join(status.breaches) if status.breaches else ''}
+  SLA              {status.sla_status.value}{" — breached: " + ", ".join(status.breaches) if status.breaches else ""}
   Temporal UI      {ui}"""
     )
     return 0
@@ -259,14 +253,14 @@ def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:  # ty
     inbound = commands.add_parser("inbound", help="run the inbound SMTP mailbox of the complaints address")
     inbound.set_defaults(command=_inbound)
 
-    bulk = commands.add_parser(
-        "import", help="import complaints from a CSV file (columns: docs/inbound-and-import.md)"
-    )
+    bulk = commands.add_parser("import", help="import complaints from a CSV file (columns: docs/inbound-and-import.md)")
     bulk.add_argument("file", type=Path, metavar="FILE.csv")
     bulk.add_argument(
-        "--channel", default=Channel.IMPORT.value, choices=[c.value for c in Channel],
+        "--channel",
+        default=Channel.IMPORT.value,
+        choices=[c.value for c in Channel],
         help="channel of the rows whose channel column is empty (default: import)",
-    )  # fmt: skip
+    )
     bulk.add_argument("--operator", default="import", help="who imports the file (journaled)")
     bulk.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
     bulk.set_defaults(command=_import)

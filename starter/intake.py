@@ -21,8 +21,8 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from complaints import journal
-from complaints.documents import store_document
 from complaints import search_attributes as attrs
+from complaints.documents import store_document
 from complaints.lifecycle import ComplaintStart, Phase
 from complaints.settings import Settings
 from complaints.submission import Channel, ComplaintSubmission
@@ -59,14 +59,10 @@ class ReferenceClash(RuntimeError):
     the Temporal namespace do not belong together."""
 
 
-async def start_workflow(
-    pool: asyncpg.Pool, client: Client, settings: Settings, reference: str
-) -> None:
+async def start_workflow(pool: asyncpg.Pool, client: Client, settings: Settings, reference: str) -> None:
     """Start the complaint's workflow unless it runs or ran already. A run with
     its id that another register started is an error, never reused."""
-    row = await pool.fetchrow(
-        "SELECT received_at, channel, intake_id FROM complaints WHERE reference = $1", reference
-    )
+    row = await pool.fetchrow("SELECT received_at, channel, intake_id FROM complaints WHERE reference = $1", reference)
     start = ComplaintStart(
         reference=reference,
         received_at=row["received_at"],
@@ -122,9 +118,7 @@ def _details(start: ComplaintStart) -> str:
 
 async def resume_unstarted(pool: asyncpg.Pool, client: Client, settings: Settings) -> int:
     """Start the workflows of recorded complaints whose start was interrupted."""
-    rows = await pool.fetch(
-        "SELECT reference FROM complaints WHERE workflow_started_at IS NULL ORDER BY created_at"
-    )
+    rows = await pool.fetch("SELECT reference FROM complaints WHERE workflow_started_at IS NULL ORDER BY created_at")
     for row in rows:
         log.warning("starting the workflow of %s, recorded without one", row["reference"])
         await start_workflow(pool, client, settings, row["reference"])
@@ -171,9 +165,7 @@ async def _find_earlier(conn: asyncpg.Connection, submission: ComplaintSubmissio
     return None
 
 
-async def _allocate_reference(
-    conn: asyncpg.Connection, settings: Settings, received_at: datetime
-) -> str:
+async def _allocate_reference(conn: asyncpg.Connection, settings: Settings, received_at: datetime) -> str:
     """Next number of the year; the counter row lock serialises allocation and
     a rolled-back submission gives its number back."""
     number = await conn.fetchval(
@@ -226,8 +218,7 @@ async def _insert(
         {
             "channel": submission.channel.value,
             "documents": [
-                {"filename": d.filename, "sha256": d.sha256, "size": len(d.content)}
-                for d in submission.documents
+                {"filename": d.filename, "sha256": d.sha256, "size": len(d.content)} for d in submission.documents
             ],
         },
         step_key=f"{reference}:received",

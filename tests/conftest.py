@@ -18,9 +18,9 @@ from temporalio.worker import Worker
 
 from complaints import search_attributes
 from complaints.database import apply_migrations, open_pool
+from complaints.payload_codec import new_key_line
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission, validate_submission
-from complaints.payload_codec import new_key_line
 from complaints.temporal_client import data_converter
 from devstack.mail_sink import MailSink, read_messages, start_sink
 from devstack.postgres import start_embedded_postgres

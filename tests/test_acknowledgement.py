@@ -96,7 +96,9 @@ async def test_no_email_and_no_letter_for_ten_days_breaches_then_the_letter_is_c
 
     [alert] = await mailbox.wait_for(settings.operations_email, timeout=30)
     assert ref in alert["Subject"]
-    assert await env.get_current_time(handle) - (await handle.query(ComplaintWorkflow.status)).received_at >= timedelta(days=10)
+    assert await env.get_current_time(handle) - (await handle.query(ComplaintWorkflow.status)).received_at >= timedelta(
+        days=10
+    )
 
     status = await handle.execute_update(
         ComplaintWorkflow.confirm_postal_acknowledgement,

@@ -39,7 +39,7 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if receiver.failures:
                     receiver.failures -= 1
@@ -92,9 +92,15 @@ async def alerting_worker(client: Client, pool: asyncpg.Pool, alerting: Settings
 
 
 async def test_a_warning_and_a_breach_once_on_every_sink(
-    client: Client, pool: asyncpg.Pool, alerting: Settings, mailbox: Mailbox, webhook: WebhookReceiver,
-    alerting_worker, complaint: Make, caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+    client: Client,
+    pool: asyncpg.Pool,
+    alerting: Settings,
+    mailbox: Mailbox,
+    webhook: WebhookReceiver,
+    alerting_worker,
+    complaint: Make,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.WARNING, logger="complaints.alerts")
     handle = await start(client, pool, tuned(alerting, priority_deadlines=QUICK_ASSESSMENT), complaint())
 
@@ -135,10 +141,23 @@ async def test_engineers_find_breached_complaints_with_the_temporal_cli(
     async def listed() -> list[dict]:
         found = await asyncio.to_thread(
             subprocess.run,
-            [temporal_cli(), "workflow", "list", "--address", settings.temporal_address,
-             "--namespace", settings.temporal_namespace, "--query", query, "--output", "json"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            [
+                temporal_cli(),
+                "workflow",
+                "list",
+                "--address",
+                settings.temporal_address,
+                "--namespace",
+                settings.temporal_namespace,
+                "--query",
+                query,
+                "--output",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return [w for w in json.loads(found.stdout or "[]") if w["execution"]["workflowId"] == handle.id]
 
     [run] = await eventually(listed, timeout=15, every=0.5)
@@ -157,15 +176,13 @@ async def test_the_daily_digest_schedule_exists_once_and_lists_breaches_by_prior
 
     await asyncio.gather(*(ensure_schedules(client, settings) for _ in range(3)))  # three workers start
     schedule_id = sla_digest_schedule_id(settings)
-    found: list[ScheduleListDescription] = [
-        s async for s in await client.list_schedules() if s.id == schedule_id
-    ]
+    found: list[ScheduleListDescription] = [s async for s in await client.list_schedules() if s.id == schedule_id]
     assert len(found) == 1
     schedule = client.get_schedule_handle(schedule_id)
     await schedule.trigger()
     digest = await mailbox.wait_for(settings.operations_email, count=3, timeout=20)
     body = digest[-1].get_body().get_content()
     assert "1 en dépassement" in body and f"{handle.id} : DÉPASSÉ" in body
-    priority = (await pool.fetchval("SELECT priority FROM complaints WHERE reference = $1", handle.id))
+    priority = await pool.fetchval("SELECT priority FROM complaints WHERE reference = $1", handle.id)
     assert f"Priorité {priority} — —" in body  # not assigned yet
     await schedule.delete()

@@ -45,8 +45,9 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     assert status.status_code == 200 and status.json()["phase"] == "handling"
     override = await http.post(f"{base}/assessment", json={"priority": "P1"}, headers=keys["handler"])
     assert override.status_code == 409 and "needs a reason" in override.json()["detail"]
-    assert (await http.post(f"{base}/assignment", json={"handler": "Alice", "team": "Logistique"},
-                            headers=keys["handler"])).status_code == 200  # fmt: skip
+    assert (
+        await http.post(f"{base}/assignment", json={"handler": "Alice", "team": "Logistique"}, headers=keys["handler"])
+    ).status_code == 200
     await http.post(
         f"{base}/notes", json={"text": "Client fidèle, très en colère au téléphone"}, headers=keys["handler"]
     )
@@ -55,8 +56,12 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     )
     assert bad_action.status_code == 422
     assert {e["field"] for e in bad_action.json()["errors"]} == {"owner", "due_on"}
-    action = {"kind": "improvement", "description": "Renforcer l'emballage des vases", "owner": "Entrepôt",
-              "due_on": "2027-01-15"}  # fmt: skip
+    action = {
+        "kind": "improvement",
+        "description": "Renforcer l'emballage des vases",
+        "owner": "Entrepôt",
+        "due_on": "2027-01-15",
+    }
     assert (await http.post(f"{base}/actions", json=action, headers=keys["handler"])).status_code == 200
 
     # the same Idempotency-Key: one progress update, one email
@@ -105,15 +110,19 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
         )
         assert later.status_code == 200
 
-    unargued = await http.post(f"{base}/decision", json={"outcome": "accepted", "justification": "ok"},
-                               headers=keys["manager"])  # fmt: skip
+    unargued = await http.post(
+        f"{base}/decision", json={"outcome": "accepted", "justification": "ok"}, headers=keys["manager"]
+    )
     assert unargued.status_code == 409 and "must be argued" in unargued.json()["detail"]
     decided = await http.post(
         f"{base}/decision",
-        json={"outcome": "accepted", "justification": ARGUED,
-              "compensation": {"kind": "refund", "amount": "250.00", "description": "prix du vase"}},
+        json={
+            "outcome": "accepted",
+            "justification": ARGUED,
+            "compensation": {"kind": "refund", "amount": "250.00", "description": "prix du vase"},
+        },
         headers=keys["manager"],
-    )  # fmt: skip
+    )
     assert decided.json()["phase"] == "awaiting_approval"
     by_handler = await http.post(f"{base}/approval", json={"approved": True}, headers=keys["handler2"])
     assert by_handler.status_code == 403
@@ -191,8 +200,9 @@ async def test_a_contested_response_is_reviewed_by_another_handler(
     ref = await _taken_in(http, keys, client)
     base = f"/complaints/{ref}"
     await http.post(f"{base}/assessment", json={}, headers=keys["handler"])
-    rejected = await http.post(f"{base}/decision", json={"outcome": "rejected", "justification": ARGUED},
-                               headers=keys["handler"])  # fmt: skip
+    rejected = await http.post(
+        f"{base}/decision", json={"outcome": "rejected", "justification": ARGUED}, headers=keys["handler"]
+    )
     assert rejected.status_code == 200
     await wait_for_phase(client, ref, Phase.RESPONDED)
     link = status_link_in((await mailbox.wait_for(CUSTOMER, count=2))[-1])
@@ -200,12 +210,19 @@ async def test_a_contested_response_is_reviewed_by_another_handler(
     contested = await http.post(path_of(view["actions"]["contest"]), json={"reason": "Le vase était bien emballé."})
     assert contested.status_code == 200
     await wait_for_phase(client, ref, Phase.REVIEW)
-    same = await http.post(f"{base}/decision", json={"outcome": "rejected", "justification": ARGUED},
-                           headers=keys["handler"])  # fmt: skip
+    same = await http.post(
+        f"{base}/decision", json={"outcome": "rejected", "justification": ARGUED}, headers=keys["handler"]
+    )
     assert same.status_code == 409 and "another handler" in same.json()["detail"]
-    review = await http.post(f"{base}/decision", json={"outcome": "partially_accepted", "justification": ARGUED,
-                                                       "compensation": {"kind": "apology", "description": "excuses"}},
-                             headers=keys["handler2"])  # fmt: skip
+    review = await http.post(
+        f"{base}/decision",
+        json={
+            "outcome": "partially_accepted",
+            "justification": ARGUED,
+            "compensation": {"kind": "apology", "description": "excuses"},
+        },
+        headers=keys["handler2"],
+    )
     assert review.status_code == 200
     await wait_for_phase(client, ref, Phase.SURVEY)
     closed = await http.post(f"{base}/closure", json={"note": "pas d'enquête"}, headers=keys["admin"])

@@ -26,10 +26,13 @@ async def test_json_complaint_is_recorded_started_acknowledged_and_readable(
     body = {
         **COMPLAINT,
         "documents": [
-            {"filename": "bordereau.pdf", "content_type": "application/pdf",
-             "content_base64": base64.b64encode(PDF).decode()},
+            {
+                "filename": "bordereau.pdf",
+                "content_type": "application/pdf",
+                "content_base64": base64.b64encode(PDF).decode(),
+            },
         ],
-    }  # fmt: skip
+    }
     answer = await http.post("/complaints", json=body, headers=keys["intake"])
     assert answer.status_code == 201, answer.text
     submitted = answer.json()
@@ -127,9 +130,11 @@ async def test_invalid_complaint_lists_each_field_and_stores_nothing(
     )
     assert unreachable.status_code == 422
     assert unreachable.json()["errors"] == [
-        {"field": "complainant",
-         "message": "no way to reach the complainant: give an email, a phone number or a postal address"},
-    ]  # fmt: skip
+        {
+            "field": "complainant",
+            "message": "no way to reach the complainant: give an email, a phone number or a postal address",
+        },
+    ]
 
     not_json = await http.post(
         "/complaints", content=b"{oops", headers={**keys["intake"], "Content-Type": "application/json"}
@@ -150,25 +155,36 @@ async def test_oversize_and_disallowed_uploads_are_refused_and_nothing_is_stored
     too_big = b"x" * (settings.max_document_bytes + 1)
 
     one_big_file = await http.post(
-        "/complaints", data=complaint, files=[("documents", ("scan.pdf", too_big, "application/pdf"))],
+        "/complaints",
+        data=complaint,
+        files=[("documents", ("scan.pdf", too_big, "application/pdf"))],
         headers=keys["intake"],
-    )  # fmt: skip
+    )
     assert one_big_file.status_code == 413
     assert one_big_file.json()["detail"].startswith("scan.pdf: the document is larger than the 10,485,760 bytes")
 
     big_base64 = await http.post(
         "/complaints",
-        json={**COMPLAINT, "documents": [{"filename": "scan.pdf", "content_type": "application/pdf",
-                                          "content_base64": base64.b64encode(too_big).decode()}]},
+        json={
+            **COMPLAINT,
+            "documents": [
+                {
+                    "filename": "scan.pdf",
+                    "content_type": "application/pdf",
+                    "content_base64": base64.b64encode(too_big).decode(),
+                }
+            ],
+        },
         headers=keys["intake"],
-    )  # fmt: skip
+    )
     assert big_base64.status_code == 413
 
     limit = request_body_limit(settings)
     declared = await http.post(
-        "/complaints", content=b"{}", headers={**keys["intake"], "Content-Length": str(limit + 1),
-                                                "Content-Type": "application/json"},
-    )  # fmt: skip
+        "/complaints",
+        content=b"{}",
+        headers={**keys["intake"], "Content-Length": str(limit + 1), "Content-Type": "application/json"},
+    )
     assert declared.status_code == 413 and declared.headers["content-type"] == "application/problem+json"
 
     async def endless() -> object:  # streamed without a Content-Length
@@ -182,9 +198,11 @@ async def test_oversize_and_disallowed_uploads_are_refused_and_nothing_is_stored
     assert streamed.status_code == 413
 
     executable = await http.post(
-        "/complaints", data=complaint, files=[("documents", ("setup.exe", b"MZ\x90\x00", "application/x-msdownload"))],
+        "/complaints",
+        data=complaint,
+        files=[("documents", ("setup.exe", b"MZ\x90\x00", "application/x-msdownload"))],
         headers=keys["intake"],
-    )  # fmt: skip
+    )
     assert executable.status_code == 422
     [error] = executable.json()["errors"]
     assert (
@@ -193,16 +211,21 @@ async def test_oversize_and_disallowed_uploads_are_refused_and_nothing_is_stored
     )
 
     unknown_name = await http.post(
-        "/complaints", data=complaint, files=[("documents", ("notes.xyz", b"data", "application/octet-stream"))],
+        "/complaints",
+        data=complaint,
+        files=[("documents", ("notes.xyz", b"data", "application/octet-stream"))],
         headers=keys["intake"],
-    )  # fmt: skip
+    )
     assert unknown_name.status_code == 422
 
     too_many = await http.post(
-        "/complaints", data=complaint,
-        files=[("documents", (f"p{i}.txt", f"page {i}".encode(), "text/plain")) for i in range(settings.max_documents + 1)],
+        "/complaints",
+        data=complaint,
+        files=[
+            ("documents", (f"p{i}.txt", f"page {i}".encode(), "text/plain")) for i in range(settings.max_documents + 1)
+        ],
         headers=keys["intake"],
-    )  # fmt: skip
+    )
     assert too_many.status_code == 422 and "at most 10 are accepted" in too_many.text
     assert await table_counts(pool) == before
 
@@ -265,16 +288,40 @@ async def test_operator_endpoints_need_a_valid_key_of_the_right_role(
 async def test_the_openapi_document_describes_every_endpoint_and_model(http: httpx.AsyncClient) -> None:
     document = (await http.get("/openapi.json")).json()
     paths = document["paths"]
-    for path in ("/complaints", "/complaints/{ref}", "/complaints/{ref}/assessment", "/complaints/{ref}/assignment",
-                 "/complaints/{ref}/actions", "/complaints/{ref}/notes", "/complaints/{ref}/progress-updates",
-                 "/complaints/{ref}/information-requests", "/complaints/{ref}/analysis-extensions",
-                 "/complaints/{ref}/decision", "/complaints/{ref}/approval", "/complaints/{ref}/postal-acknowledgement",
-                 "/complaints/{ref}/closure", "/complaints/{ref}/customer/reply", "/complaints/{ref}/customer/accept",
-                 "/complaints/{ref}/customer/contest", "/complaints/{ref}/customer/survey"):  # fmt: skip
+    for path in (
+        "/complaints",
+        "/complaints/{ref}",
+        "/complaints/{ref}/assessment",
+        "/complaints/{ref}/assignment",
+        "/complaints/{ref}/actions",
+        "/complaints/{ref}/notes",
+        "/complaints/{ref}/progress-updates",
+        "/complaints/{ref}/information-requests",
+        "/complaints/{ref}/analysis-extensions",
+        "/complaints/{ref}/decision",
+        "/complaints/{ref}/approval",
+        "/complaints/{ref}/postal-acknowledgement",
+        "/complaints/{ref}/closure",
+        "/complaints/{ref}/customer/reply",
+        "/complaints/{ref}/customer/accept",
+        "/complaints/{ref}/customer/contest",
+        "/complaints/{ref}/customer/survey",
+    ):
         assert path in paths, path
     schemas = document["components"]["schemas"]
-    for model in ("ComplaintRequest", "DocumentUpload", "Complainant", "Submitted", "ComplaintDetail", "ComplaintPage",
-                  "DecisionRequest", "ApprovalVerdictRequest", "SurveyAnswer", "Problem", "ComplaintStatus"):  # fmt: skip
+    for model in (
+        "ComplaintRequest",
+        "DocumentUpload",
+        "Complainant",
+        "Submitted",
+        "ComplaintDetail",
+        "ComplaintPage",
+        "DecisionRequest",
+        "ApprovalVerdictRequest",
+        "SurveyAnswer",
+        "Problem",
+        "ComplaintStatus",
+    ):
         assert model in schemas, model
     take_in = paths["/complaints"]["post"]
     assert set(take_in["requestBody"]["content"]) == {"application/json", "multipart/form-data"}

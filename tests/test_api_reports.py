@@ -20,9 +20,14 @@ Make = Callable[..., ComplaintSubmission]
 
 
 async def test_managers_read_the_indicators_others_are_refused(
-    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make,
-    http: httpx.AsyncClient, keys: dict[str, dict[str, str]],
-) -> None:  # fmt: skip
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    worker,
+    complaint: Make,
+    http: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+) -> None:
     for channel in ("phone", "phone", "letter"):
         ref = (await submit_complaint(pool, client, settings, complaint(channel=channel), actor="t")).reference
         await wait_for_acknowledgement(client, ref)

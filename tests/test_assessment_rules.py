@@ -34,9 +34,7 @@ def facts(**changes: object) -> ComplaintFacts:
 
 
 def earlier(reference: str, received_at: datetime, product: str | None = None) -> EarlierComplaint:
-    return EarlierComplaint(
-        reference=reference, received_at=received_at, product=product, subject="Réclamation"
-    )
+    return EarlierComplaint(reference=reference, received_at=received_at, product=product, subject="Réclamation")
 
 
 def test_a_burn_or_an_allergy_is_top_priority_and_a_safety_matter() -> None:
@@ -126,17 +124,13 @@ def test_the_largest_amount_is_read_in_french_format_from_all_the_text() -> None
 )
 def test_an_amount_of_500_or_more_is_a_high_financial_impact(amount: str, severity: int) -> None:
     result = assess(facts(description=f"Montant en jeu : {amount}."), [])
-    assert result.impacts == [
-        Impact(kind=ImpactKind.FINANCIAL, reason=f"mentions '{amount}' (financial)")
-    ]
+    assert result.impacts == [Impact(kind=ImpactKind.FINANCIAL, reason=f"mentions '{amount}' (financial)")]
     assert result.severity.level == severity
 
 
 def test_legal_threats_and_social_media_raise_severity_quoting_the_trigger() -> None:
     result = assess(
-        facts(
-            channel=Channel.SOCIAL, description="Sans réponse, je saisis mon avocat et la DGCCRF."
-        ),
+        facts(channel=Channel.SOCIAL, description="Sans réponse, je saisis mon avocat et la DGCCRF."),
         [],
     )
     assert result.impacts == [
@@ -177,8 +171,7 @@ def test_two_earlier_complaints_in_the_window_make_it_recurring() -> None:
     assert recurrence(facts(product="Table"), history, timedelta(days=365)) == Recurrence(
         recurring=True,
         evidence=[
-            "2 earlier complaints in the last 365 days: "
-            "REC-2025-000042 (2025-11-15), REC-2026-000003 (2026-03-01)"
+            "2 earlier complaints in the last 365 days: REC-2025-000042 (2025-11-15), REC-2026-000003 (2026-03-01)"
         ],
         earlier=["REC-2025-000042", "REC-2026-000003"],
     )
@@ -190,8 +183,7 @@ def test_one_earlier_complaint_about_the_same_product_makes_it_recurring() -> No
         recurring=True,
         evidence=[
             "1 earlier complaint in the last 365 days: REC-2026-000003 (2026-03-01)",
-            "1 earlier complaint about the same product 'Vase Médicis': "
-            "REC-2026-000003 (2026-03-01)",
+            "1 earlier complaint about the same product 'Vase Médicis': REC-2026-000003 (2026-03-01)",
         ],
         earlier=["REC-2026-000003"],
     )
@@ -237,12 +229,8 @@ def test_recurrence_raises_severity_and_complexity() -> None:
         earlier("REC-2026-000002", datetime(2026, 2, 5, tzinfo=UTC)),
     ]
     result = assess(facts(), history)
-    assert result.severity == Score(
-        level=2, reasons=["severity starts at 1", "+1: recurring complaint"]
-    )
-    assert result.complexity == Score(
-        level=2, reasons=["complexity starts at 1", "+1: recurring complaint"]
-    )
+    assert result.severity == Score(level=2, reasons=["severity starts at 1", "+1: recurring complaint"])
+    assert result.complexity == Score(level=2, reasons=["complexity starts at 1", "+1: recurring complaint"])
     assert result.priority is Priority.P3
 
 
@@ -253,9 +241,7 @@ def test_complexity_adds_one_per_rule_and_stops_at_4() -> None:
         earlier("REC-2026-000001", datetime(2026, 1, 5, tzinfo=UTC)),
         earlier("REC-2026-000002", datetime(2026, 2, 5, tzinfo=UTC)),
     ]
-    result = assess(
-        facts(description=description, persons_concerned=["A", "B"], document_count=4), history
-    )
+    result = assess(facts(description=description, persons_concerned=["A", "B"], document_count=4), history)
     assert result.complexity == Score(
         level=4,
         reasons=[
@@ -270,14 +256,10 @@ def test_complexity_adds_one_per_rule_and_stops_at_4() -> None:
 
 
 def test_complexity_thresholds_are_strict() -> None:
-    simple = assess(
-        facts(description="." * 1500, persons_concerned=["A"], document_count=3), []
-    )
+    simple = assess(facts(description="." * 1500, persons_concerned=["A"], document_count=3), [])
     assert simple.complexity == Score(level=1, reasons=["complexity starts at 1"])
     assert assess(facts(document_count=4), []).complexity.reasons[1] == "+1: 4 documents"
-    assert assess(facts(persons_concerned=["A", "B", "C"]), []).complexity.reasons[1] == (
-        "+1: 3 persons concerned"
-    )
+    assert assess(facts(persons_concerned=["A", "B", "C"]), []).complexity.reasons[1] == ("+1: 3 persons concerned")
 
 
 @pytest.mark.parametrize(
@@ -293,9 +275,7 @@ def test_complexity_thresholds_are_strict() -> None:
         ),
     ],
 )
-def test_priority_follows_severity(
-    changes: dict[str, object], severity: int, priority: Priority
-) -> None:
+def test_priority_follows_severity(changes: dict[str, object], severity: int, priority: Priority) -> None:
     result = assess(facts(**changes), [])
     assert result.severity.level == severity
     assert result.priority is priority
@@ -307,9 +287,7 @@ def test_severity_is_capped_at_4() -> None:
         earlier("REC-2026-000001", datetime(2026, 1, 5, tzinfo=UTC)),
         earlier("REC-2026-000002", datetime(2026, 2, 5, tzinfo=UTC)),
     ]
-    result = assess(
-        facts(channel=Channel.SOCIAL, description="Mon avocat réclame 600 €."), history
-    )
+    result = assess(facts(channel=Channel.SOCIAL, description="Mon avocat réclame 600 €."), history)
     assert result.severity == Score(
         level=4,
         reasons=[
@@ -334,9 +312,7 @@ def test_severity_is_capped_at_4() -> None:
         ("Question", "Bonjour, je vous écris.", "other"),
     ],
 )
-def test_the_first_matching_category_is_suggested(
-    subject: str, description: str, category: str
-) -> None:
+def test_the_first_matching_category_is_suggested(subject: str, description: str, category: str) -> None:
     result = assess(facts(subject=subject, description=description), [])
     assert result.category == category
     assert category in assessment.CATEGORIES
@@ -356,9 +332,6 @@ def test_the_same_facts_always_give_the_same_assessment() -> None:
 
 def test_the_module_imports_only_what_a_workflow_sandbox_allows() -> None:
     tree = ast.parse(Path(assessment.__file__).read_text(encoding="utf-8"))
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported == {
-        "re", "unicodedata", "datetime", "decimal", "enum", "pydantic", "complaints.submission"
-    }
+    assert imported == {"re", "unicodedata", "datetime", "decimal", "enum", "pydantic", "complaints.submission"}

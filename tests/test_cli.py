@@ -35,10 +35,18 @@ async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
     invoice = tmp_path / "facture.pdf"
     invoice.write_bytes(b"%PDF-1.4 facture 2026-118")
     submitted = await complaints(
-        settings, "submit", *IDENTITY, "--email", "jeanne@example.com",
-        "--description", "La facture compte deux fois la livraison.",
-        "--desired-resolution", "Un avoir de 12 euros", "--attach", str(invoice),
-    )  # fmt: skip
+        settings,
+        "submit",
+        *IDENTITY,
+        "--email",
+        "jeanne@example.com",
+        "--description",
+        "La facture compte deux fois la livraison.",
+        "--desired-resolution",
+        "Un avoir de 12 euros",
+        "--attach",
+        str(invoice),
+    )
     assert submitted.returncode == 0, submitted.stderr
     reference = submitted.stdout.strip()
     assert reference.startswith(f"{settings.reference_prefix}-")
@@ -60,8 +68,14 @@ async def test_postal_acknowledgement_from_the_command_line(
     client: Client, pool: asyncpg.Pool, settings: Settings, worker
 ) -> None:
     submitted = await complaints(
-        settings, "submit", *IDENTITY, "--address", "3 rue Haute, Paris", "--description", "Erreur.",
-    )  # fmt: skip
+        settings,
+        "submit",
+        *IDENTITY,
+        "--address",
+        "3 rue Haute, Paris",
+        "--description",
+        "Erreur.",
+    )
     reference = submitted.stdout.strip()
     confirmed = await complaints(settings, "ack-postal", reference, "--by", "Claire")
     assert confirmed.returncode == 0, confirmed.stderr
@@ -76,14 +90,29 @@ async def test_postal_acknowledgement_from_the_command_line(
         (["--description", "x"], "complainant", "no way to reach the complainant"),
         (["--email", "jeanne.example.com", "--description", "x"], "complainant.email", "@-sign"),
         (["--email", "j@example.com", "--description", "   "], "description", "at least 1 character"),
-        (["--email", "j@example.com", "--description", "x", "--attach", "{big}"], "documents.0.content", "the limit is"),
-        (["--email", "j@example.com", "--description", "x", "--attach", "{exe}"], "documents.0.content_type", "is not accepted"),
+        (
+            ["--email", "j@example.com", "--description", "x", "--attach", "{big}"],
+            "documents.0.content",
+            "the limit is",
+        ),
+        (
+            ["--email", "j@example.com", "--description", "x", "--attach", "{exe}"],
+            "documents.0.content_type",
+            "is not accepted",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_input_is_refused_with_its_reason_and_nothing_is_written(
-    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker,
-    tmp_path: Path, arguments: list[str], field: str, reason: str,
-) -> None:  # fmt: skip
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    mailbox: Mailbox,
+    worker,
+    tmp_path: Path,
+    arguments: list[str],
+    field: str,
+    reason: str,
+) -> None:
     big, exe = tmp_path / "scan.pdf", tmp_path / "tool.exe"
     big.write_bytes(b"%PDF" + b"0" * settings.max_document_bytes)
     exe.write_bytes(b"MZ")

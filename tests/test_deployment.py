@@ -131,9 +131,7 @@ def test_every_image_is_pinned_to_a_release() -> None:
     for job in ("temporal-schema", "temporal-namespace", "temporal-search-attributes"):
         assert images[job] == f"temporalio/admin-tools:{server_tag}"
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert images["worker"] == f"complaints:{version}", (
-        "the built image carries the package version"
-    )
+    assert images["worker"] == f"complaints:{version}", "the built image carries the package version"
 
 
 def test_dockerfile_bases_are_pinned_and_it_runs_unprivileged() -> None:
@@ -144,15 +142,11 @@ def test_dockerfile_bases_are_pinned_and_it_runs_unprivileged() -> None:
         assert _EXACT_TAG.match(base.rpartition(":")[2]), f"FROM {base} is not an exact release"
     final_stage = lines[max(i for i, line in enumerate(lines) if line.startswith("FROM ")) :]
     users = [line.split()[1] for line in final_stage if line.startswith("USER ")]
-    assert users and users[-1].split(":")[0] not in ("root", "0"), (
-        "the final stage runs as a non-root user"
-    )
+    assert users and users[-1].split(":")[0] not in ("root", "0"), "the final stage runs as a non-root user"
     assert 'ENTRYPOINT ["complaints"]' in final_stage
     assert 'CMD ["worker"]' in final_stage
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
-    assert {".env", ".git", ".venv", "data"} <= set(ignored), (
-        "no secrets or local state in the build"
-    )
+    assert {".env", ".git", ".venv", "data"} <= set(ignored), "no secrets or local state in the build"
 
 
 def test_search_attributes_registered_are_those_of_the_code() -> None:
@@ -190,9 +184,7 @@ def test_every_dependency_waits_on_a_condition() -> None:
     assert "postgres" in SERVICES["temporal-schema"]["depends_on"]
     assert "temporal-schema" in SERVICES["temporal"]["depends_on"]
     assert "temporal" in SERVICES["temporal-namespace"]["depends_on"]
-    assert {"postgres", "temporal", "temporal-search-attributes", "mailpit"} <= set(
-        SERVICES["worker"]["depends_on"]
-    )
+    assert {"postgres", "temporal", "temporal-search-attributes", "mailpit"} <= set(SERVICES["worker"]["depends_on"])
 
 
 def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
@@ -206,16 +198,12 @@ def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
     assert register.username == postgres["REGISTER_DB_USER"]
     assert register.password == postgres["REGISTER_DB_PASSWORD"]
     assert SERVICES["worker"]["environment"]["DATABASE_URL"].count("${REGISTER_DB_PASSWORD") == 1
-    assert SERVICES["postgres"]["environment"]["REGISTER_DB_PASSWORD"].startswith(
-        "${REGISTER_DB_PASSWORD"
-    )
+    assert SERVICES["postgres"]["environment"]["REGISTER_DB_PASSWORD"].startswith("${REGISTER_DB_PASSWORD")
 
     host, port = env["COMPLAINTS_TEMPORAL_ADDRESS"].rsplit(":", 1)
     assert host == "temporal" and int(port) in _published("temporal")
     assert f"{port}" in SERVICES["temporal"]["healthcheck"]["test"]
-    assert (
-        _environment("temporal-namespace")["TEMPORAL_ADDRESS"] == env["COMPLAINTS_TEMPORAL_ADDRESS"]
-    )
+    assert _environment("temporal-namespace")["TEMPORAL_ADDRESS"] == env["COMPLAINTS_TEMPORAL_ADDRESS"]
     assert _environment("temporal-ui")["TEMPORAL_ADDRESS"] == env["COMPLAINTS_TEMPORAL_ADDRESS"]
 
     assert env["COMPLAINTS_SMTP_HOST"] == "mailpit"
@@ -223,9 +211,7 @@ def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
     assert int(env["COMPLAINTS_SMTP_PORT"]) != 8025, "that is Mailpit's web UI"
 
     # and the app reads them as meant (the env file adds nothing by default)
-    settings = Settings(
-        _env_file=None, **{_setting_names()[k]: v for k, v in env.items() if k in _setting_names()}
-    )
+    settings = Settings(_env_file=None, **{_setting_names()[k]: v for k, v in env.items() if k in _setting_names()})
     assert settings.database_url == env["DATABASE_URL"]
     assert settings.temporal_address == "temporal:7233"
     assert (settings.smtp_host, settings.smtp_port) == ("mailpit", 1025)
@@ -237,8 +223,10 @@ def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
 def test_published_ports_are_the_documented_ones() -> None:
     documented = _documented_ports()
     assert set(documented) == set(SERVICES) - {
-        "temporal-schema", "temporal-namespace", "temporal-search-attributes",
-    }, "docs/deployment.md lists every long-running service"  # fmt: skip
+        "temporal-schema",
+        "temporal-namespace",
+        "temporal-search-attributes",
+    }, "docs/deployment.md lists every long-running service"
     for service, ports in documented.items():
         assert _published(service) == ports, f"{service}: compose publishes {_published(service)}"
     assert documented["temporal"] == {7233}
@@ -248,15 +236,11 @@ def test_published_ports_are_the_documented_ones() -> None:
 
 def test_worker_can_scale() -> None:
     for name, service in SERVICES.items():
-        assert "container_name" not in service, (
-            f"{name}: a fixed container name stops parallel stacks"
-        )
+        assert "container_name" not in service, f"{name}: a fixed container name stops parallel stacks"
     worker = SERVICES["worker"]
     assert "ports" not in worker and "hostname" not in worker
     assert "build" in worker
-    assert not [v for v in worker.get("volumes", []) if not str(v).endswith(":ro")], (
-        "no state of its own"
-    )
+    assert not [v for v in worker.get("volumes", []) if not str(v).endswith(":ro")], "no state of its own"
 
 
 def test_named_volumes_hold_the_state() -> None:
@@ -294,9 +278,7 @@ def test_compose_variables_are_documented_in_env_example() -> None:
     assert variables, "the compose file takes its settings from variables"
     example = ENV_EXAMPLE.read_text()
     for variable in variables:
-        assert re.search(rf"^#?\s*{variable}=", example, re.MULTILINE), (
-            f"{variable} not in .env.example"
-        )
+        assert re.search(rf"^#?\s*{variable}=", example, re.MULTILINE), f"{variable} not in .env.example"
     assert re.search(r"^APP_ENV_FILE=\.env$", example, re.MULTILINE)
 
 
@@ -325,10 +307,7 @@ def test_lone_certificate_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TemporalSettingsError) as refused:
         connect_options(_settings(temporal_tls_cert_file=cert))
     message = str(refused.value)
-    assert (
-        "COMPLAINTS_TEMPORAL_TLS_CERT_FILE is set but COMPLAINTS_TEMPORAL_TLS_KEY_FILE is not"
-        in message
-    )
+    assert "COMPLAINTS_TEMPORAL_TLS_CERT_FILE is set but COMPLAINTS_TEMPORAL_TLS_KEY_FILE is not" in message
     with pytest.raises(TemporalSettingsError, match="COMPLAINTS_TEMPORAL_TLS_KEY_FILE is set but"):
         connect_options(_settings(temporal_tls_key_file=cert))
 
@@ -340,9 +319,7 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         connect_options(_settings(temporal_tls_ca_file=missing))
 
 
-def test_settings_come_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_bytes(b"CA")
     monkeypatch.setenv("COMPLAINTS_TEMPORAL_TLS_CA_FILE", str(ca))
@@ -400,15 +377,21 @@ def _make_ca(common_name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivat
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     return cert, key
 
 
@@ -431,9 +414,7 @@ def _issue(
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
     )
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
@@ -445,9 +426,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     folder = tmp_path_factory.mktemp("pki")
     ca, ca_key = _make_ca("complaints test CA")
     server, server_key = _issue(
-        ca, ca_key, SERVER_NAME, ExtendedKeyUsageOID.SERVER_AUTH,
+        ca,
+        ca_key,
+        SERVER_NAME,
+        ExtendedKeyUsageOID.SERVER_AUTH,
         [x509.DNSName(SERVER_NAME)],
-    )  # fmt: skip
+    )
     client, client_key = _issue(ca, ca_key, CLIENT_NAME, ExtendedKeyUsageOID.CLIENT_AUTH, [])
     other_ca, _ = _make_ca("some other CA")
     return Pki(
@@ -517,9 +501,7 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 @pytest_asyncio.fixture(scope="module")
 async def dev_server() -> AsyncIterator[str]:
     """A throwaway plain dev server of its own; yields its address."""
-    async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli()
-    ) as env:
+    async with await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli()) as env:
         yield env.client.service_client.config.target_host
 
 
@@ -567,9 +549,7 @@ async def test_no_client_certificate_is_refused(pki: Pki, proxy: tuple[TlsProxy,
     assert tls_proxy.clients == []
 
 
-async def test_server_outside_the_trusted_ca_is_refused(
-    pki: Pki, proxy: tuple[TlsProxy, str]
-) -> None:
+async def test_server_outside_the_trusted_ca_is_refused(pki: Pki, proxy: tuple[TlsProxy, str]) -> None:
     tls_proxy, address = proxy
     await _refused(
         _settings(

@@ -116,9 +116,7 @@ def test_semicolons_and_a_spreadsheet_bom_are_read(settings: Settings, tmp_path:
     assert row.submission is not None and row.submission.persons_concerned == ["M. Durand", "Mme Roy"]
 
 
-async def test_import_through_the_command_line(
-    pool: asyncpg.Pool, settings: Settings, worker, tmp_path: Path
-) -> None:
+async def test_import_through_the_command_line(pool: asyncpg.Pool, settings: Settings, worker, tmp_path: Path) -> None:
     path = write_csv(tmp_path, *ROWS)
     first = await complaints(settings, "import", str(path), "--channel", "letter")
     assert first.returncode == 1, first.stderr  # some rows invalid

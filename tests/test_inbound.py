@@ -116,7 +116,10 @@ async def test_a_new_message_becomes_one_complaint_with_its_attachment_once(
     assert await pool.fetchval("SELECT count(*) FROM documents") == 1
     await asyncio.sleep(0.5)
     assert len(mailbox.messages(JEANNE)) == 1
-    assert await pool.fetchval("SELECT kind FROM inbound_messages WHERE message_id = $1", message["Message-ID"]) == "complaint"
+    assert (
+        await pool.fetchval("SELECT kind FROM inbound_messages WHERE message_id = $1", message["Message-ID"])
+        == "complaint"
+    )
 
 
 async def test_another_message_reusing_a_message_id_is_not_taken_for_a_redelivery(
@@ -178,9 +181,7 @@ async def test_a_reply_is_added_to_its_complaint_and_signalled_once(
     await wait_for_phase(client, reference, Phase.HANDLING)
 
     assert len(await complaints_of(pool)) == 1
-    [photo] = await pool.fetch(
-        "SELECT id, content, source FROM documents WHERE complaint_reference = $1", reference
-    )
+    [photo] = await pool.fetch("SELECT id, content, source FROM documents WHERE complaint_reference = $1", reference)
     assert (photo["content"], photo["source"]) == (b"\xff\xd8\xff\xe0 photo", "customer_email")
     [entry] = await journal_of(pool, reference, "customer_email")
     assert entry["visible_to_customer"] and entry["details"]["text"] == "Voici la photo demandée."
@@ -210,9 +211,10 @@ async def test_a_reference_typed_by_someone_else_or_after_closure_is_kept_for_an
     await client.get_workflow_handle(reference).terminate("closed for the test")
 
     code, answer = await send(
-        inbound, email(f"Au sujet de {reference}", "Je suis son avocat.", sender="Me Roy <roy@example.net>"),
+        inbound,
+        email(f"Au sujet de {reference}", "Je suis son avocat.", sender="Me Roy <roy@example.net>"),
         sender="roy@example.net",
-    )  # fmt: skip
+    )
     assert code == 250 and reference in answer, answer
     assert len(await complaints_of(pool)) == 1
     [entry] = await journal_of(pool, reference, "customer_email")

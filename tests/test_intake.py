@@ -3,18 +3,18 @@
 import asyncio
 import base64
 import os
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from temporalio.client import Client
 
+from complaints.database import open_pool
 from complaints.lifecycle import Phase
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import ReferenceClash, record_complaint, resume_unstarted, submit_complaint
-from complaints.database import open_pool
 from tests.conftest import Mailbox, eventually, fresh_database
 from workflows.complaint import ComplaintWorkflow
 
@@ -22,9 +22,7 @@ Make = Callable[..., ComplaintSubmission]
 
 
 async def journal_events(pool: asyncpg.Pool, reference: str) -> list[str]:
-    rows = await pool.fetch(
-        "SELECT event FROM journal WHERE complaint_reference = $1 ORDER BY id", reference
-    )
+    rows = await pool.fetch("SELECT event FROM journal WHERE complaint_reference = $1 ORDER BY id", reference)
     return [row["event"] for row in rows]
 
 
@@ -87,14 +85,9 @@ async def test_the_same_submission_twice_is_one_complaint(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     first, *again = await asyncio.gather(
-        *(
-            submit_complaint(pool, client, settings, complaint(idempotency_key="form-42"), actor="web")
-            for _ in range(3)
-        )
+        *(submit_complaint(pool, client, settings, complaint(idempotency_key="form-42"), actor="web") for _ in range(3))
     )
-    later = await submit_complaint(
-        pool, client, settings, complaint(idempotency_key="form-42"), actor="web"
-    )
+    later = await submit_complaint(pool, client, settings, complaint(idempotency_key="form-42"), actor="web")
     references = {first.reference, later.reference, *(s.reference for s in again)}
     assert len(references) == 1
     assert [first.created, *(s.created for s in again), later.created].count(True) == 1
@@ -131,9 +124,7 @@ async def test_a_document_round_trips_byte_for_byte_and_stays_out_of_history(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     photo = os.urandom(300_000)
-    submission = complaint(
-        documents=[{"filename": "vase.png", "content_type": "image/png", "content": photo}]
-    )
+    submission = complaint(documents=[{"filename": "vase.png", "content_type": "image/png", "content": photo}])
     ref = (await submit_complaint(pool, client, settings, submission, actor="t")).reference
     await mailbox.wait_for("jeanne@example.com")
     await wait_for_acknowledgement(client, ref)

@@ -63,10 +63,15 @@ class Seeded:
 
 async def add_complaint(pool: asyncpg.Pool, reference: str, received_at: datetime, **columns: Any) -> str:
     values = {
-        "reference": reference, "received_at": received_at, "channel": "email", "complainant_name": "Client",
-        "subject": "Réclamation", "description": "Le colis est arrivé abîmé.", "ack_due_at": received_at + TEN_DAYS,
+        "reference": reference,
+        "received_at": received_at,
+        "channel": "email",
+        "complainant_name": "Client",
+        "subject": "Réclamation",
+        "description": "Le colis est arrivé abîmé.",
+        "ack_due_at": received_at + TEN_DAYS,
         **columns,
-    }  # fmt: skip
+    }
     names = ", ".join(values)
     places = ", ".join(f"${i}" for i in range(1, len(values) + 1))
     async with pool.acquire() as conn, conn.transaction():  # as intake does: journaled with its row
@@ -80,8 +85,9 @@ async def acknowledge(pool: asyncpg.Pool, reference: str, at: datetime) -> None:
     seeded complaint keeps the phase it was given."""
     phase = await pool.fetchval("SELECT phase FROM complaints WHERE reference = $1", reference)
     await RegisterActivities(pool).record_acknowledgement(
-        Acknowledgement(reference=reference, method="email", acknowledged_at=at, response_due_at=at + 60 * DAY,
-                        actor="system")  # fmt: skip
+        Acknowledgement(
+            reference=reference, method="email", acknowledged_at=at, response_due_at=at + 60 * DAY, actor="system"
+        )
     )
     await pool.execute("UPDATE complaints SET phase = $2 WHERE reference = $1", reference, phase)
 
@@ -113,8 +119,9 @@ async def compensate(pool: asyncpg.Pool, reference: str, number: int, kind: Comp
     )
 
 
-async def add_action(pool: asyncpg.Pool, reference: str, kind: str, owner: str, due_on: date,
-                     root_cause: str | None = None) -> int:  # fmt: skip
+async def add_action(
+    pool: asyncpg.Pool, reference: str, kind: str, owner: str, due_on: date, root_cause: str | None = None
+) -> int:
     return await pool.fetchval(
         """INSERT INTO actions (step_key, complaint_reference, kind, description, owner, due_on,
                                 root_cause_category, created_by)
@@ -139,22 +146,49 @@ async def seed_register(pool: asyncpg.Pool) -> Seeded:
     r: dict[str, str] = {}
     # A: acknowledged in an hour, answered in 5 days, closed after 20: accepted, surveyed and happy.
     r["A"] = await add_complaint(
-        pool, "T-A", at(2), product="Vase", category="livraison", handler="alice", customer_id="C1", priority="P2",
-        recurring=False, responded_at=at(2) + HOUR + 5 * DAY, closed_at=at(2) + 20 * DAY, phase="closed",
-        outcome="accepted", customer_verdict="accepted", root_cause_category="emballage",
-        assessment_deadline_met=True, response_deadline_met=True,
-    )  # fmt: skip
+        pool,
+        "T-A",
+        at(2),
+        product="Vase",
+        category="livraison",
+        handler="alice",
+        customer_id="C1",
+        priority="P2",
+        recurring=False,
+        responded_at=at(2) + HOUR + 5 * DAY,
+        closed_at=at(2) + 20 * DAY,
+        phase="closed",
+        outcome="accepted",
+        customer_verdict="accepted",
+        root_cause_category="emballage",
+        assessment_deadline_met=True,
+        response_deadline_met=True,
+    )
     await acknowledge(pool, r["A"], at(2) + HOUR)
     await survey(pool, r["A"], csat=5, ces=1, nps=10)
     await compensate(pool, r["A"], 1, CompensationKind.REFUND, "30.00")
     # B: acknowledged on the 10th day to the second (met); the response came late (warning,
     # breach); contested, reviewed, still not fully accepted: pointed to the mediator.
     r["B"] = await add_complaint(
-        pool, "T-B", at(5, 10), product="Vase", category="livraison", handler="bruno", customer_id="C2",
-        channel="phone", priority="P3", recurring=True, responded_at=at(5, 10) + 20 * DAY,
-        closed_at=at(5, 10) + 30 * DAY, phase="closed", outcome="partially_accepted", customer_verdict="contested",
-        root_cause_category="emballage", assessment_deadline_met=True, response_deadline_met=False,
-    )  # fmt: skip
+        pool,
+        "T-B",
+        at(5, 10),
+        product="Vase",
+        category="livraison",
+        handler="bruno",
+        customer_id="C2",
+        channel="phone",
+        priority="P3",
+        recurring=True,
+        responded_at=at(5, 10) + 20 * DAY,
+        closed_at=at(5, 10) + 30 * DAY,
+        phase="closed",
+        outcome="partially_accepted",
+        customer_verdict="contested",
+        root_cause_category="emballage",
+        assessment_deadline_met=True,
+        response_deadline_met=False,
+    )
     await acknowledge(pool, r["B"], at(5, 10) + TEN_DAYS)
     await alert(pool, r["B"], "response", "warning", at(5, 10) + 18 * DAY)
     await alert(pool, r["B"], "response", "breach", at(5, 10) + 18 * DAY)
@@ -166,19 +200,41 @@ async def seed_register(pool: asyncpg.Pool) -> Seeded:
     await compensate(pool, r["B"], 2, CompensationKind.COMMERCIAL_GESTURE, "20.50")
     # C: acknowledged one second late (missed, breach), assessed late, rejected; surveyed, no answer.
     r["C"] = await add_complaint(
-        pool, "T-C", at(10, 14), product="Lampe", category="facturation", handler="alice", customer_id="C3",
-        priority="P3", recurring=False, responded_at=at(10, 14) + TEN_DAYS + timedelta(seconds=1) + 3 * DAY,
-        closed_at=at(10, 14) + 25 * DAY, phase="closed", outcome="rejected", customer_verdict="accepted",
-        root_cause_category="facturation erronée", assessment_deadline_met=False, response_deadline_met=True,
-    )  # fmt: skip
+        pool,
+        "T-C",
+        at(10, 14),
+        product="Lampe",
+        category="facturation",
+        handler="alice",
+        customer_id="C3",
+        priority="P3",
+        recurring=False,
+        responded_at=at(10, 14) + TEN_DAYS + timedelta(seconds=1) + 3 * DAY,
+        closed_at=at(10, 14) + 25 * DAY,
+        phase="closed",
+        outcome="rejected",
+        customer_verdict="accepted",
+        root_cause_category="facturation erronée",
+        assessment_deadline_met=False,
+        response_deadline_met=True,
+    )
     await acknowledge(pool, r["C"], at(10, 14) + TEN_DAYS + timedelta(seconds=1))
     await alert(pool, r["C"], "acknowledgement", "breach", at(10, 14) + TEN_DAYS)
     await survey(pool, r["C"])
     # D: open, being handled; its response deadline passed (warning, breach): missed though no flag says so yet.
     r["D"] = await add_complaint(
-        pool, "T-D", at(3, 8), product="Lampe", category="sécurité", channel="web", customer_id="C1",
-        priority="P1", recurring=True, phase="handling", assessment_deadline_met=True,
-    )  # fmt: skip
+        pool,
+        "T-D",
+        at(3, 8),
+        product="Lampe",
+        category="sécurité",
+        channel="web",
+        customer_id="C1",
+        priority="P1",
+        recurring=True,
+        phase="handling",
+        assessment_deadline_met=True,
+    )
     await acknowledge(pool, r["D"], at(3, 8) + 2 * HOUR)
     await alert(pool, r["D"], "response", "warning", at(8))
     await alert(pool, r["D"], "response", "breach", at(10))
@@ -187,8 +243,15 @@ async def seed_register(pool: asyncpg.Pool) -> Seeded:
     await alert(pool, r["E"], "acknowledgement", "breach", at(31, 23, 30) + TEN_DAYS)
     # F: the month before (root cause trend); G: the first instant of April (not in March);
     # H: in April, of A's root cause (after A's action was done).
-    r["F"] = await add_complaint(pool, "T-F", at(20, month=2), product="Vase", phase="closed", closed_at=at(25, month=2),
-                                 root_cause_category="emballage")  # fmt: skip
+    r["F"] = await add_complaint(
+        pool,
+        "T-F",
+        at(20, month=2),
+        product="Vase",
+        phase="closed",
+        closed_at=at(25, month=2),
+        root_cause_category="emballage",
+    )
     await compensate(pool, r["F"], 1, CompensationKind.APOLOGY, "0")
     r["G"] = await add_complaint(pool, "T-G", at(1, 0, month=4), product="Vase")
     r["H"] = await add_complaint(pool, "T-H", at(5, month=4), product="Vase", root_cause_category="emballage")
@@ -242,8 +305,13 @@ async def test_every_indicator_of_a_seeded_register(pool: asyncpg.Pool) -> None:
     assert o.alerts.model_dump() == {"warnings": 2, "breaches": 4, "complaints_warned": 2, "complaints_breached": 4}
 
     assert o.decisions.model_dump() == {
-        "accepted": 1, "partially_accepted": 1, "rejected": 1, "contests": 1, "reviews": 1, "mediation_referrals": 1,
-    }  # fmt: skip
+        "accepted": 1,
+        "partially_accepted": 1,
+        "rejected": 1,
+        "contests": 1,
+        "reviews": 1,
+        "mediation_referrals": 1,
+    }
     assert o.compensations.count == 3 and o.compensations.amount == Decimal("100.50")  # F's is February's
     assert o.compensations.by_kind == {
         "credit_note": KindTotal(count=1, amount=Decimal("50.00")),
@@ -268,22 +336,32 @@ async def test_every_indicator_of_a_seeded_register(pool: asyncpg.Pool) -> None:
 
     assert report.series_unit == "day" and len(report.series) == 31
     assert {p.start.day: (p.received, p.open) for p in report.series if p.received} == {
-        2: (1, 0), 3: (1, 1), 5: (1, 0), 10: (1, 0), 31: (1, 1),
-    }  # fmt: skip
+        2: (1, 0),
+        3: (1, 1),
+        5: (1, 0),
+        10: (1, 0),
+        31: (1, 1),
+    }
 
     actions = report.actions
     assert (actions.open, actions.overdue, actions.done_in_period) == (2, 1, 1)
     assert [(o.owner, o.open, o.overdue) for o in actions.by_owner] == [("logistique", 2, 1)]
-    assert [(i.id, i.overdue) for i in actions.open_items] == [(seeded.actions["D"], True), (seeded.actions["C"], False)]
+    assert [(i.id, i.overdue) for i in actions.open_items] == [
+        (seeded.actions["D"], True),
+        (seeded.actions["C"], False),
+    ]
     [done] = actions.done_items
     # "emballage" complaints: A and B in the 30 days before completion, H after it
-    assert done.recurrence == ActionRecurrence(before=2, after=1, after_days=(AS_OF - at(25, 10)).total_seconds() / 86400)
+    assert done.recurrence == ActionRecurrence(
+        before=2, after=1, after_days=(AS_OF - at(25, 10)).total_seconds() / 86400
+    )
 
 
 async def test_no_complaint_in_the_period(pool: asyncpg.Pool) -> None:
     await seed_register(pool)
-    report = await kpi_report(pool, datetime(2025, 1, 1, tzinfo=PARIS), datetime(2025, 2, 1, tzinfo=PARIS), "product",
-                              as_of=AS_OF)  # fmt: skip
+    report = await kpi_report(
+        pool, datetime(2025, 1, 1, tzinfo=PARIS), datetime(2025, 2, 1, tzinfo=PARIS), "product", as_of=AS_OF
+    )
     o = report.overall
     assert o.volumes.model_dump() == {"received": 0, "open": 0, "closed": 0}
     assert set(o.backlog.by_phase.values()) == {0} and set(o.backlog.by_age.values()) == {0}
@@ -352,7 +430,9 @@ class _Cells(HTMLParser):
 
 async def test_every_format_shows_the_same_figures(pool: asyncpg.Pool) -> None:
     await seed_register(pool)
-    await pool.execute("UPDATE complaints SET root_cause_category = '<script>alert(1)</script>' WHERE reference = 'T-C'")
+    await pool.execute(
+        "UPDATE complaints SET root_cause_category = '<script>alert(1)</script>' WHERE reference = 'T-C'"
+    )
     report = await kpi_report(pool, *MARCH, "product", as_of=AS_OF)
     expected = list(figures(report))
 
@@ -390,8 +470,9 @@ async def test_every_format_shows_the_same_figures(pool: asyncpg.Pool) -> None:
 
 async def test_report_and_actions_from_the_command_line(pool: asyncpg.Pool, settings: Settings) -> None:
     seeded = await seed_register(pool)
-    csv_out = await complaints(settings, "report", "--from", "2026-03-01", "--to", "2026-03-31", "--by", "channel",
-                               "--format", "csv")  # fmt: skip
+    csv_out = await complaints(
+        settings, "report", "--from", "2026-03-01", "--to", "2026-03-31", "--by", "channel", "--format", "csv"
+    )
     assert csv_out.returncode == 0, csv_out.stderr
     now = datetime.now(PARIS)
     expected = as_csv(await kpi_report(pool, *MARCH, "channel", as_of=now))
@@ -427,8 +508,10 @@ async def test_actions_are_listed_overdue_and_completed_once(pool: asyncpg.Pool)
     assert first is not None and second is not None and first.done_at == second.done_at
     everything = await list_actions(pool, as_of=AS_OF, timezone="Europe/Paris", include_done=True)
     assert [(item.id, item.status) for item in everything] == [
-        (seeded.actions["D"], "open"), (seeded.actions["A"], "done"), (seeded.actions["C"], "done"),
-    ]  # fmt: skip
+        (seeded.actions["D"], "open"),
+        (seeded.actions["A"], "done"),
+        (seeded.actions["C"], "done"),
+    ]
     assert await complete_action(pool, 999999, "Claire", AS_OF, "Europe/Paris") is None
 
 

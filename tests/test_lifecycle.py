@@ -67,7 +67,9 @@ def tuned(settings: Settings, **changes: object) -> Settings:
     return settings.model_copy(update={**quick, **changes})
 
 
-async def start(client: Client, pool: asyncpg.Pool, settings: Settings, submission: ComplaintSubmission) -> WorkflowHandle:
+async def start(
+    client: Client, pool: asyncpg.Pool, settings: Settings, submission: ComplaintSubmission
+) -> WorkflowHandle:
     ref = (await submit_complaint(pool, client, settings, submission, actor="t")).reference
     await wait_for_phase(client, ref, Phase.ASSESSMENT)
     return client.get_workflow_handle_for(ComplaintWorkflow.run, ref)
@@ -102,18 +104,27 @@ async def test_accepted_with_compensation_from_assessment_to_closure(
     await handle.execute_update(ComplaintWorkflow.assign, Assignment(by=ALICE, handler="Alice", team="Logistique"))
     await handle.execute_update(
         ComplaintWorkflow.plan_action,
-        PlannedAction(by=ALICE, kind="corrective", description="Renforcer l'emballage des vases",
-                      owner="Entrepôt", due_on=date(2027, 1, 15)),
-    )  # fmt: skip
+        PlannedAction(
+            by=ALICE,
+            kind="corrective",
+            description="Renforcer l'emballage des vases",
+            owner="Entrepôt",
+            due_on=date(2027, 1, 15),
+        ),
+    )
     await handle.execute_update(ComplaintWorkflow.add_note, InternalNote(by=ALICE, text="Client fidèle depuis 2019"))
     await handle.execute_update(
         ComplaintWorkflow.send_progress_update, ProgressUpdate(by=ALICE, message="Le transporteur enquête.")
     )
     status = await handle.execute_update(
         ComplaintWorkflow.decide,
-        Decision(by=ALICE, outcome="accepted", justification=ARGUED,
-                 compensation={"kind": "credit_note", "amount": "45.50", "description": "valeur du vase"}),
-    )  # fmt: skip
+        Decision(
+            by=ALICE,
+            outcome="accepted",
+            justification=ARGUED,
+            compensation={"kind": "credit_note", "amount": "45.50", "description": "valeur du vase"},
+        ),
+    )
     await wait_for_phase(client, ref, Phase.RESPONDED)
 
     [response] = [m for m in mailbox.messages(CUSTOMER) if "notre réponse" in str(m["Subject"])]
@@ -141,17 +152,27 @@ async def test_accepted_with_compensation_from_assessment_to_closure(
     assert (survey["csat"], survey["ces"], survey["nps"]) == (4, 2, 9)
     assert await pool.fetchval("SELECT count(*) FROM actions WHERE complaint_reference = $1", ref) == 1
     events = await journal_events(pool, ref)
-    for event in ("assessment_confirmed", "assigned", "corrective_action_planned", "internal_note",
-                  "progress_update_emailed", "decided", "compensation_granted", "response_emailed",
-                  "responded", "response_accepted", "survey_emailed", "survey_answered", "closed"):  # fmt: skip
+    for event in (
+        "assessment_confirmed",
+        "assigned",
+        "corrective_action_planned",
+        "internal_note",
+        "progress_update_emailed",
+        "decided",
+        "compensation_granted",
+        "response_emailed",
+        "responded",
+        "response_accepted",
+        "survey_emailed",
+        "survey_answered",
+        "closed",
+    ):
         assert events.count(event) == 1, event
     note_visible = await pool.fetchval(
         "SELECT visible_to_customer FROM journal WHERE complaint_reference = $1 AND event = 'internal_note'", ref
     )
     assert note_visible is False
-    closed = await pool.fetchval(
-        "SELECT details FROM journal WHERE complaint_reference = $1 AND event = 'closed'", ref
-    )
+    closed = await pool.fetchval("SELECT details FROM journal WHERE complaint_reference = $1 AND event = 'closed'", ref)
     assert '"receipt_to_response"' in closed and '"deadlines_met"' in closed
 
 
@@ -163,11 +184,17 @@ async def test_rejection_states_the_recourse_and_a_decision_must_be_argued(
 
     reason = await refused(handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected")))
     assert "must be argued" in reason
-    reason = await refused(handle.execute_update(
-        ComplaintWorkflow.decide,
-        Decision(by=ALICE, outcome="rejected", justification=ARGUED,
-                 compensation={"kind": "apology", "description": "excuses"}),
-    ))  # fmt: skip
+    reason = await refused(
+        handle.execute_update(
+            ComplaintWorkflow.decide,
+            Decision(
+                by=ALICE,
+                outcome="rejected",
+                justification=ARGUED,
+                compensation={"kind": "apology", "description": "excuses"},
+            ),
+        )
+    )
     assert "grants no compensation" in reason
 
     await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
@@ -185,9 +212,9 @@ async def test_no_rejection_without_the_mediator_configured(
     handle = await start(client, pool, tuned(settings, mediator_name=None), complaint())
     await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     for outcome in ("rejected", "partially_accepted"):
-        reason = await refused(handle.execute_update(
-            ComplaintWorkflow.decide, Decision(by=ALICE, outcome=outcome, justification=ARGUED)
-        ))  # fmt: skip
+        reason = await refused(
+            handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome=outcome, justification=ARGUED))
+        )
         assert "configure the mediator" in reason
     assert await phase_of(handle) is Phase.HANDLING
 
@@ -202,15 +229,19 @@ async def test_contest_opens_one_review_by_another_handler_then_mediator_informa
 
     await handle.signal(ComplaintWorkflow.contest_response, Contest(reason="Le vase était bien emballé."))
     await wait_for_phase(client, handle.id, Phase.REVIEW)
-    reason = await refused(handle.execute_update(
-        ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED)
-    ))  # fmt: skip
+    reason = await refused(
+        handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
+    )
     assert "another handler" in reason
     await handle.execute_update(
         ComplaintWorkflow.decide,
-        Decision(by=BRUNO, outcome="partially_accepted", justification="Après réexamen, la moitié du prix est due.",
-                 compensation={"kind": "refund", "amount": "20", "description": "moitié du prix"}),
-    )  # fmt: skip
+        Decision(
+            by=BRUNO,
+            outcome="partially_accepted",
+            justification="Après réexamen, la moitié du prix est due.",
+            compensation={"kind": "refund", "amount": "20", "description": "moitié du prix"},
+        ),
+    )
     await wait_for_phase(client, handle.id, Phase.SURVEY)
 
     letters = [m for m in mailbox.messages(CUSTOMER) if "Réexamen" in str(m["Subject"])]
@@ -226,9 +257,11 @@ async def test_information_requested_and_answered_pauses_the_internal_clocks(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     settings = tuned(
-        settings, information_reminder="30 seconds", information_timeout="60 seconds",
+        settings,
+        information_reminder="30 seconds",
+        information_timeout="60 seconds",
         priority_deadlines=SHORT_RESPONSE,
-    )  # fmt: skip
+    )
     handle = await start(client, pool, settings, complaint())
     await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     before = (await handle.query(ComplaintWorkflow.status)).deadlines["response"].effective_due
@@ -271,15 +304,19 @@ async def test_information_not_answered_reminder_then_goes_on(
 async def test_warning_then_breach_once_each_with_the_customer_told_of_the_delay(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
-    table = {p: PriorityDeadlines(assessment=Span.model_validate("4 seconds"), response=Span.model_validate("10 minutes"))
-             for p in ("P1", "P2", "P3", "P4")}  # fmt: skip
+    table = {
+        p: PriorityDeadlines(assessment=Span.model_validate("4 seconds"), response=Span.model_validate("10 minutes"))
+        for p in ("P1", "P2", "P3", "P4")
+    }
     handle = await start(client, pool, tuned(settings, priority_deadlines=table), complaint())
     ops = settings.operations_email
     await mailbox.wait_for(ops, count=2, timeout=20)
     await eventually(lambda: any("retard" in t for t in subjects(mailbox, CUSTOMER)))
     await asyncio.sleep(2)
 
-    alerts = await pool.fetch("SELECT deadline, kind FROM alerts WHERE complaint_reference = $1 ORDER BY raised_at", handle.id)
+    alerts = await pool.fetch(
+        "SELECT deadline, kind FROM alerts WHERE complaint_reference = $1 ORDER BY raised_at", handle.id
+    )
     assert [(a["deadline"], a["kind"]) for a in alerts] == [("assessment", "warning"), ("assessment", "breach")]
     assert len(mailbox.messages(ops)) == 2
     assert sum("retard" in t for t in subjects(mailbox, CUSTOMER)) == 1
@@ -295,7 +332,9 @@ async def test_priority_override_needs_a_reason_and_moves_the_deadlines(
     handle = await start(client, pool, tuned(settings), complaint())
     before = await handle.query(ComplaintWorkflow.status)
     target = Priority.P1 if before.priority is not Priority.P1 else Priority.P4
-    reason = await refused(handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, priority=target)))
+    reason = await refused(
+        handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, priority=target))
+    )
     assert "needs a reason" in reason
 
     after = await handle.execute_update(
@@ -317,9 +356,11 @@ async def test_extension_cannot_pass_the_regulatory_maximum_and_the_customer_is_
     handle = await start(client, pool, tuned(settings, priority_deadlines=SHORT_RESPONSE), complaint())
     status = await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     too_late = status.regulatory_due_at + timedelta(days=1)
-    reason = await refused(handle.execute_update(
-        ComplaintWorkflow.extend_analysis, AnalysisExtension(by=ALICE, reason="Expertise", new_due_at=too_late)
-    ))  # fmt: skip
+    reason = await refused(
+        handle.execute_update(
+            ComplaintWorkflow.extend_analysis, AnalysisExtension(by=ALICE, reason="Expertise", new_due_at=too_late)
+        )
+    )
     assert "regulatory maximum" in reason
 
     new_due = status.response_due_at + timedelta(days=3)
@@ -339,15 +380,21 @@ async def test_compensation_above_threshold_waits_for_another_manager(
     await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=CHLOE))
     status = await handle.execute_update(
         ComplaintWorkflow.decide,
-        Decision(by=CHLOE, outcome="accepted", justification=ARGUED,
-                 compensation={"kind": "refund", "amount": "650", "description": "remboursement intégral"}),
-    )  # fmt: skip
+        Decision(
+            by=CHLOE,
+            outcome="accepted",
+            justification=ARGUED,
+            compensation={"kind": "refund", "amount": "650", "description": "remboursement intégral"},
+        ),
+    )
     assert status.phase is Phase.AWAITING_APPROVAL
 
-    assert "proposer cannot approve" in await refused(handle.execute_update(
-        ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=CHLOE, approved=True)))
-    assert "only a manager" in await refused(handle.execute_update(
-        ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=BRUNO, approved=True)))
+    assert "proposer cannot approve" in await refused(
+        handle.execute_update(ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=CHLOE, approved=True))
+    )
+    assert "only a manager" in await refused(
+        handle.execute_update(ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=BRUNO, approved=True))
+    )
     assert await pool.fetchval("SELECT count(*) FROM compensations") == 0
 
     await handle.execute_update(ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True))
@@ -363,9 +410,13 @@ async def test_nobody_approving_in_time_escalates(
     await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     await handle.execute_update(
         ComplaintWorkflow.decide,
-        Decision(by=ALICE, outcome="accepted", justification=ARGUED,
-                 compensation={"kind": "refund", "amount": "900", "description": "remboursement"}),
-    )  # fmt: skip
+        Decision(
+            by=ALICE,
+            outcome="accepted",
+            justification=ARGUED,
+            compensation={"kind": "refund", "amount": "900", "description": "remboursement"},
+        ),
+    )
     [alert] = await mailbox.wait_for(settings.operations_email, timeout=15)
     assert "approbation" in str(alert["Subject"])
     assert (await handle.query(ComplaintWorkflow.status)).escalation_level == 1
@@ -391,19 +442,24 @@ async def test_commands_that_do_not_fit_the_phase_are_refused(
     client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
 ) -> None:
     handle = await start(client, pool, tuned(settings), complaint())
-    reason = await refused(handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED)))
+    reason = await refused(
+        handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    )
     assert "cannot decide while the complaint is assessment" in reason
-    reason = await refused(handle.execute_update(
-        ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True)))
+    reason = await refused(
+        handle.execute_update(ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True))
+    )
     assert "cannot approve a compensation" in reason
     await handle.execute_update(
         ComplaintWorkflow.confirm_assessment,
         ConfirmAssessment(by=ALICE, priority=Priority.P1, reason="Risque de blessure"),
     )
-    reason = await refused(handle.execute_update(
-        ComplaintWorkflow.plan_action,
-        PlannedAction(by=ALICE, kind="corrective", description="x", owner="y", due_on=date(2027, 1, 1)),
-    ))  # fmt: skip
+    reason = await refused(
+        handle.execute_update(
+            ComplaintWorkflow.plan_action,
+            PlannedAction(by=ALICE, kind="corrective", description="x", owner="y", due_on=date(2027, 1, 1)),
+        )
+    )
     assert "root-cause analysis" in reason
 
 

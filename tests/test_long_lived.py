@@ -8,8 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-from temporalio.client import Client
-from temporalio.client import WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
 
@@ -43,9 +42,10 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
     await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     await handle.execute_update(
         ComplaintWorkflow.plan_action,
-        PlannedAction(by=ALICE, kind="improvement", description="Former les livreurs",
-                      owner="Transport", due_on=date(2027, 2, 1)),
-    )  # fmt: skip
+        PlannedAction(
+            by=ALICE, kind="improvement", description="Former les livreurs", owner="Transport", due_on=date(2027, 2, 1)
+        ),
+    )
     notes = SUGGEST_CONTINUE_AS_NEW_AFTER // 6
     for n in range(notes):
         await handle.execute_update(ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))

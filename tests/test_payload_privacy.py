@@ -67,7 +67,7 @@ async def test_old_keys_still_decode_after_rotation() -> None:
     after = EncryptionCodec(parse_keys(f"{new},{old}"), "2026-b")
     sealed = await before.encode(pydantic_data_converter.payload_converter.to_payloads(["RGPD"]))
     assert (await after.decode(sealed))[0].data == b'"RGPD"'
-    assert (await after.encode((await after.decode(sealed))))[0].metadata["encryption-key-id"] == b"2026-b"
+    assert (await after.encode(await after.decode(sealed)))[0].metadata["encryption-key-id"] == b"2026-b"
 
 
 def codec_client(settings: Settings, peer: str = "127.0.0.1") -> httpx.AsyncClient:
@@ -96,7 +96,10 @@ async def test_the_codec_server_decodes_for_a_token_holder_and_refuses_others(se
 
 async def test_the_codec_server_serves_only_the_ui_origins_and_local_clients(settings: Settings) -> None:
     async with codec_client(settings) as http:
-        preflight = {"access-control-request-method": "POST", "access-control-request-headers": "content-type,x-namespace"}
+        preflight = {
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type,x-namespace",
+        }
         ui = await http.options("/decode", headers={"origin": "http://localhost:8233", **preflight})
         other = await http.options("/decode", headers={"origin": "http://evil.example", **preflight})
         assert ui.headers.get("access-control-allow-origin") == "http://localhost:8233"

@@ -81,8 +81,11 @@ async def test_the_schedules_exist_once_however_many_workers_start_and_run(
 ) -> None:
     await seed_register(pool)
     await asyncio.gather(*(ensure_reporting_schedules(client, settings) for _ in range(3)))  # three workers start
-    ids = {quality_report_schedule_id(settings), actions_review_schedule_id(settings),
-           report_refresh_schedule_id(settings)}  # fmt: skip
+    ids = {
+        quality_report_schedule_id(settings),
+        actions_review_schedule_id(settings),
+        report_refresh_schedule_id(settings),
+    }
 
     async def listed() -> list[str]:
         return [s.id async for s in await client.list_schedules() if s.id in ids]
@@ -130,14 +133,20 @@ async def test_the_schedules_exist_once_however_many_workers_start_and_run(
         await quality.delete()
         await review.delete()
         await refresh.delete()
-    assert await client.execute_workflow(
-        ActionsReviewWorkflow.run, id=f"{settings.task_queue}-review-again", task_queue=settings.task_queue
-    ) == 0  # nothing left to deliver
+    assert (
+        await client.execute_workflow(
+            ActionsReviewWorkflow.run, id=f"{settings.task_queue}-review-again", task_queue=settings.task_queue
+        )
+        == 0
+    )  # nothing left to deliver
     assert len(mailbox.messages(settings.operations_email)) == 2
     deliveries = await pool.fetch("SELECT alert_key, sink FROM alert_deliveries ORDER BY alert_key, sink")
     assert sorted((d["alert_key"].split(":")[:2], d["sink"]) for d in deliveries) == [
-        (["T-C", "action"], "email"), (["T-C", "action"], "log"), (["T-D", "action"], "email"), (["T-D", "action"], "log"),
-    ]  # fmt: skip
+        (["T-C", "action"], "email"),
+        (["T-C", "action"], "log"),
+        (["T-D", "action"], "email"),
+        (["T-D", "action"], "log"),
+    ]
     assert await pool.fetchval("SELECT count(*) FROM journal WHERE event = 'action_overdue'") == 2
 
 
@@ -163,8 +172,14 @@ async def test_the_stored_report_renders_in_headless_chromium(
     def browse() -> dict[str, object]:
         options = webdriver.ChromeOptions()
         options.binary_location = str(CHROMIUM)
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1000,1400", f"--user-data-dir={tmp_path / 'profile'}"):  # fmt: skip
+        for flag in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1000,1400",
+            f"--user-data-dir={tmp_path / 'profile'}",
+        ):
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
         try:
@@ -188,9 +203,12 @@ async def test_the_stored_report_renders_in_headless_chromium(
     seen = await asyncio.to_thread(browse)
     assert seen["title"] == QUALITY_REPORT_TITLE
     assert seen["chart_titles"] == [
-        "Réclamations reçues par jour", "Respect des échéances", "Satisfaction",
-        "Principales causes racines", "Actions ouvertes par responsable",
-    ]  # fmt: skip
+        "Réclamations reçues par jour",
+        "Respect des échéances",
+        "Satisfaction",
+        "Principales causes racines",
+        "Actions ouvertes par responsable",
+    ]
     assert len(seen["charts"]) == 5 and all(w > 400 and h > 100 for w, h in seen["charts"])  # type: ignore[union-attr]
     assert (seen["received"], seen["nps"]) == ("5", "+50,0")
     assert shot.stat().st_size > 50_000

@@ -105,7 +105,9 @@ async def test_refreshing_in_small_batches_projects_the_same(pool: asyncpg.Pool)
     )
 
 
-async def test_a_hand_edit_is_projected_by_a_rebuild_from_the_command_line(pool: asyncpg.Pool, settings: Settings) -> None:
+async def test_a_hand_edit_is_projected_by_a_rebuild_from_the_command_line(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
     await seed_register(pool)
     await projection.refresh(pool)
     # an edit outside the register's write paths: not journaled, so not seen by a refresh
@@ -131,7 +133,9 @@ async def test_refreshes_running_among_concurrent_writers_miss_nothing(pool: asy
         for step in range(15):
             reference = references[(number * 7 + step) % len(references)]
             async with pool.acquire() as conn, conn.transaction():
-                await journal.append(conn, reference, "survey_emailed", "system", step_key=f"{reference}:{number}:{step}")
+                await journal.append(
+                    conn, reference, "survey_emailed", "system", step_key=f"{reference}:{number}:{step}"
+                )
                 await conn.execute("UPDATE complaints SET handler = $2 WHERE reference = $1", reference, f"h{number}")
                 await asyncio.sleep(random.uniform(0, 0.02))  # commits after ids taken later
 

@@ -24,8 +24,15 @@ Make = Callable[..., ComplaintSubmission]
 def chromium(tmp_path) -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'profile'}"):  # fmt: skip
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     yield driver
@@ -33,9 +40,14 @@ def chromium(tmp_path) -> Iterator[webdriver.Chrome]:
 
 
 async def test_the_ui_shows_a_complaints_run(
-    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make,
-    ui_url: str, chromium: webdriver.Chrome,
-) -> None:  # fmt: skip
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    worker,
+    complaint: Make,
+    ui_url: str,
+    chromium: webdriver.Chrome,
+) -> None:
     handle = await start(client, pool, settings, complaint())
     page = f"{ui_url}/namespaces/{settings.temporal_namespace}/workflows/{handle.id}"
 

@@ -61,8 +61,11 @@ async def test_the_form_records_a_web_complaint_once_and_confirms_it(
 
     row = await pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", ref)
     assert (row["channel"], row["complainant_name"], row["customer_id"], row["complainant_phone"]) == (
-        "web", "Jeanne Martin", "C-1234", None,
-    )  # fmt: skip
+        "web",
+        "Jeanne Martin",
+        "C-1234",
+        None,
+    )
     assert await pool.fetchval("SELECT filename FROM documents WHERE complaint_reference = $1", ref) == "photo.jpg"
 
     resent = await http.post("/reclamation", data=data, files=[photo])  # back button, second click
@@ -120,9 +123,10 @@ async def test_invalid_or_oversize_forms_are_shown_again_with_french_errors_and_
     assert huge.status_code == 413 and "rien n'a été enregistré" in shown(huge)
 
     executable = await http.post(
-        "/reclamation", data={**FORM, "form_id": form_id},
+        "/reclamation",
+        data={**FORM, "form_id": form_id},
         files=[("documents", ("setup.exe", b"MZ", "application/x-msdownload"))],
-    )  # fmt: skip
+    )
     assert executable.status_code == 422 and "Ce type de fichier n'est pas accepté" in shown(executable)
     assert await table_counts(pool) == before
 

@@ -88,9 +88,7 @@ async def test_killed_right_after_the_email_went_then_restarted(
     first = worker_process()
     ref = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
     await eventually(
-        lambda: pool.fetchval(
-            "SELECT status = 'sent' FROM outbox WHERE key = $1", f"{ref}:acknowledgement"
-        ),
+        lambda: pool.fetchval("SELECT status = 'sent' FROM outbox WHERE key = $1", f"{ref}:acknowledgement"),
         timeout=30,
         every=0.01,
     )

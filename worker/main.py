@@ -77,9 +77,7 @@ async def run_worker(settings: Settings) -> None:
     client = await connect(settings, runtime)
     pool = await open_pool(settings)
     counting = (
-        asyncio.create_task(keep_counting_open_complaints(pool, runtime, timedelta(seconds=30)))
-        if runtime
-        else None
+        asyncio.create_task(keep_counting_open_complaints(pool, runtime, timedelta(seconds=30))) if runtime else None
     )
     try:
         await ensure_schedules(client, settings)

@@ -39,9 +39,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
                     task_queue=settings.task_queue,
                     static_summary="Daily SLA digest: complaints at risk and in breach",
                 ),
-                spec=ScheduleSpec(
-                    cron_expressions=[settings.sla_digest_cron], time_zone_name=settings.timezone
-                ),
+                spec=ScheduleSpec(cron_expressions=[settings.sla_digest_cron], time_zone_name=settings.timezone),
             ),
         )
         log.info("created schedule %s (%s)", schedule_id, settings.sla_digest_cron)

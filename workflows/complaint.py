@@ -136,9 +136,7 @@ class ComplaintWorkflow:
         while self._s.phase is not Phase.CLOSED:
             await phases[self._s.phase]()
             if workflow.info().is_continue_as_new_suggested() and self._s.phase is not Phase.CLOSED:
-                await workflow.wait_condition(
-                    lambda: workflow.all_handlers_finished() and not self._firing
-                )
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._firing)
                 workflow.continue_as_new(
                     ComplaintStart(
                         reference=self._ref,
@@ -168,9 +166,7 @@ class ComplaintWorkflow:
                 1, {"channel": self._s.channel.value}
             )
         awaited = (
-            "the acknowledgement email"
-            if facts.has_email
-            else "an operator to confirm the acknowledgement letter"
+            "the acknowledgement email" if facts.has_email else "an operator to confirm the acknowledgement letter"
         )
         self._move_to(Phase.INTAKE, awaited)
         emailing = asyncio.create_task(self._acknowledge_by_email()) if facts.has_email else None
@@ -187,9 +183,9 @@ class ComplaintWorkflow:
         )
         self._s.acknowledged_at = ack.acknowledged_at
         self._s.ack_method = ack.method
-        workflow.metric_meter().create_histogram_float(
-            metrics.ACK_LATENCY, "Receipt to acknowledgement", "s"
-        ).record((ack.acknowledged_at - self._s.received_at).total_seconds(), {"method": ack.method})
+        workflow.metric_meter().create_histogram_float(metrics.ACK_LATENCY, "Receipt to acknowledgement", "s").record(
+            (ack.acknowledged_at - self._s.received_at).total_seconds(), {"method": ack.method}
+        )
         self._meet("acknowledgement", ack.acknowledged_at)
         self._move_to(Phase.ACKNOWLEDGED)
 
@@ -232,9 +228,7 @@ class ComplaintWorkflow:
         self._s.deadlines["response"] = Deadline(
             name="response",
             started_at=acknowledged,
-            due_at=self._policy.priority_response_due(
-                assessment.priority.value, acknowledged, self._s.received_at
-            ),
+            due_at=self._policy.priority_response_due(assessment.priority.value, acknowledged, self._s.received_at),
             cap=self._s.regulatory_due_at,
             pausable=True,
         )
@@ -274,9 +268,11 @@ class ComplaintWorkflow:
         """Handling (or review): wait for a decision, then respond."""
         phase = self._s.phase
         await workflow.wait_condition(
-            lambda: self._s.decision is not None
-            or self._s.phase is not phase
-            or workflow.info().is_continue_as_new_suggested()
+            lambda: (
+                self._s.decision is not None
+                or self._s.phase is not phase
+                or workflow.info().is_continue_as_new_suggested()
+            )
         )
         if self._s.decision is not None and self._s.phase is phase:
             await self._respond(self._s.decision)
@@ -312,9 +308,9 @@ class ComplaintWorkflow:
         """Grant the compensation, send the argued response, record it."""
         number = len(self._s.decisions) + 1
         if decision.compensation and decision.outcome is not Outcome.REJECTED:
-            workflow.metric_meter().create_histogram_float(
-                metrics.COMPENSATION, "Compensation granted", "EUR"
-            ).record(float(decision.compensation.amount), {"kind": decision.compensation.kind.value})
+            workflow.metric_meter().create_histogram_float(metrics.COMPENSATION, "Compensation granted", "EUR").record(
+                float(decision.compensation.amount), {"kind": decision.compensation.kind.value}
+            )
             await workflow.execute_activity_method(
                 CompensationActivities.grant_compensation,
                 CompensationGrant(
@@ -488,9 +484,7 @@ class ComplaintWorkflow:
     def _check_confirm_assessment(self, command: ConfirmAssessment) -> None:
         self._require_phase("confirm or change the assessment", BEFORE_RESPONSE)
         if command.priority and command.priority is not self._s.priority and not command.reason:
-            raise ValueError(
-                f"overriding the priority {self._s.priority} with {command.priority} needs a reason"
-            )
+            raise ValueError(f"overriding the priority {self._s.priority} with {command.priority} needs a reason")
 
     @workflow.update(description="Assign the complaint to a handler and team.")
     async def assign(self, command: Assignment) -> ComplaintStatus:
@@ -526,14 +520,8 @@ class ComplaintWorkflow:
     @plan_action.validator
     def _check_plan_action(self, action: PlannedAction) -> None:
         self._require_phase("plan actions", ACTIVE)
-        if (
-            action.kind == "corrective"
-            and self._s.priority is Priority.P1
-            and action.root_cause is None
-        ):
-            raise ValueError(
-                "a corrective action on a P1 complaint needs a root-cause analysis (root_cause)"
-            )
+        if action.kind == "corrective" and self._s.priority is Priority.P1 and action.root_cause is None:
+            raise ValueError("a corrective action on a P1 complaint needs a root-cause analysis (root_cause)")
 
     @workflow.update(description="Add an internal note (never shown to the customer).")
     async def add_note(self, note: InternalNote) -> ComplaintStatus:
@@ -771,9 +759,7 @@ class ComplaintWorkflow:
         the handler sees it; during a request, the reply is the answer."""
         s = self._s
         while True:
-            await workflow.wait_condition(
-                lambda: bool(s.replies_pending) and s.phase is not Phase.AWAITING_CUSTOMER
-            )
+            await workflow.wait_condition(lambda: bool(s.replies_pending) and s.phase is not Phase.AWAITING_CUSTOMER)
             reply = s.replies_pending.pop(0)
             s.messages_received += 1
             await self._record(
@@ -895,7 +881,7 @@ class ComplaintWorkflow:
         try:
             await workflow.wait_condition(done, timeout=remaining, timeout_summary=summary)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     def _require_phase(self, action: str, allowed: set[Phase]) -> None:

@@ -7,9 +7,7 @@ from datetime import datetime
 from complaints.lifecycle import Deadline, DeadlineEvent
 
 
-def next_event(
-    deadlines: dict[str, Deadline], warning_fraction: float, paused: bool
-) -> DeadlineEvent | None:
+def next_event(deadlines: dict[str, Deadline], warning_fraction: float, paused: bool) -> DeadlineEvent | None:
     """The earliest warning or breach still to fire."""
     events = []
     for deadline in deadlines.values():
@@ -18,9 +16,15 @@ def next_event(
         if deadline.warn and not deadline.warned:
             warn_at = deadline.warning_at(warning_fraction)
             if warn_at < deadline.effective_due:
-                events.append(DeadlineEvent(deadline=deadline.name, kind="warning", at=warn_at, generation=deadline.generation))
+                events.append(
+                    DeadlineEvent(deadline=deadline.name, kind="warning", at=warn_at, generation=deadline.generation)
+                )
                 continue
-        events.append(DeadlineEvent(deadline=deadline.name, kind="breach", at=deadline.effective_due, generation=deadline.generation))
+        events.append(
+            DeadlineEvent(
+                deadline=deadline.name, kind="breach", at=deadline.effective_due, generation=deadline.generation
+            )
+        )
     return min(events, key=lambda event: event.at, default=None)
 
 

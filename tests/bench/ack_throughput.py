@@ -113,7 +113,9 @@ async def measure_complaints(settings: Settings, rate: float, count: int, concur
     return began, finished, path.started
 
 
-async def measure_minimal(settings: Settings, rate: float, count: int, concurrency: int, task_queue: str) -> tuple[float, dict, dict]:
+async def measure_minimal(
+    settings: Settings, rate: float, count: int, concurrency: int, task_queue: str
+) -> tuple[float, dict, dict]:
     """Start minimal workflows at the same arrival pattern; each finishes when
     the server closed it."""
     client = await connect(settings)
@@ -159,10 +161,20 @@ async def main() -> None:
         if baseline.poll() is not None:
             raise SystemExit("the baseline worker exited: see its error above")
         print(f"rate {args.rate}/s x {args.count}, then a burst of {args.burst} (concurrency {args.concurrency})")
-        report(f"complaint → ack email @ {args.rate:g}/s", *await measure_complaints(settings, args.rate, args.count, args.concurrency))
-        report(f"minimal workflow @ {args.rate:g}/s", *await measure_minimal(settings, args.rate, args.count, args.concurrency, task_queue))
-        complaint_max = report("complaint → ack email, burst", *await measure_complaints(settings, 0, args.burst, args.concurrency))
-        minimal_max = report("minimal workflow, burst", *await measure_minimal(settings, 0, args.burst, args.concurrency, task_queue))
+        report(
+            f"complaint → ack email @ {args.rate:g}/s",
+            *await measure_complaints(settings, args.rate, args.count, args.concurrency),
+        )
+        report(
+            f"minimal workflow @ {args.rate:g}/s",
+            *await measure_minimal(settings, args.rate, args.count, args.concurrency, task_queue),
+        )
+        complaint_max = report(
+            "complaint → ack email, burst", *await measure_complaints(settings, 0, args.burst, args.concurrency)
+        )
+        minimal_max = report(
+            "minimal workflow, burst", *await measure_minimal(settings, 0, args.burst, args.concurrency, task_queue)
+        )
         print(f"complaint path at {complaint_max / minimal_max:.0%} of the minimal workflow's throughput")
         print(f"baseline worker peak RSS {rss_mib(baseline.pid):.0f} MiB")
     finally:

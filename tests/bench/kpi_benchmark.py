@@ -119,27 +119,44 @@ def intake_inserts(references: list[str]) -> list[tuple[str, tuple]]:
 def lifecycle_steps(references: list[str]) -> list[tuple[str, tuple]]:
     """What a complaint's steps write after intake: register updates, journal
     entries and an SLA alert (journaled too)."""
-    journal = "INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES ($1, $2, 'system', $1 || ':' || $2)"
+    journal = (
+        "INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES ($1, $2, 'system', $1 || ':' || $2)"
+    )
     steps: list[tuple[str, tuple]] = []
     for ref in references:
         steps += [
-            ("UPDATE complaints SET phase = 'acknowledged', acknowledged_at = received_at + interval '40 seconds', "
-             "ack_method = 'email', ack_deadline_met = true, updated_at = now() WHERE reference = $1", (ref,)),
+            (
+                "UPDATE complaints SET phase = 'acknowledged', acknowledged_at = received_at + interval '40 seconds', "
+                "ack_method = 'email', ack_deadline_met = true, updated_at = now() WHERE reference = $1",
+                (ref,),
+            ),
             (journal, (ref, "acknowledged")),
-            ("UPDATE complaints SET phase = 'handling', priority = 'P3', category = 'livraison', recurring = false, "
-             "assessed_at = acknowledged_at + interval '1 day', handler = 'conseiller-01', updated_at = now() "
-             "WHERE reference = $1", (ref,)),
+            (
+                "UPDATE complaints SET phase = 'handling', priority = 'P3', category = 'livraison', recurring = false, "
+                "assessed_at = acknowledged_at + interval '1 day', handler = 'conseiller-01', updated_at = now() "
+                "WHERE reference = $1",
+                (ref,),
+            ),
             (journal, (ref, "assessed")),
-            ("INSERT INTO alerts (key, complaint_reference, deadline, kind, due_at) "
-             "VALUES ($1 || ':response:0:warning', $1, 'response', 'warning', now())", (ref,)),
+            (
+                "INSERT INTO alerts (key, complaint_reference, deadline, kind, due_at) "
+                "VALUES ($1 || ':response:0:warning', $1, 'response', 'warning', now())",
+                (ref,),
+            ),
             (journal, (ref, "response_deadline_warning")),
-            ("UPDATE complaints SET phase = 'survey', outcome = 'accepted', responded_at = acknowledged_at + interval '9 days', "
-             "response_deadline_met = true, updated_at = now() WHERE reference = $1", (ref,)),
+            (
+                "UPDATE complaints SET phase = 'survey', outcome = 'accepted', responded_at = acknowledged_at + interval '9 days', "
+                "response_deadline_met = true, updated_at = now() WHERE reference = $1",
+                (ref,),
+            ),
             (journal, (ref, "survey_emailed")),
-            ("UPDATE complaints SET phase = 'closed', closed_at = acknowledged_at + interval '20 days', "
-             "root_cause_category = 'cause 01', updated_at = now() WHERE reference = $1", (ref,)),
+            (
+                "UPDATE complaints SET phase = 'closed', closed_at = acknowledged_at + interval '20 days', "
+                "root_cause_category = 'cause 01', updated_at = now() WHERE reference = $1",
+                (ref,),
+            ),
             (journal, (ref, "closed")),
-        ]  # fmt: skip
+        ]
     return steps
 
 
@@ -222,8 +239,10 @@ async def report_times(pool: asyncpg.Pool, runs: int = 5) -> None:
     [first] = await best_of(1, year_report(pool))
     warm = await best_of(runs, year_report(pool))
     print(f"  projection current (report_complaints and its indexes: {size})")
-    print(f"    full report          first {first * 1000:6.0f} ms   warm median {statistics.median(warm) * 1000:6.0f} ms"
-          f"   (runs: {', '.join(f'{t * 1000:.0f}' for t in warm)})")  # fmt: skip
+    print(
+        f"    full report          first {first * 1000:6.0f} ms   warm median {statistics.median(warm) * 1000:6.0f} ms"
+        f"   (runs: {', '.join(f'{t * 1000:.0f}' for t in warm)})"
+    )
     for by in ("product", "handler", "customer"):
         times = await best_of(3, year_report(pool, by))
         print(f"    --by {by:<15} warm median {statistics.median(times) * 1000:6.0f} ms")
@@ -252,11 +271,15 @@ async def main(count: int, writes: int, shared_buffers: str) -> None:
         for table in ("complaints", "journal", "alerts"):
             rates = [rows[table] / spent[name][table] for name in ("plain", "reporting")]
             print(f"  {table:<21} {rates[0]:>12,.0f} {rates[1]:>12,.0f}   {rows[table]:,.0f}")
-        print(f"Projection built from the journal: {built:,} complaints in {spent_building:.1f} s"
-              f" ({built / spent_building:,.0f}/s)")  # fmt: skip
+        print(
+            f"Projection built from the journal: {built:,} complaints in {spent_building:.1f} s"
+            f" ({built / spent_building:,.0f}/s)"
+        )
 
-        print(f"\nThe write path, statements/s on 4 connections: {writes:,} complaints taken in, then their"
-              f" {len(lifecycle_steps(['x']))} lifecycle writes each; {ROUNDS} rounds, the registers alternately")  # fmt: skip
+        print(
+            f"\nThe write path, statements/s on 4 connections: {writes:,} complaints taken in, then their"
+            f" {len(lifecycle_steps(['x']))} lifecycle writes each; {ROUNDS} rounds, the registers alternately"
+        )
         inserts: dict[str, list[float]] = {"plain": [], "reporting": []}
         updates: dict[str, list[float]] = {"plain": [], "reporting": []}
         for round_number in range(ROUNDS):
@@ -268,32 +291,41 @@ async def main(count: int, writes: int, shared_buffers: str) -> None:
                 updates[name].append(await timed_statements(pool, lifecycle_steps(references), 4))
         for label, found in (("intake INSERT", inserts), ("lifecycle steps", updates)):
             plain, reporting = (statistics.mean(found[name]) for name in ("plain", "reporting"))
-            print(f"  {label:<21} {plain:>12,.0f} {reporting:>12,.0f}   ({100 * (reporting / plain - 1):+.1f} %)"
-                  f"   rounds: {', '.join(f'{v:,.0f}' for v in found['plain'])} / "
-                  f"{', '.join(f'{v:,.0f}' for v in found['reporting'])}")  # fmt: skip
+            print(
+                f"  {label:<21} {plain:>12,.0f} {reporting:>12,.0f}   ({100 * (reporting / plain - 1):+.1f} %)"
+                f"   rounds: {', '.join(f'{v:,.0f}' for v in found['plain'])} / "
+                f"{', '.join(f'{v:,.0f}' for v in found['reporting'])}"
+            )
 
         rates = await server_side(pools, 2_000, 10)
         plain, reporting = (statistics.median(rates[name]) for name in ("plain", "reporting"))
-        print(f"  server side, complaints/s (intake + 10 writes, median of {len(rates['plain'])} alternate batches)"
-              f"\n  {'':<21} {plain:>12,.0f} {reporting:>12,.0f}   ({100 * (reporting / plain - 1):+.1f} %)"
-              f"   batches: {', '.join(f'{v:,.0f}' for v in rates['plain'])} / "
-              f"{', '.join(f'{v:,.0f}' for v in rates['reporting'])}")  # fmt: skip
+        print(
+            f"  server side, complaints/s (intake + 10 writes, median of {len(rates['plain'])} alternate batches)"
+            f"\n  {'':<21} {plain:>12,.0f} {reporting:>12,.0f}   ({100 * (reporting / plain - 1):+.1f} %)"
+            f"   batches: {', '.join(f'{v:,.0f}' for v in rates['plain'])} / "
+            f"{', '.join(f'{v:,.0f}' for v in rates['reporting'])}"
+        )
 
         pool = pools["reporting"]
         await pool.execute("VACUUM ANALYZE")
         in_year = await pool.fetchval(
             "SELECT count(*) FROM complaints WHERE received_at >= $1 AND received_at < $2",
-            DEFAULT_END - timedelta(days=365), DEFAULT_END,
-        )  # fmt: skip
+            DEFAULT_END - timedelta(days=365),
+            DEFAULT_END,
+        )
         total = await pool.fetchval("SELECT count(*) FROM complaints")
         unread = await pool.fetchval(
             "SELECT count(DISTINCT complaint_reference) FROM journal WHERE id > (SELECT watermark FROM report_state)"
         )
-        print(f"\nKPI report for the year to {DEFAULT_END:%Y-%m-%d}: {in_year:,} of {total:,} complaints,"
-              f" shared_buffers {shared_buffers}")  # fmt: skip
+        print(
+            f"\nKPI report for the year to {DEFAULT_END:%Y-%m-%d}: {in_year:,} of {total:,} complaints,"
+            f" shared_buffers {shared_buffers}"
+        )
         [behind] = await best_of(1, year_report(pool))
-        print(f"  just after the writes above ({unread:,} complaints not projected yet): full report"
-              f" {behind * 1000:6.0f} ms, bringing the projection up to date first")  # fmt: skip
+        print(
+            f"  just after the writes above ({unread:,} complaints not projected yet): full report"
+            f" {behind * 1000:6.0f} ms, bringing the projection up to date first"
+        )
         await pool.execute("VACUUM ANALYZE report_complaints")
         await report_times(pool)
         for pool in pools.values():
@@ -307,6 +339,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000, help="complaints in the register")
     parser.add_argument("--writes", type=int, default=5_000, help="complaints inserted, then updated, per round")
-    parser.add_argument("--shared-buffers", default="1GB", help="PostgreSQL's cache (its default, 128MB, is a laptop's)")
+    parser.add_argument(
+        "--shared-buffers", default="1GB", help="PostgreSQL's cache (its default, 128MB, is a laptop's)"
+    )
     arguments = parser.parse_args()
     asyncio.run(main(arguments.count, arguments.writes, arguments.shared_buffers))

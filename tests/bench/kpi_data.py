@@ -36,11 +36,25 @@ WARNING_FRACTION = 0.75
 CHANNELS = {"email": 35, "web": 25, "phone": 20, "letter": 8, "in_person": 5, "social": 4, "api": 2, "import": 1}
 PRIORITIES = {"P1": 3, "P2": 15, "P3": 52, "P4": 30}
 CATEGORIES = {
-    "livraison": 24, "qualité produit": 20, "facturation": 15, "service client": 11, "retard": 9,
-    "remboursement": 7, "garantie": 6, "site web": 4, "sécurité": 1, "autre": 3,
-}  # fmt: skip
+    "livraison": 24,
+    "qualité produit": 20,
+    "facturation": 15,
+    "service client": 11,
+    "retard": 9,
+    "remboursement": 7,
+    "garantie": 6,
+    "site web": 4,
+    "sécurité": 1,
+    "autre": 3,
+}
 OUTCOMES = {"accepted": 45, "partially_accepted": 30, "rejected": 25}
-COMPENSATION_KINDS = {"credit_note": 35, "refund": 25, "commercial_gesture": 20, "complimentary_service": 12, "apology": 8}
+COMPENSATION_KINDS = {
+    "credit_note": 35,
+    "refund": 25,
+    "commercial_gesture": 20,
+    "complimentary_service": 12,
+    "apology": 8,
+}
 WEEKDAY_WEIGHTS = [1.3, 1.2, 1.1, 1.1, 1.0, 0.5, 0.3]
 SENTENCES = [
     "Le colis est arrivé ouvert et le produit était endommagé.",
@@ -54,19 +68,75 @@ SENTENCES = [
 ]
 
 COMPLAINT_COLUMNS = [
-    "reference", "received_at", "channel", "complainant_name", "complainant_email", "complainant_phone",
-    "customer_id", "subject", "description", "product", "desired_resolution", "phase", "sla_status",
-    "ack_due_at", "response_due_at", "regulatory_due_at", "assessment_due_at", "workflow_started_at",
-    "intake_recorded_at", "acknowledged_at", "ack_method", "assessed_at", "responded_at", "closed_at",
-    "escalation_level", "priority", "severity", "complexity", "recurring", "category", "assessment",
-    "handler", "team", "outcome", "customer_verdict", "root_cause_category", "ack_deadline_met",
-    "assessment_deadline_met", "response_deadline_met", "compensation_total",
-]  # fmt: skip
+    "reference",
+    "received_at",
+    "channel",
+    "complainant_name",
+    "complainant_email",
+    "complainant_phone",
+    "customer_id",
+    "subject",
+    "description",
+    "product",
+    "desired_resolution",
+    "phase",
+    "sla_status",
+    "ack_due_at",
+    "response_due_at",
+    "regulatory_due_at",
+    "assessment_due_at",
+    "workflow_started_at",
+    "intake_recorded_at",
+    "acknowledged_at",
+    "ack_method",
+    "assessed_at",
+    "responded_at",
+    "closed_at",
+    "escalation_level",
+    "priority",
+    "severity",
+    "complexity",
+    "recurring",
+    "category",
+    "assessment",
+    "handler",
+    "team",
+    "outcome",
+    "customer_verdict",
+    "root_cause_category",
+    "ack_deadline_met",
+    "assessment_deadline_met",
+    "response_deadline_met",
+    "compensation_total",
+]
 JOURNAL_COLUMNS = ["complaint_reference", "occurred_at", "actor", "event", "details", "step_key", "visible_to_customer"]
 SURVEY_COLUMNS = ["complaint_reference", "csat", "ces", "nps", "comment", "answered_at"]
-COMPENSATION_COLUMNS = ["key", "complaint_reference", "kind", "amount", "currency", "description", "proposed_by", "approved_by", "granted_at"]  # fmt: skip
+COMPENSATION_COLUMNS = [
+    "key",
+    "complaint_reference",
+    "kind",
+    "amount",
+    "currency",
+    "description",
+    "proposed_by",
+    "approved_by",
+    "granted_at",
+]
 ALERT_COLUMNS = ["key", "complaint_reference", "deadline", "kind", "due_at", "raised_at"]
-ACTION_COLUMNS = ["step_key", "complaint_reference", "kind", "description", "owner", "due_on", "status", "root_cause_category", "root_cause_analysis", "created_by", "created_at", "done_at"]  # fmt: skip
+ACTION_COLUMNS = [
+    "step_key",
+    "complaint_reference",
+    "kind",
+    "description",
+    "owner",
+    "due_on",
+    "status",
+    "root_cause_category",
+    "root_cause_analysis",
+    "created_by",
+    "created_at",
+    "done_at",
+]
 
 
 @dataclass
@@ -142,7 +212,7 @@ class RegisterGenerator:
         self.last_seen[customer] = received
         return customer, seen is not None and received - seen <= timedelta(days=365)
 
-    def _complaint(self, chunk: Chunk, number: int, received: datetime) -> None:  # noqa: C901, PLR0915
+    def _complaint(self, chunk: Chunk, number: int, received: datetime) -> None:
         rng, end = self.rng, self.end
         ref = f"REC-{received.year}-{number:07d}"
         channel = self._pick(CHANNELS)
@@ -159,8 +229,14 @@ class RegisterGenerator:
         def happened(moment: datetime | None) -> datetime | None:
             return moment if moment is not None and moment <= end else None
 
-        def step(event: str, at: datetime, actor: str = "system", visible: bool = True, details: str = "{}",
-                 key: str | None = None) -> None:  # fmt: skip
+        def step(
+            event: str,
+            at: datetime,
+            actor: str = "system",
+            visible: bool = True,
+            details: str = "{}",
+            key: str | None = None,
+        ) -> None:
             journal.append((ref, at, actor, event, details, key or f"{ref}:{event}", visible))
 
         def raise_alert(deadline: str, kind: str, due: datetime, at: datetime) -> None:
@@ -208,7 +284,9 @@ class RegisterGenerator:
             phase = "responded"
             if outcome != "rejected" and rng.random() < (0.4 if outcome == "accepted" else 0.6):
                 kind = self._pick(COMPENSATION_KINDS)
-                amount = 0 if kind == "apology" else round(self._lognormal(timedelta(seconds=35), 0.8).total_seconds(), 2)
+                amount = (
+                    0 if kind == "apology" else round(self._lognormal(timedelta(seconds=35), 0.8).total_seconds(), 2)
+                )
                 compensation_total = amount
                 chunk.compensations.append(
                     (f"{ref}:compensation:1", ref, kind, amount, "EUR", "dédommagement", "conseiller", None, responded)
@@ -256,18 +334,50 @@ class RegisterGenerator:
         if assessed and rng.random() < 0.02:
             self._action(chunk, ref, assessed, root_cause)
         breached = any(a[3] == "breach" for a in alerts)
-        chunk.complaints.append((
-            ref, received, channel, f"Client {customer}", f"{customer.lower()}@example.com" if has_email else None,
-            None if has_email else "+33 1 23 45 67 89", customer, "Réclamation " + category,
-            " ".join(rng.sample(SENTENCES, 4)), self._pick(self.products), "Un geste commercial",
-            phase, "breached" if breached else ("warning" if alerts else "on_track"),
-            ack_due, responded and regulatory, regulatory, acknowledged and min(acknowledged + DEADLINES[priority][0], regulatory),
-            received, received, acknowledged, ("email" if has_email else "post") if acknowledged else None,
-            assessed, responded, closed, sum(a[3] == "breach" for a in alerts), priority if acknowledged else None,
-            rng.randint(1, 4), rng.randint(1, 4), recurring if acknowledged else None, category,
-            _ASSESSMENT if acknowledged else None, rng.choice(self.handlers) if assessed else None, "équipe",
-            outcome, verdict, root_cause, ack_met, assess_met, response_met, compensation_total,
-        ))  # fmt: skip
+        chunk.complaints.append(
+            (
+                ref,
+                received,
+                channel,
+                f"Client {customer}",
+                f"{customer.lower()}@example.com" if has_email else None,
+                None if has_email else "+33 1 23 45 67 89",
+                customer,
+                "Réclamation " + category,
+                " ".join(rng.sample(SENTENCES, 4)),
+                self._pick(self.products),
+                "Un geste commercial",
+                phase,
+                "breached" if breached else ("warning" if alerts else "on_track"),
+                ack_due,
+                responded and regulatory,
+                regulatory,
+                acknowledged and min(acknowledged + DEADLINES[priority][0], regulatory),
+                received,
+                received,
+                acknowledged,
+                ("email" if has_email else "post") if acknowledged else None,
+                assessed,
+                responded,
+                closed,
+                sum(a[3] == "breach" for a in alerts),
+                priority if acknowledged else None,
+                rng.randint(1, 4),
+                rng.randint(1, 4),
+                recurring if acknowledged else None,
+                category,
+                _ASSESSMENT if acknowledged else None,
+                rng.choice(self.handlers) if assessed else None,
+                "équipe",
+                outcome,
+                verdict,
+                root_cause,
+                ack_met,
+                assess_met,
+                response_met,
+                compensation_total,
+            )
+        )
         chunk.journal.extend(journal)
         chunk.alerts.extend(alerts)
 
@@ -277,12 +387,22 @@ class RegisterGenerator:
         due_on: date = (planned + timedelta(days=rng.randint(15, 60))).date()
         done_at = planned + self._lognormal(timedelta(days=30), 0.6)
         done = happened_by(done_at, self.end) and rng.random() < 0.85
-        chunk.actions.append((
-            f"{ref}:action:{uuid.uuid4().hex[:6]}", ref, "corrective" if corrective else "improvement",
-            "Revoir la procédure d'emballage", rng.choice(self.owners), due_on, "done" if done else "open",
-            root_cause if corrective else None, "analyse des causes" if corrective and root_cause else None,
-            "conseiller", planned, done_at if done else None,
-        ))  # fmt: skip
+        chunk.actions.append(
+            (
+                f"{ref}:action:{uuid.uuid4().hex[:6]}",
+                ref,
+                "corrective" if corrective else "improvement",
+                "Revoir la procédure d'emballage",
+                rng.choice(self.owners),
+                due_on,
+                "done" if done else "open",
+                root_cause if corrective else None,
+                "analyse des causes" if corrective and root_cause else None,
+                "conseiller",
+                planned,
+                done_at if done else None,
+            )
+        )
 
 
 def happened_by(moment: datetime, end: datetime) -> bool:

@@ -16,9 +16,7 @@ async def touch(reference: str) -> str:
 class MinimalWorkflow:
     @workflow.run
     async def run(self, reference: str) -> str:
-        return await workflow.execute_activity(
-            touch, reference, start_to_close_timeout=timedelta(seconds=10)
-        )
+        return await workflow.execute_activity(touch, reference, start_to_close_timeout=timedelta(seconds=10))
 
 
 async def serve(task_queue: str) -> None:
