@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities.letters import Letters
 from activities.outbox import Outbox
 from complaints import journal
-from complaints.lifecycle import DeadlineAlert
+from complaints.alerts import DeadlineAlert
 from complaints.settings import Settings
 
 log = logging.getLogger("complaints.alerts")

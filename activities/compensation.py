@@ -3,10 +3,19 @@
 from datetime import datetime
 
 import asyncpg
+from pydantic import BaseModel
 from temporalio import activity
 
 from complaints import journal
-from complaints.lifecycle import CompensationGrant
+from complaints.operator_commands import Compensation
+
+
+class CompensationGrant(BaseModel):
+    reference: str
+    key: str
+    compensation: Compensation
+    proposed_by: str
+    approved_by: str | None = None
 
 
 class CompensationActivities:

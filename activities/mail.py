@@ -2,17 +2,32 @@
 register, never from workflow history."""
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
+from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.letters import Letters
 from activities.outbox import Outbox
 from complaints import journal
-from complaints.lifecycle import AcknowledgementEmail, CustomerEmail
 from complaints.settings import Settings
 
 DESCRIPTION_EXCERPT = 400
+
+
+class AcknowledgementEmail(BaseModel):
+    reference: str
+    response_due_at: datetime
+
+
+class CustomerEmail(BaseModel):
+    """A templated email to the complainant, sent once per `step_key`."""
+
+    reference: str
+    template: str
+    step_key: str
+    values: dict[str, Any] = Field(default_factory=dict)
 
 
 class MailActivities:

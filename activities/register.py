@@ -1,23 +1,98 @@
 """Register writes made on the workflow's behalf; each is keyed by its step,
 so a retried activity changes nothing twice."""
 
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
 import asyncpg
+from pydantic import BaseModel, Field
 from temporalio import activity
 
 from complaints import journal
-from complaints.assessment import Assessment, ComplaintFacts, EarlierComplaint, assess
-from complaints.lifecycle import (
-    Acknowledgement,
-    ActionRecord,
-    AssessmentRequest,
-    DeadlineAlert,
-    IntakeFacts,
-    IntakeRecord,
-    RegisterEntry,
-    SurveyRecord,
-)
+from complaints.alerts import DeadlineAlert
+from complaints.assessment import Assessment, ComplaintFacts, EarlierComplaint, Priority, assess
+from complaints.complaint_status import AckMethod, Phase, SlaStatus
+from complaints.customer_signals import SurveyAnswer
+from complaints.operator_commands import Outcome, PlannedAction
 
 SYSTEM = "system"
+
+
+class IntakeRecord(BaseModel):
+    reference: str
+    ack_due_at: datetime
+
+
+class IntakeFacts(BaseModel):
+    """What the workflow needs to know of the recorded complaint."""
+
+    has_email: bool
+
+
+class Acknowledgement(BaseModel):
+    reference: str
+    method: AckMethod
+    acknowledged_at: datetime
+    response_due_at: datetime
+    actor: str
+
+
+class AssessmentRequest(BaseModel):
+    reference: str
+    window: timedelta
+
+
+class ComplaintChanges(BaseModel):
+    """Register columns a step sets; None leaves a column as it is."""
+
+    phase: Phase | None = None
+    sla_status: SlaStatus | None = None
+    escalation_level: int | None = None
+    priority: Priority | None = None
+    severity: int | None = None
+    complexity: int | None = None
+    recurring: bool | None = None
+    category: str | None = None
+    assessment: Assessment | None = None
+    assessed_at: datetime | None = None
+    assessment_due_at: datetime | None = None
+    response_due_at: datetime | None = None
+    handler: str | None = None
+    team: str | None = None
+    outcome: Outcome | None = None
+    responded_at: datetime | None = None
+    customer_verdict: str | None = None
+    root_cause_category: str | None = None
+    closed_at: datetime | None = None
+    ack_deadline_met: bool | None = None
+    assessment_deadline_met: bool | None = None
+    response_deadline_met: bool | None = None
+    compensation_total: Decimal | None = None
+
+
+class RegisterEntry(BaseModel):
+    """One step of a complaint: journaled once (by `step_key`), with the
+    register columns it changes."""
+
+    reference: str
+    event: str
+    actor: str
+    step_key: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    changes: ComplaintChanges = Field(default_factory=ComplaintChanges)
+    visible_to_customer: bool = False
+
+
+class ActionRecord(BaseModel):
+    reference: str
+    step_key: str
+    action: PlannedAction
+
+
+class SurveyRecord(BaseModel):
+    reference: str
+    answer: SurveyAnswer
 
 
 class RegisterActivities:

@@ -13,7 +13,7 @@ from temporalio import activity
 
 from activities.alerts import DEADLINE_LABELS
 from activities.outbox import Outbox
-from complaints.lifecycle import DeadlineAlert
+from complaints.alerts import DeadlineAlert
 from complaints.settings import Settings
 from reporting import projection
 from reporting.actions import overdue_alerts

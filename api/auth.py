@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ProblemError
 from api.services import services
-from complaints.lifecycle import Role
+from complaints.operator_commands import Role
 from complaints.operators import OperatorRecord, authenticate
 
 

@@ -2,12 +2,12 @@
 API key's operator; the workflow's validators decide whether the command fits
 the complaint now (409 with their reason when it does not)."""
 
+import typing
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Depends, Header
-from pydantic import BaseModel
 
 from api import schemas
 from api.auth import Permission, require
@@ -16,21 +16,8 @@ from api.problems import responses
 from api.services import Services, services
 from api.workflow_calls import run_update
 from complaints import journal
-from complaints.lifecycle import (
-    AnalysisExtension,
-    ApprovalVerdict,
-    Assignment,
-    Closure,
-    Command,
-    ComplaintStatus,
-    ConfirmAssessment,
-    Decision,
-    InformationRequest,
-    InternalNote,
-    PlannedAction,
-    PostalAcknowledgement,
-    ProgressUpdate,
-)
+from complaints.complaint_status import ComplaintStatus
+from complaints.operator_commands import Command, InformationRequest, PostalAcknowledgement, ProgressUpdate
 from complaints.operators import OperatorRecord
 from workflows.complaint import ComplaintWorkflow
 
@@ -53,14 +40,18 @@ def _update_id(key: str | None) -> str:
     return f"api:{key}" if key else f"api:{uuid.uuid4()}"
 
 
-def _command(
-    path: str,
-    update: Callable[..., Any],
-    model: type[Command],
-    body_model: type[BaseModel],
-    permission: Permission,
-    summary: str,
-) -> None:
+def _command_model(update: Callable[..., Any]) -> type[Command]:
+    """The command an update takes, from its signature: one table for both."""
+    hints = typing.get_type_hints(update)
+    hints.pop("return", None)
+    [model] = hints.values()
+    return cast(type[Command], model)
+
+
+def _command(path: str, update: Callable[..., Any], permission: Permission, summary: str) -> None:
+    model = _command_model(update)
+    body_model = schemas.without_actor(model)
+
     async def endpoint(
         ref: Reference,
         body: Annotated[body_model, Body()],  # type: ignore[valid-type]
@@ -96,88 +87,53 @@ def _command(
 
 H, A = Permission.HANDLE, Permission.APPROVE
 
-# path, update, command, request body, permission, summary
+# path, update (its argument is the command), permission, summary
 COMMANDS = [
     (
         "assessment",
         ComplaintWorkflow.confirm_assessment,
-        ConfirmAssessment,
-        schemas.ConfirmAssessmentRequest,
         H,
         "Confirm the suggested priority, or override it with a reason",
     ),
-    (
-        "assignment",
-        ComplaintWorkflow.assign,
-        Assignment,
-        schemas.AssignmentRequest,
-        H,
-        "Assign the complaint to a handler and team",
-    ),
+    ("assignment", ComplaintWorkflow.assign, H, "Assign the complaint to a handler and team"),
     (
         "actions",
         ComplaintWorkflow.plan_action,
-        PlannedAction,
-        schemas.PlannedActionRequest,
         H,
         "Plan a corrective or improvement action (owner, due date; root cause for P1 corrective actions)",
     ),
-    (
-        "notes",
-        ComplaintWorkflow.add_note,
-        InternalNote,
-        schemas.InternalNoteRequest,
-        H,
-        "Add an internal note (never shown to the customer)",
-    ),
+    ("notes", ComplaintWorkflow.add_note, H, "Add an internal note (never shown to the customer)"),
     (
         "progress-updates",
         ComplaintWorkflow.send_progress_update,
-        ProgressUpdate,
-        schemas.ProgressUpdateRequest,
         H,
         "Tell the customer where the complaint stands (emailed)",
     ),
     (
         "information-requests",
         ComplaintWorkflow.request_information,
-        InformationRequest,
-        schemas.InformationRequestRequest,
         H,
         "Ask the customer for information; the complaint waits for the reply",
     ),
     (
         "analysis-extensions",
         ComplaintWorkflow.extend_analysis,
-        AnalysisExtension,
-        schemas.AnalysisExtensionRequest,
         H,
         "Extend the analysis: the customer is told why and the new date",
     ),
     (
         "decision",
         ComplaintWorkflow.decide,
-        Decision,
-        schemas.DecisionRequest,
         H,
         "Decide: accepted, partially accepted or rejected, with a justification (and compensation)",
     ),
     (
         "approval",
         ComplaintWorkflow.approve_compensation,
-        ApprovalVerdict,
-        schemas.ApprovalVerdictRequest,
         A,
         "Approve or refuse a proposed compensation above the threshold (a manager other than the proposer)",
     ),
-    (
-        "closure",
-        ComplaintWorkflow.close,
-        Closure,
-        schemas.ClosureRequest,
-        H,
-        "Close the complaint after the response without waiting further",
-    ),
+    ("closure", ComplaintWorkflow.close, H, "Close the complaint after the response without waiting further"),
 ]
 
 for command in COMMANDS:

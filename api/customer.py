@@ -27,7 +27,8 @@ from api.problems import ProblemError, field_problems, invalid_input, responses
 from api.services import Services, services
 from api.uploads import read_files, validate_documents
 from api.workflow_calls import live_status, require_complaint, send_signal
-from complaints.lifecycle import ComplaintStatus, Contest, CustomerReply, Phase, SurveyAnswer
+from complaints.complaint_status import ComplaintStatus, Phase
+from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
 from complaints.links import LinkAction, LinkRefused
 from complaints.submission import Document
 from workflows.complaint import ComplaintWorkflow
@@ -130,7 +131,7 @@ def _offers(status: ComplaintStatus | None) -> list[LinkAction]:
     if status is None:
         return []
     offered = [action for action, phases in OFFERED_IN.items() if status.phase in phases]
-    if LinkAction.VERDICT in offered and (status.accepted_signal or status.contest_signal):
+    if LinkAction.VERDICT in offered and status.verdict_received:
         offered.remove(LinkAction.VERDICT)  # already given, not yet taken in
     if LinkAction.SURVEY in offered and status.survey is not None:
         offered.remove(LinkAction.SURVEY)
@@ -181,7 +182,7 @@ async def reply(svc: Services, reference: str, sent: ReplyInput) -> list[int]:
 
 async def accept(svc: Services, reference: str) -> None:
     row, status = await _state(svc, reference)
-    if status.accepted_signal or status.customer_verdict == "accepted":
+    if "accepted" in (status.verdict_received, status.customer_verdict):
         return
     _require(status, LinkAction.VERDICT)
     await send_signal(svc.client, row, ComplaintWorkflow.accept_response)
@@ -189,7 +190,7 @@ async def accept(svc: Services, reference: str) -> None:
 
 async def contest(svc: Services, reference: str, reason: str) -> None:
     row, status = await _state(svc, reference)
-    if status.contest_signal is not None or status.contested:
+    if status.verdict_received == "contested" or status.contested:
         return
     _require(status, LinkAction.VERDICT)
     await send_signal(svc.client, row, ComplaintWorkflow.contest_response, Contest(reason=reason))

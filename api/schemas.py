@@ -2,6 +2,7 @@
 fields (and so the constraints) of the intake and lifecycle models, so the
 API and the workflow cannot drift apart."""
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -9,22 +10,8 @@ from typing import Any
 from pydantic import AwareDatetime, Base64Bytes, BaseModel, ConfigDict, Field, create_model
 
 from complaints.assessment import Priority
-from complaints.lifecycle import (
-    AnalysisExtension,
-    ApprovalVerdict,
-    Assignment,
-    Closure,
-    Command,
-    ComplaintStatus,
-    ConfirmAssessment,
-    Decision,
-    InformationRequest,
-    InternalNote,
-    Phase,
-    PlannedAction,
-    ProgressUpdate,
-    SlaStatus,
-)
+from complaints.complaint_status import ComplaintStatus, Phase, SlaStatus
+from complaints.operator_commands import Command
 from complaints.submission import Channel, ComplaintSubmission
 
 
@@ -32,6 +19,7 @@ def _fields(model: type[BaseModel], exclude: set[str]) -> dict[str, Any]:
     return {name: (info.annotation, info) for name, info in model.model_fields.items() if name not in exclude}
 
 
+@functools.cache
 def without_actor(model: type[Command]) -> type[BaseModel]:
     """`model` as an operator sends it: the actor (`by`) comes from the API key."""
     return create_model(  # type: ignore[call-overload,no-any-return]
@@ -171,15 +159,3 @@ class PostalAcknowledgementRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sent_at: AwareDatetime | None = Field(default=None, description="default: now")
-
-
-ConfirmAssessmentRequest = without_actor(ConfirmAssessment)
-AssignmentRequest = without_actor(Assignment)
-PlannedActionRequest = without_actor(PlannedAction)
-InternalNoteRequest = without_actor(InternalNote)
-ProgressUpdateRequest = without_actor(ProgressUpdate)
-InformationRequestRequest = without_actor(InformationRequest)
-AnalysisExtensionRequest = without_actor(AnalysisExtension)
-DecisionRequest = without_actor(Decision)
-ApprovalVerdictRequest = without_actor(ApprovalVerdict)
-ClosureRequest = without_actor(Closure)

@@ -21,7 +21,7 @@ from api.body_limit import BodyTooLarge
 from api.problems import ProblemError
 from api.services import Services, services
 from api.uploads import DocumentTooLarge, read_files
-from complaints.lifecycle import SurveyAnswer
+from complaints.customer_signals import SurveyAnswer
 from complaints.links import CONFIRMATION_MAX_AGE, LinkAction, LinkRefused
 from complaints.submission import Channel, validate_submission
 from starter.intake import submit_complaint

@@ -3,7 +3,7 @@ the timeline, and reasons for refusing input."""
 
 from typing import Any
 
-from complaints.lifecycle import Phase
+from complaints.complaint_status import Phase
 
 PHASES = {
     Phase.RECEIVED: "Reçue : l'accusé de réception est en préparation",

@@ -19,7 +19,7 @@ from temporalio.service import RPCStatusCode
 
 from api import register_queries
 from api.problems import ProblemError
-from complaints.lifecycle import ComplaintStatus
+from complaints.complaint_status import ComplaintStatus
 from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger(__name__)

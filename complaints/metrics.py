@@ -8,7 +8,7 @@ from datetime import timedelta
 import asyncpg
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from complaints.lifecycle import Phase
+from complaints.complaint_status import Phase
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from complaints.lifecycle import Operator, Role
+from complaints.operator_commands import Operator, Role
 
 KEY_PREFIX = "cmp_"  # makes a leaked key easy to recognise (secret scanners, logs)
 

@@ -22,8 +22,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints import journal
+from complaints.customer_signals import CustomerReply
 from complaints.documents import store_document
-from complaints.lifecycle import CustomerReply
 from complaints.settings import Settings
 from complaints.submission import Channel, ComplaintSubmission, Document, validate_submission
 from inbound.documents import Refusal, sort_attachments

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from complaints import journal
-from complaints.lifecycle import DeadlineAlert
+from complaints.alerts import DeadlineAlert
 from reporting import projection
 from reporting.model import ActionItem, ActionRecurrence, Actions, OwnerActions
 

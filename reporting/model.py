@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, computed_field
 
-from complaints.lifecycle import CompensationKind, Phase
+from complaints.complaint_status import Phase
+from complaints.operator_commands import CompensationKind
 
 Dimension = Literal["product", "category", "channel", "priority", "handler", "customer"]
 DIMENSIONS: tuple[Dimension, ...] = ("product", "category", "channel", "priority", "handler", "customer")

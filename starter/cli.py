@@ -12,8 +12,9 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from complaints.complaint_status import ComplaintStatus
 from complaints.database import open_pool
-from complaints.lifecycle import ComplaintStatus, PostalAcknowledgement
+from complaints.operator_commands import PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, validate_submission
 from complaints.temporal_client import TemporalUnavailable, connect

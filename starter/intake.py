@@ -22,10 +22,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from complaints import journal
 from complaints import search_attributes as attrs
+from complaints.complaint_status import Phase
 from complaints.documents import store_document
-from complaints.lifecycle import ComplaintStart, Phase
 from complaints.settings import Settings
 from complaints.submission import Channel, ComplaintSubmission
+from complaints.workflow_state import ComplaintStart
 from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from complaints.database import open_pool
-from complaints.lifecycle import Role
+from complaints.operator_commands import Role
 from complaints.operators import (
     OperatorExists,
     OperatorRecord,

@@ -13,7 +13,7 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from api.app import create_app
-from complaints.lifecycle import Role
+from complaints.operator_commands import Role
 from complaints.operators import create_operator
 from complaints.settings import Settings
 

@@ -10,7 +10,8 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from complaints.lifecycle import Phase, PostalAcknowledgement, SlaStatus
+from complaints.complaint_status import Phase, SlaStatus
+from complaints.operator_commands import PostalAcknowledgement
 from complaints.policy import Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission

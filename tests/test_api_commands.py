@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 from temporalio.client import Client
 
-from complaints.lifecycle import Phase
+from complaints.complaint_status import Phase
 from tests.api_support import COMPLAINT, CUSTOMER, customer_api, http, keys, path_of, status_link_in  # noqa: F401
 from tests.conftest import Mailbox
 from tests.test_intake import wait_for_phase

@@ -11,7 +11,7 @@ import httpx
 from temporalio.client import Client
 
 from api.body_limit import request_body_limit
-from complaints.lifecycle import Phase
+from complaints.complaint_status import Phase
 from complaints.settings import Settings
 from tests.api_support import COMPLAINT, CUSTOMER, http, keys, status_link_in, table_counts  # noqa: F401
 from tests.conftest import Mailbox
@@ -329,3 +329,7 @@ async def test_the_openapi_document_describes_every_endpoint_and_model(http: htt
     assert "by" not in schemas["DecisionRequest"]["properties"]  # the actor is the key's operator
     assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     assert not any("/reclamation" in path or "/suivi" in path for path in paths)  # pages are not API
+    # the public status leaves the run's own buffers out of the contract
+    shown = set(schemas["ComplaintStatus"]["properties"])
+    assert not shown & {"replies_pending", "reply_ids", "steps", "accepted_signal", "contest_signal", "decision"}
+    assert {"phase", "deadlines", "decisions", "verdict_received"} <= shown

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
+from complaints.complaint_status import Phase
 from complaints.database import open_pool
-from complaints.lifecycle import Phase
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import ReferenceClash, record_complaint, resume_unstarted, submit_complaint

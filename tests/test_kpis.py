@@ -20,18 +20,12 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from activities.compensation import CompensationActivities
-from activities.register import RegisterActivities
+from activities.compensation import CompensationActivities, CompensationGrant
+from activities.register import Acknowledgement, RegisterActivities, SurveyRecord
 from complaints import journal
-from complaints.lifecycle import (
-    Acknowledgement,
-    Compensation,
-    CompensationGrant,
-    CompensationKind,
-    DeadlineAlert,
-    SurveyAnswer,
-    SurveyRecord,
-)
+from complaints.alerts import DeadlineAlert
+from complaints.customer_signals import SurveyAnswer
+from complaints.operator_commands import Compensation, CompensationKind
 from complaints.settings import Settings
 from reporting.actions import complete_action, list_actions, overdue_alerts
 from reporting.document import scopes

@@ -12,16 +12,9 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
 
-from activities.compensation import CompensationActivities
-from complaints.lifecycle import (
-    Compensation,
-    CompensationGrant,
-    ConfirmAssessment,
-    Decision,
-    InternalNote,
-    Phase,
-    PlannedAction,
-)
+from activities.compensation import CompensationActivities, CompensationGrant
+from complaints.complaint_status import Phase
+from complaints.operator_commands import Compensation, ConfirmAssessment, Decision, InternalNote, PlannedAction
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import submit_complaint

@@ -13,7 +13,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from codec.server import create_app
-from complaints.lifecycle import ConfirmAssessment, Decision, InformationRequest, Phase
+from complaints.complaint_status import Phase
+from complaints.operator_commands import ConfirmAssessment, Decision, InformationRequest
 from complaints.payload_codec import EncryptionCodec, new_key_line, parse_keys
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission

@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.body_limit import request_body_limit
-from complaints.lifecycle import Phase
+from complaints.complaint_status import Phase
 from complaints.settings import Settings
 from tests.api_support import CUSTOMER, http, keys, path_of, shown, status_link_in, table_counts  # noqa: F401
 from tests.conftest import Mailbox

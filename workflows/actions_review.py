@@ -11,7 +11,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.alerts import AlertActivities
     from activities.reporting import ReportingActivities
-    from complaints.lifecycle import DeadlineAlert
+    from complaints.alerts import DeadlineAlert
 
 BATCH = 20  # alerts sent side by side
 

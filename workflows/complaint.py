@@ -14,48 +14,40 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.alerts import AlertActivities
-    from activities.compensation import CompensationActivities
-    from activities.mail import MailActivities
-    from activities.register import RegisterActivities
+    from activities.compensation import CompensationActivities, CompensationGrant
+    from activities.mail import AcknowledgementEmail, CustomerEmail, MailActivities
+    from activities.register import (
+        Acknowledgement,
+        ActionRecord,
+        AssessmentRequest,
+        ComplaintChanges,
+        IntakeRecord,
+        RegisterActivities,
+        RegisterEntry,
+        SurveyRecord,
+    )
     from complaints import metrics
     from complaints import search_attributes as attrs
+    from complaints.alerts import DeadlineAlert
     from complaints.assessment import Priority
-    from complaints.lifecycle import (
-        Acknowledgement,
-        AcknowledgementEmail,
-        ActionRecord,
+    from complaints.complaint_status import ComplaintStatus, Deadline, DecisionRecord, Phase, SlaStatus
+    from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
+    from complaints.operator_commands import (
         AnalysisExtension,
         ApprovalVerdict,
-        AssessmentRequest,
         Assignment,
         Closure,
-        CompensationGrant,
-        ComplaintChanges,
-        ComplaintStart,
-        ComplaintStatus,
         ConfirmAssessment,
-        Contest,
-        CustomerEmail,
-        CustomerReply,
-        Deadline,
-        DeadlineAlert,
-        DeadlineEvent,
         Decision,
-        DecisionRecord,
         InformationRequest,
-        IntakeRecord,
         InternalNote,
         Outcome,
-        Phase,
         PlannedAction,
         PostalAcknowledgement,
         ProgressUpdate,
-        RegisterEntry,
         Role,
-        SlaStatus,
-        SurveyAnswer,
-        SurveyRecord,
     )
+    from complaints.workflow_state import ComplaintStart, ComplaintState, DeadlineEvent
     from workflows import deadlines
 
 REGISTER_TIMEOUT = timedelta(seconds=30)
@@ -91,7 +83,7 @@ class ComplaintWorkflow:
         self._ref = start.reference
         self._policy = start.policy
         received = start.received_at
-        self._s = start.carried_over or ComplaintStatus(
+        self._s = start.carried_over or ComplaintState(
             reference=start.reference,
             phase=Phase.RECEIVED,
             channel=start.channel,
@@ -150,7 +142,7 @@ class ComplaintWorkflow:
         if filer:
             filer.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._s
+        return self._s.public()
 
     async def _take_in(self) -> None:
         """Phase 1: record, acknowledge by email or confirmed letter."""
@@ -478,7 +470,7 @@ class ComplaintWorkflow:
             )
             if self._s.phase is Phase.ASSESSMENT:
                 self._move_to(Phase.HANDLING)
-            return self._s
+            return self._s.public()
 
     @confirm_assessment.validator
     def _check_confirm_assessment(self, command: ConfirmAssessment) -> None:
@@ -497,7 +489,7 @@ class ComplaintWorkflow:
                 {"handler": command.handler, "team": command.team},
                 ComplaintChanges(handler=command.handler, team=command.team),
             )
-            return self._s
+            return self._s.public()
 
     @assign.validator
     def _check_assign(self, command: Assignment) -> None:
@@ -515,7 +507,7 @@ class ComplaintWorkflow:
                 start_to_close_timeout=REGISTER_TIMEOUT,
                 summary=f"record a {action.kind} action",
             )
-            return self._s
+            return self._s.public()
 
     @plan_action.validator
     def _check_plan_action(self, action: PlannedAction) -> None:
@@ -527,7 +519,7 @@ class ComplaintWorkflow:
     async def add_note(self, note: InternalNote) -> ComplaintStatus:
         async with self._lock:
             await self._record("internal_note", note.by.name, {"text": note.text})
-            return self._s
+            return self._s.public()
 
     @add_note.validator
     def _check_add_note(self, note: InternalNote) -> None:
@@ -537,7 +529,7 @@ class ComplaintWorkflow:
     async def send_progress_update(self, update: ProgressUpdate) -> ComplaintStatus:
         async with self._lock:
             await self._email_customer("progress_update", {"message": update.message})
-            return self._s
+            return self._s.public()
 
     @send_progress_update.validator
     def _check_progress_update(self, update: ProgressUpdate) -> None:
@@ -558,7 +550,7 @@ class ComplaintWorkflow:
                 self._s.replies_pending.clear()
             self._deadlines_changed()
             self._move_to(Phase.AWAITING_CUSTOMER)
-            return self._s
+            return self._s.public()
 
     @request_information.validator
     def _check_request_information(self, request: InformationRequest) -> None:
@@ -582,7 +574,7 @@ class ComplaintWorkflow:
                 ComplaintChanges(response_due_at=self._s.response_due_at),
                 visible_to_customer=True,
             )
-            return self._s
+            return self._s.public()
 
     @extend_analysis.validator
     def _check_extend_analysis(self, extension: AnalysisExtension) -> None:
@@ -630,7 +622,7 @@ class ComplaintWorkflow:
                 self._move_to(Phase.AWAITING_APPROVAL)
             else:
                 self._s.decision = record
-        return self._s
+        return self._s.public()
 
     @decide.validator
     def _check_decide(self, decision: Decision) -> None:
@@ -668,7 +660,7 @@ class ComplaintWorkflow:
             self._move_to(Phase.REVIEW if proposal.review else Phase.HANDLING)
             if verdict.approved:
                 self._s.decision = proposal.model_copy(update={"approved_by": verdict.by.name})
-            return self._s
+            return self._s.public()
 
     @approve_compensation.validator
     def _check_approve_compensation(self, verdict: ApprovalVerdict) -> None:
@@ -692,7 +684,7 @@ class ComplaintWorkflow:
             actor=letter.confirmed_by,
         )
         await workflow.wait_condition(lambda: self._s.acknowledged_at is not None)
-        return self._s
+        return self._s.public()
 
     @confirm_postal_acknowledgement.validator
     def _check_postal_acknowledgement(self, letter: PostalAcknowledgement) -> None:
@@ -711,7 +703,7 @@ class ComplaintWorkflow:
     async def close(self, closure: Closure) -> ComplaintStatus:
         self._close = closure
         await workflow.wait_condition(lambda: self._s.phase is Phase.CLOSED)
-        return self._s
+        return self._s.public()
 
     @close.validator
     def _check_close(self, closure: Closure) -> None:
@@ -752,7 +744,7 @@ class ComplaintWorkflow:
 
     @workflow.query(description="Where the complaint stands: phase, priority, deadlines, SLA.")
     def status(self) -> ComplaintStatus:
-        return self._s
+        return self._s.public()
 
     async def _file_replies(self) -> None:
         """Journal what the customer writes outside an information request, so

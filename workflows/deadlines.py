@@ -4,7 +4,8 @@ deterministic: the workflow passes `now`."""
 
 from datetime import datetime
 
-from complaints.lifecycle import Deadline, DeadlineEvent
+from complaints.complaint_status import Deadline
+from complaints.workflow_state import DeadlineEvent
 
 
 def next_event(deadlines: dict[str, Deadline], warning_fraction: float, paused: bool) -> DeadlineEvent | None:

@@ -1,0 +1,46 @@
+"""The complaint workflow's own state and input: what a run carries, and
+carries over when it continues as new. Channels see `ComplaintStatus`, never
+this."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from complaints.complaint_status import AlertKind, ComplaintStanding, ComplaintStatus, DeadlineName, DecisionRecord
+from complaints.customer_signals import Contest, CustomerReply
+from complaints.policy import ComplaintPolicy
+from complaints.submission import Channel
+
+
+class ComplaintState(ComplaintStanding):
+    """The public status plus the run's buffers: messages not yet taken in and
+    the counter that keys every journaled step."""
+
+    replies_pending: list[CustomerReply] = Field(default_factory=list)
+    reply_ids: list[str] = Field(default_factory=list)  # recent message ids, to drop repeats
+    decision: DecisionRecord | None = None  # taken, being carried out
+    accepted_signal: bool = False
+    contest_signal: Contest | None = None
+    steps: int = 0  # numbers each journaled step: its idempotency key
+
+    def public(self) -> ComplaintStatus:
+        """What the channels are shown: the status without the buffers."""
+        shown = {name: getattr(self, name) for name in ComplaintStanding.model_fields}
+        received = "contested" if self.contest_signal is not None else "accepted" if self.accepted_signal else None
+        return ComplaintStatus.model_construct(**shown, verdict_received=received)
+
+
+class ComplaintStart(BaseModel):
+    reference: str
+    received_at: datetime
+    channel: Channel
+    policy: ComplaintPolicy
+    # Set when the run continues as new: where the previous run stood.
+    carried_over: ComplaintState | None = None
+
+
+class DeadlineEvent(BaseModel):
+    deadline: DeadlineName
+    kind: AlertKind
+    at: datetime
+    generation: int
