@@ -27,16 +27,12 @@ from reporting.periods import quality_period
 DEADLINE_LABELS.setdefault("action", "d'une action corrective ou d'amélioration")
 
 
-class QualityReportRequest(BaseModel):
-    """No period: the configured number of full weeks before the run's week."""
-
-    period_from: datetime | None = None
-    period_to: datetime | None = None
-
-
-class QualityReportJob(QualityReportRequest):
+class QualityReportJob(BaseModel):
     key: str  # the run's: a retry finds the report it stored
     as_of: datetime
+    # No period: the configured number of full weeks before the week of `as_of`.
+    period_from: datetime | None = None
+    period_to: datetime | None = None
 
 
 class StoredReport(BaseModel):

@@ -113,9 +113,9 @@ def _report(args: argparse.Namespace) -> int:
 
 def _quality(settings: Settings, period_from: datetime | None, period_to: datetime | None) -> int:
     """Run the quality report workflow now and wait for it (a worker must be running)."""
-    from activities.reporting import QualityReportRequest, StoredReport
+    from activities.reporting import StoredReport
     from complaints.temporal_client import connect
-    from workflows.quality_report import QualityReportWorkflow
+    from workflows.quality_report import QualityReportRequest, QualityReportWorkflow
 
     async def run() -> StoredReport:
         client = await connect(settings)

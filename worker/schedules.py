@@ -13,10 +13,9 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
-from activities.reporting import QualityReportRequest
 from complaints.settings import Settings
 from workflows.actions_review import ActionsReviewWorkflow
-from workflows.quality_report import QualityReportWorkflow
+from workflows.quality_report import QualityReportRequest, QualityReportWorkflow
 from workflows.report_refresh import ReportRefreshWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
 

@@ -2,13 +2,22 @@
 indicators with charts, stored and emailed to the quality list. Run weekly by
 a Temporal Schedule, and on demand (`complaints report --quality`)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.reporting import QualityReportJob, QualityReportRequest, ReportingActivities, StoredReport
+    from pydantic import BaseModel
+
+    from activities.reporting import QualityReportJob, ReportingActivities, StoredReport
+
+
+class QualityReportRequest(BaseModel):
+    """No period: the configured number of full weeks before the run's week."""
+
+    period_from: datetime | None = None
+    period_to: datetime | None = None
 
 
 @workflow.defn
