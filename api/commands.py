@@ -8,13 +8,14 @@ from collections.abc import Callable
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Depends, Header
+from pydantic import BaseModel
 
 from api import schemas
 from api.auth import Permission, require
 from api.complaint_endpoints import Reference
 from api.problems import responses
 from api.services import Services, services
-from api.workflow_calls import run_update
+from api.workflow_calls import Update, run_update
 from complaints import journal
 from complaints.complaint_status import ComplaintStatus
 from complaints.operator_commands import Command, InformationRequest, PostalAcknowledgement, ProgressUpdate
@@ -33,14 +34,17 @@ CommandKey = Annotated[
 ]
 
 # Commands whose workflow step journals no operator: the API journals who asked.
-_JOURNALED_HERE = {ProgressUpdate: "progress_update_requested", InformationRequest: "information_requested"}
+_JOURNALED_HERE: dict[type[Command], str] = {
+    ProgressUpdate: "progress_update_requested",
+    InformationRequest: "information_requested",
+}
 
 
 def _update_id(key: str | None) -> str:
     return f"api:{key}" if key else f"api:{uuid.uuid4()}"
 
 
-def _command_model(update: Callable[..., Any]) -> type[Command]:
+def _command_model(update: Update) -> type[Command]:
     """The command an update takes, from its signature: one table for both."""
     hints = typing.get_type_hints(update)
     hints.pop("return", None)
@@ -48,7 +52,7 @@ def _command_model(update: Callable[..., Any]) -> type[Command]:
     return cast(type[Command], model)
 
 
-def _command(path: str, update: Callable[..., Any], permission: Permission, summary: str) -> None:
+def _command(path: str, update: Update, permission: Permission, summary: str) -> None:
     model = _command_model(update)
     body_model = schemas.without_actor(model)
 
@@ -59,7 +63,8 @@ def _command(path: str, update: Callable[..., Any], permission: Permission, summ
         operator: OperatorRecord = Depends(require(permission)),
         svc: Services = Depends(services),
     ) -> ComplaintStatus:
-        command = model.model_validate({**body.model_dump(), "by": operator.operator})
+        sent: BaseModel = body
+        command = model.model_validate({**sent.model_dump(), "by": operator.operator})
         update_id = _update_id(idempotency_key)
         status = await run_update(svc.client, svc.pool, ref, update, command, update_id)
         if model in _JOURNALED_HERE:
@@ -69,12 +74,12 @@ def _command(path: str, update: Callable[..., Any], permission: Permission, summ
                     ref,
                     _JOURNALED_HERE[model],
                     operator.name,
-                    body.model_dump(mode="json"),
+                    sent.model_dump(mode="json"),
                     step_key=f"{ref}:{update_id}",
                 )
         return status
 
-    endpoint.__name__ = update.__name__
+    endpoint.__name__ = cast(Callable[..., Any], update).__name__
     router.add_api_route(
         f"/{{ref}}/{path}",
         endpoint,
@@ -88,7 +93,7 @@ def _command(path: str, update: Callable[..., Any], permission: Permission, summ
 H, A = Permission.HANDLE, Permission.APPROVE
 
 # path, update (its argument is the command), permission, summary
-COMMANDS = [
+COMMANDS: list[tuple[str, Update, Permission, str]] = [
     (
         "assessment",
         ComplaintWorkflow.confirm_assessment,

@@ -82,8 +82,10 @@ _MULTIPART_DOC = {
     "complainant is acknowledged. The same `Idempotency-Key` returns the same complaint "
     "(200) instead of a new one (201).",
     openapi_extra=_MULTIPART_DOC,
-    responses={200: {"model": Submitted, "description": "an earlier request with the same key"}}
-    | responses(401, 403, 413, 415, 422, 503),
+    responses={
+        200: {"model": Submitted, "description": "an earlier request with the same key"},
+        **responses(401, 403, 413, 415, 422, 503),
+    },
 )
 async def take_in(
     request: Request,
@@ -284,8 +286,10 @@ def _deadlines(status: ComplaintStatus | None, row: Any) -> list[DeadlineView]:
     "/{ref}/documents/{document_id}",
     summary="Download a supporting document",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "the document"}}
-    | responses(401, 403, 404, 422),
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the document"},
+        **responses(401, 403, 404, 422),
+    },
 )
 async def download_document(
     ref: Reference,

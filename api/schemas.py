@@ -22,7 +22,7 @@ def _fields(model: type[BaseModel], exclude: set[str]) -> dict[str, Any]:
 @functools.cache
 def without_actor(model: type[Command]) -> type[BaseModel]:
     """`model` as an operator sends it: the actor (`by`) comes from the API key."""
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         f"{model.__name__}Request",
         __config__=ConfigDict(extra="forbid"),
         __doc__=model.__doc__,
@@ -42,7 +42,7 @@ class DocumentUpload(BaseModel):
 
 # What a client system sends: the submission without the fields the API sets
 # (channel "api", the Idempotency-Key header) and with base64 documents.
-ComplaintRequest: type[BaseModel] = create_model(  # type: ignore[call-overload]
+ComplaintRequest: type[BaseModel] = create_model(
     "ComplaintRequest",
     __config__=ConfigDict(extra="forbid", str_max_length=20_000),
     __doc__="A complaint as an intake system sends it.",

@@ -16,6 +16,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.service import RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from api import register_queries
 from api.problems import ProblemError
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 QUERY_TIMEOUT = timedelta(seconds=5)  # no worker: answer from the register alone
 UNAVAILABLE = "the complaint's workflow does not answer (is a worker running?): retry in a moment"
+
+# An operator command's update on the workflow (its argument is the command).
+Update = UpdateMethodMultiParam[[Any, Any], Any]
 
 
 async def require_complaint(pool: asyncpg.Pool, reference: str) -> asyncpg.Record:
@@ -48,7 +52,7 @@ async def run_update(
     client: Client,
     pool: asyncpg.Pool,
     reference: str,
-    update: Callable[..., Any],
+    update: Update,
     payload: Any,
     update_id: str,
 ) -> ComplaintStatus:
@@ -56,7 +60,7 @@ async def run_update(
     row = await require_complaint(pool, reference)
     handle = client.get_workflow_handle(reference)
     try:
-        return await handle.execute_update(update, payload, id=update_id, result_type=ComplaintStatus)
+        return await handle.execute_update(update, payload, id=update_id)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         raise ProblemError(409, getattr(cause, "message", None) or str(cause or error)) from error

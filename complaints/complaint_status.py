@@ -39,6 +39,7 @@ AckMethod = Literal["email", "post"]
 # "action": a corrective or improvement action past its due date (reporting).
 DeadlineName = Literal["acknowledgement", "assessment", "response", "approval", "action"]
 AlertKind = Literal["warning", "breach"]
+Verdict = Literal["accepted", "contested"]
 
 
 class Deadline(BaseModel):
@@ -110,7 +111,7 @@ class ComplaintStanding(BaseModel):
     decisions: list[DecisionRecord] = Field(default_factory=list)
     responded_at: datetime | None = None
     contested: bool = False
-    customer_verdict: Literal["accepted", "contested"] | None = None
+    customer_verdict: Verdict | None = None
     survey: SurveyAnswer | None = None
     closed_at: datetime | None = None
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
@@ -121,4 +122,4 @@ class ComplaintStatus(ComplaintStanding):
 
     # The customer's verdict as sent, before the run takes it in: a form sent
     # twice finds it there.
-    verdict_received: Literal["accepted", "contested"] | None = None
+    verdict_received: Verdict | None = None

@@ -31,6 +31,8 @@ DEFAULT_DOCUMENT_TYPES = [
     "application/vnd.oasis.opendocument.text",
 ]
 
+AlertSink = Literal["email", "webhook", "log"]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", env_file=".env", extra="ignore", populate_by_name=True)
@@ -80,9 +82,7 @@ class Settings(BaseSettings):
     organisation_name: str = "Service clients"
     operations_email: str = "operations@example.org"
     # SLA alert sinks, comma-separated: email (to operations_email), webhook, log.
-    alert_sinks: Annotated[list[Literal["email", "webhook", "log"]], NoDecode] = Field(
-        default_factory=lambda: ["email", "log"]
-    )
+    alert_sinks: Annotated[list[AlertSink], NoDecode] = ["email", "log"]
     alert_webhook_url: str | None = None
     alert_webhook_secret: str | None = Field(default=None, repr=False)  # HMAC-SHA256 key
     sla_digest_cron: str = "0 7 * * *"  # in `timezone`

@@ -6,7 +6,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from complaints.complaint_status import AlertKind, ComplaintStanding, ComplaintStatus, DeadlineName, DecisionRecord
+from complaints.complaint_status import (
+    AlertKind,
+    ComplaintStanding,
+    ComplaintStatus,
+    DeadlineName,
+    DecisionRecord,
+    Verdict,
+)
 from complaints.customer_signals import Contest, CustomerReply
 from complaints.policy import ComplaintPolicy
 from complaints.submission import Channel
@@ -26,7 +33,9 @@ class ComplaintState(ComplaintStanding):
     def public(self) -> ComplaintStatus:
         """What the channels are shown: the status without the buffers."""
         shown = {name: getattr(self, name) for name in ComplaintStanding.model_fields}
-        received = "contested" if self.contest_signal is not None else "accepted" if self.accepted_signal else None
+        received: Verdict | None = (
+            "contested" if self.contest_signal is not None else "accepted" if self.accepted_signal else None
+        )
         return ComplaintStatus.model_construct(**shown, verdict_received=received)
 
 
