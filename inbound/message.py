@@ -13,7 +13,9 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import _header_value_parser as _rfc5322
-from email.message import EmailMessage, Message
+from email.headerregistry import AddressHeader
+from email.message import MIMEPart
+from typing import cast
 
 from inbound.html_text import html_to_text
 
@@ -57,7 +59,7 @@ class InboundEmail:
 
 
 def parse_email(raw: bytes, envelope_sender: str | None) -> InboundEmail:
-    message: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[assignment]
+    message = email.message_from_bytes(raw, policy=email.policy.default)
     body = _body_part(message)
     text = _text_of(body) if body is not None else ""
     extra_text, attachments = _other_parts(message, body)
@@ -76,25 +78,25 @@ def parse_email(raw: bytes, envelope_sender: str | None) -> InboundEmail:
     )
 
 
-def _header(message: Message, name: str) -> str:
+def _header(message: MIMEPart, name: str) -> str:
     """A header's decoded value ('' when absent or unreadable)."""
     try:
         value = message.get(name)
     except Exception:  # a malformed header must not cost the message: take it raw
         log.warning("unreadable %s header, read raw", name)
-        raw = [v for n, v in message.raw_items() if n.lower() == name.lower()]  # type: ignore[attr-defined]
+        raw = [v for n, v in message.raw_items() if n.lower() == name.lower()]
         value = raw[0] if raw else ""
     return re.sub(r"\s+", " ", str(value or "")).strip()
 
 
-def _message_id(message: Message, raw: bytes) -> str:
+def _message_id(message: MIMEPart, raw: bytes) -> str:
     found = _MESSAGE_ID.search(_header(message, "Message-ID"))
     if found:
         return found.group(0)
     return f"<sha256.{_fingerprint(message, raw)}@inbound.invalid>"
 
 
-def _fingerprint(message: Message, raw: bytes) -> str:
+def _fingerprint(message: MIMEPart, raw: bytes) -> str:
     digest = hashlib.sha256()
     for name in ("From", "To", "Date", "Subject"):
         digest.update(_header(message, name).encode() + b"\0")
@@ -110,42 +112,42 @@ def _raw_body(raw: bytes) -> bytes:
     return b""
 
 
-def _mailboxes(message: Message, name: str) -> list[tuple[str, str]]:
+def _mailboxes(message: MIMEPart, name: str) -> list[tuple[str, str]]:
     """(display name, address) of an address header."""
     try:
         header = message.get(name)
-        return [(a.display_name, a.addr_spec) for a in header.addresses] if header else []
+        return [(a.display_name, a.addr_spec) for a in cast(AddressHeader, header).addresses] if header else []
     except Exception:
         # The structured header refuses a display name that decodes to a line
         # break; the same RFC 5322 parser, without that check, still reads it.
-        raw = [v for n, v in message.raw_items() if n.lower() == name.lower()]  # type: ignore[attr-defined]
+        raw = [v for n, v in message.raw_items() if n.lower() == name.lower()]
         if not raw:
             return []
         addresses, _ = _rfc5322.get_address_list(raw[0])
         return [(box.display_name or "", box.addr_spec or "") for box in addresses.all_mailboxes]
 
 
-def _sender_name(message: Message) -> str | None:
+def _sender_name(message: MIMEPart) -> str | None:
     for name, _ in _mailboxes(message, "From"):
         if name.strip():
             return re.sub(r"\s+", " ", name).strip()
     return None
 
 
-def _sender_addresses(message: Message, envelope_sender: str | None) -> list[str]:
+def _sender_addresses(message: MIMEPart, envelope_sender: str | None) -> list[str]:
     found = [address for header in ("From", "Reply-To") for _, address in _mailboxes(message, header)]
     if envelope_sender and envelope_sender not in NULL_SENDERS:
         found.append(envelope_sender.strip("<>"))
     return list(dict.fromkeys(address.strip() for address in found if "@" in address))
 
 
-def _answers(message: Message) -> list[str]:
+def _answers(message: MIMEPart) -> list[str]:
     ids = _MESSAGE_ID.findall(_header(message, "In-Reply-To"))
     ids += reversed(_MESSAGE_ID.findall(_header(message, "References")))
     return list(dict.fromkeys(ids))
 
 
-def _automatic(message: Message, envelope_sender: str | None) -> str | None:
+def _automatic(message: MIMEPart, envelope_sender: str | None) -> str | None:
     """RFC 3834 and the usual conventions of autoresponders and bounces."""
     if envelope_sender is not None and envelope_sender.strip() in NULL_SENDERS:
         return "null sender <> (a bounce or notification)"
@@ -163,19 +165,20 @@ def _automatic(message: Message, envelope_sender: str | None) -> str | None:
     return None
 
 
-def _body_part(message: EmailMessage) -> EmailMessage | None:
+def _body_part(message: MIMEPart) -> MIMEPart | None:
     try:
-        return message.get_body(preferencelist=("plain", "html"))  # type: ignore[return-value]
+        return message.get_body(preferencelist=("plain", "html"))
     except Exception:
         log.warning("unreadable body structure", exc_info=True)
         return None
 
 
-def _text_of(part: Message) -> str:
+def _text_of(part: MIMEPart) -> str:
     try:
-        content = part.get_content()  # type: ignore[attr-defined]
+        content = part.get_content()
     except (LookupError, UnicodeError, ValueError):  # unknown or lying charset
-        content = (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
     content = str(content)
     return html_to_text(content) if part.get_content_type() == "text/html" else content
 
@@ -185,7 +188,7 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _other_parts(message: Message, body: Message | None) -> tuple[list[str], list[Attachment]]:
+def _other_parts(message: MIMEPart, body: MIMEPart | None) -> tuple[list[str], list[Attachment]]:
     """Every part other than the body: documents, and loose text parts that
     belong to the body."""
     texts: list[str] = []
@@ -206,23 +209,24 @@ def _other_parts(message: Message, body: Message | None) -> tuple[list[str], lis
     return texts, attachments
 
 
-def _leaves(part: Message) -> list[Message]:
+def _leaves(part: MIMEPart) -> list[MIMEPart]:
     """Leaf parts in order; an attached message is one document, not opened."""
     if part.is_multipart() and part.get_content_type() != "message/rfc822":
-        return [leaf for sub in part.get_payload() for leaf in _leaves(sub)]  # type: ignore[union-attr]
+        return [leaf for sub in part.iter_parts() for leaf in _leaves(sub)]
     return [part]
 
 
-def _attachment(part: Message, filename: str | None, number: int) -> Attachment:
+def _attachment(part: MIMEPart, filename: str | None, number: int) -> Attachment:
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
         inner = part.get_payload()
-        inner_message = inner[0] if isinstance(inner, list) and inner else None
+        inner_message = cast(MIMEPart, inner[0]) if isinstance(inner, list) and inner else None
         content = inner_message.as_bytes() if inner_message is not None else b""
         if not filename and inner_message is not None:
             filename = f"{_header(inner_message, 'Subject') or 'message'}.eml"
     else:
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
     if content_type == "application/octet-stream" and filename:
         # Many clients send every file as octet-stream: the name says more.
         content_type = mimetypes.guess_type(filename)[0] or content_type
