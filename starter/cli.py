@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from complaints.database import open_pool
 from complaints.lifecycle import ComplaintStatus, PostalAcknowledgement
 from complaints.settings import Settings
-from complaints.submission import Channel, validate_submission
+from complaints.submission import Channel, field_reasons, validate_submission
 from complaints.temporal_client import TemporalUnavailable, connect
 from devstack.mail_sink import message_files, read_message
 from reporting import cli as reporting_cli
@@ -166,9 +166,7 @@ def _submit(args: argparse.Namespace) -> int:
 def describe_errors(error: ValidationError) -> str:
     """One line per problem: which field, and why."""
     lines = ["The complaint was not recorded:"]
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "complaint"
-        lines.append(f"  {where}: {problem['msg'].removeprefix('Value error, ')}")
+    lines += [f"  {problem.where('complaint')}: {problem.reason}" for problem in field_reasons(error)]
     return "\n".join(lines)
 
 
