@@ -58,7 +58,7 @@ def problem_response(
     status: int,
     detail: str,
     errors: list[FieldProblem] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     problem = Problem(
         title=HTTPStatus(status).phrase,

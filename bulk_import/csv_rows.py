@@ -114,7 +114,7 @@ def _row(
 ) -> Row:
     if len(values) != len(columns):
         return Row(line, problems=[f"row: {len(values)} values for {len(columns)} columns"])
-    cell = {name: value.strip() or None for name, value in zip(columns, values)}
+    cell = {name: value.strip() or None for name, value in zip(columns, values, strict=True)}
     problems = []
     received_at = None
     if cell.get("received_at"):

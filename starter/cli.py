@@ -247,7 +247,7 @@ def _mail_show(args: argparse.Namespace) -> int:
 # --- inbound mailbox and bulk import ------------------------------------------
 
 
-def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:
     inbound = commands.add_parser("inbound", help="run the inbound SMTP mailbox of the complaints address")
     inbound.set_defaults(command=_inbound)
 
