@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.settings import Settings
 from reporting import projection
 from reporting.actions import complete_action, list_actions
@@ -87,8 +87,7 @@ def _report(args: argparse.Namespace) -> int:
         return _rebuild(settings)
 
     async def compute() -> str:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             report = await kpi_report(
                 pool,
                 period_from,
@@ -98,8 +97,6 @@ def _report(args: argparse.Namespace) -> int:
                 currency=settings.currency,
                 limit=args.limit,
             )
-        finally:
-            await pool.close()
         return render(report, args.format)
 
     text = asyncio.run(compute())
@@ -135,11 +132,8 @@ def _quality(settings: Settings, period_from: datetime | None, period_to: dateti
 
 def _rebuild(settings: Settings) -> int:
     async def run() -> int:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             return await projection.rebuild(pool)
-        finally:
-            await pool.close()
 
     print(f"reports' projection rebuilt from the journal: {asyncio.run(run())} complaints")
     return 0
@@ -161,8 +155,7 @@ def _actions_list(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def fetch() -> list[ActionItem]:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             return await list_actions(
                 pool,
                 as_of=datetime.now(UTC),
@@ -170,8 +163,6 @@ def _actions_list(args: argparse.Namespace) -> int:
                 overdue_only=args.overdue,
                 include_done=args.all,
             )
-        finally:
-            await pool.close()
 
     items = asyncio.run(fetch())
     if not items:
@@ -185,11 +176,8 @@ def _actions_done(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def mark() -> ActionItem | None:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             return await complete_action(pool, args.id, args.by, datetime.now(UTC), settings.timezone)
-        finally:
-            await pool.close()
 
     item = asyncio.run(mark())
     if item is None:

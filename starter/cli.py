@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.lifecycle import ComplaintStatus, PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
@@ -151,13 +151,10 @@ def _submit(args: argparse.Namespace) -> int:
         return 2
 
     async def submit() -> str:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             client = await connect(settings)
             result = await submit_complaint(pool, client, settings, submission, actor=args.operator)
             return result.reference
-        finally:
-            await pool.close()
 
     print(asyncio.run(submit()))
     return 0
@@ -297,12 +294,9 @@ def _import(args: argparse.Namespace) -> int:
         return 1 if invalid else 0
 
     async def run() -> ImportReport:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             client = await connect(settings)
             return await import_rows(pool, client, settings, rows, actor=args.operator, source=args.file.name)
-        finally:
-            await pool.close()
 
     try:
         report = asyncio.run(run()) if len(invalid) < len(rows) else ImportReport(invalid=invalid)

@@ -16,7 +16,7 @@ from activities.digest import DigestActivities
 from activities.mail import MailActivities
 from activities.register import RegisterActivities
 from activities.reporting import ReportingActivities
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.settings import Settings
 from complaints.temporal_client import connect
@@ -75,22 +75,23 @@ async def run_worker(settings: Settings) -> None:
     (with Prometheus metrics on settings.metrics_address)."""
     runtime = prometheus_runtime(settings.metrics_address) if settings.metrics_address else None
     client = await connect(settings, runtime)
-    pool = await open_pool(settings)
-    counting = (
-        asyncio.create_task(keep_counting_open_complaints(pool, runtime, timedelta(seconds=30))) if runtime else None
-    )
-    try:
-        await ensure_schedules(client, settings)
-        await ensure_reporting_schedules(client, settings)
-        resumed = await resume_unstarted(pool, client, settings)
-        if resumed:
-            log.warning("started %d complaint workflow(s) left unstarted", resumed)
-        log.info("worker polling task queue %r", settings.task_queue)
-        await build_worker(client, pool, settings).run()
-    finally:
-        if counting:
-            counting.cancel()
-        await pool.close()
+    async with register_pool(settings) as pool:
+        counting = (
+            asyncio.create_task(keep_counting_open_complaints(pool, runtime, timedelta(seconds=30)))
+            if runtime
+            else None
+        )
+        try:
+            await ensure_schedules(client, settings)
+            await ensure_reporting_schedules(client, settings)
+            resumed = await resume_unstarted(pool, client, settings)
+            if resumed:
+                log.warning("started %d complaint workflow(s) left unstarted", resumed)
+            log.info("worker polling task queue %r", settings.task_queue)
+            await build_worker(client, pool, settings).run()
+        finally:
+            if counting:
+                counting.cancel()
 
 
 def stop_on_signals() -> None:
