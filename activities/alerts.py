@@ -20,6 +20,7 @@ from activities.outbox import Outbox
 from complaints import journal
 from complaints.lifecycle import DeadlineAlert
 from complaints.settings import Settings
+from complaints.temporal_client import workflow_ui_url
 
 log = logging.getLogger("complaints.alerts")
 
@@ -89,7 +90,7 @@ class AlertActivities:
             "handler": row["handler"],
             "escalation_level": row["escalation_level"],
             "phase": row["phase"],
-            "link": f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{alert.reference}",
+            "link": workflow_ui_url(settings, alert.reference),
         }
 
     async def _email(self, alert: DeadlineAlert, facts: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from complaints.database import register_pool
 from complaints.lifecycle import ComplaintStatus, PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
-from complaints.temporal_client import TemporalUnavailable, connect
+from complaints.temporal_client import TemporalUnavailable, connect, workflow_ui_url
 from devstack.mail_sink import message_files, read_message
 from reporting import cli as reporting_cli
 from starter import users
@@ -183,7 +183,7 @@ def _status(args: argparse.Namespace) -> int:
     if status is None:
         print(f"{args.reference}: no such complaint", file=sys.stderr)
         return 1
-    ui = f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{status.reference}"
+    ui = workflow_ui_url(settings, status.reference)
     when = lambda value: value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"  # noqa: E731
     acknowledged = f"{when(status.acknowledged_at)} by {status.ack_method}" if status.acknowledged_at else "not yet"
     print(
