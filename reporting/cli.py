@@ -6,9 +6,8 @@ import argparse
 import asyncio
 import sys
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from complaints.database import register_pool
 from complaints.settings import Settings
@@ -18,9 +17,9 @@ from reporting.figures import period_text
 from reporting.formats import FORMATS, render
 from reporting.kpis import DEFAULT_GROUP_LIMIT, DIMENSION_COLUMNS, kpi_report
 from reporting.model import ActionItem
-from reporting.periods import days
+from reporting.periods import FIRST_DAY_HELP, LAST_DAY_HELP, report_period
 
-Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+Subparsers = argparse._SubParsersAction
 
 
 def add_parsers(commands: Subparsers) -> None:
@@ -30,11 +29,9 @@ def add_parsers(commands: Subparsers) -> None:
         dest="first",
         type=date.fromisoformat,
         metavar="YYYY-MM-DD",
-        help="first day (default: 30 days before --to)",
+        help=FIRST_DAY_HELP,
     )
-    report.add_argument(
-        "--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD", help="last day, included (default: today)"
-    )
+    report.add_argument("--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD", help=LAST_DAY_HELP)
     report.add_argument("--by", choices=list(DIMENSION_COLUMNS), help="the same indicators per value of")
     report.add_argument(
         "--limit",
@@ -68,16 +65,10 @@ def add_parsers(commands: Subparsers) -> None:
     done.set_defaults(command=_actions_done)
 
 
-def _period(args: argparse.Namespace, settings: Settings) -> tuple[datetime, datetime]:
-    last = args.last or datetime.now(ZoneInfo(settings.timezone)).date()
-    first = args.first or last - timedelta(days=29)
-    return days(first, last, settings.timezone)
-
-
 def _report(args: argparse.Namespace) -> int:
     settings = Settings()
     try:
-        period_from, period_to = _period(args, settings)
+        period_from, period_to = report_period(args.first, args.last, settings.timezone)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
@@ -147,7 +138,10 @@ def _line(item: ActionItem) -> str:
     )
     if item.recurrence:
         r = item.recurrence
-        line += f"\n        root cause since done: {r.before} complaints in the 30 days before, {r.after} in {r.after_days:.0f} days after"
+        line += (
+            f"\n        root cause since done: {r.before} complaints in the 30 days before, "
+            f"{r.after} in {r.after_days:.0f} days after"
+        )
     return line
 
 
