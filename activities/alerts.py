@@ -41,11 +41,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class AlertActivities:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, outbox: Outbox, letters: Letters) -> None:
         self._pool = pool
         self._settings = settings
-        self._outbox = Outbox(pool, settings)
-        self._letters = Letters(settings)
+        self._outbox = outbox
+        self._letters = letters
         self._sinks: dict[str, Callable[[DeadlineAlert, dict[str, Any]], Awaitable[None]]] = {
             "email": self._email,
             "webhook": self._webhook,

@@ -16,11 +16,11 @@ DESCRIPTION_EXCERPT = 400
 
 
 class MailActivities:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, outbox: Outbox, letters: Letters) -> None:
         self._pool = pool
         self._settings = settings
-        self._outbox = Outbox(pool, settings)
-        self._letters = Letters(settings)
+        self._outbox = outbox
+        self._letters = letters
 
     @activity.defn
     async def send_acknowledgement(self, request: AcknowledgementEmail) -> datetime:

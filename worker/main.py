@@ -13,7 +13,9 @@ from temporalio.worker import Worker
 from activities.alerts import AlertActivities
 from activities.compensation import CompensationActivities
 from activities.digest import DigestActivities
+from activities.letters import Letters
 from activities.mail import MailActivities
+from activities.outbox import Outbox
 from activities.register import RegisterActivities
 from activities.reporting import ReportingActivities
 from complaints.database import register_pool
@@ -32,12 +34,13 @@ log = logging.getLogger(__name__)
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    outbox, letters = Outbox(pool, settings), Letters(settings)  # shared by every activity that emails
     register = RegisterActivities(pool)
-    mail = MailActivities(pool, settings)
+    mail = MailActivities(pool, settings, outbox, letters)
     compensation = CompensationActivities(pool, settings.currency)
-    alerts = AlertActivities(pool, settings)
-    digest = DigestActivities(pool, settings)
-    reporting = ReportingActivities(pool, settings)
+    alerts = AlertActivities(pool, settings, outbox, letters)
+    digest = DigestActivities(pool, settings, outbox, letters)
+    reporting = ReportingActivities(pool, settings, outbox)
     return Worker(
         client,
         task_queue=settings.task_queue,
