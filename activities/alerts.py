@@ -16,7 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.letters import Letters
-from activities.outbox import Outbox
+from activities.outbox import EmailingActivities, Outbox
 from complaints import journal
 from complaints.lifecycle import DeadlineAlert
 from complaints.settings import Settings
@@ -40,12 +40,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
-class AlertActivities:
+class AlertActivities(EmailingActivities):
     def __init__(self, pool: asyncpg.Pool, settings: Settings, outbox: Outbox, letters: Letters) -> None:
-        self._pool = pool
-        self._settings = settings
-        self._outbox = outbox
-        self._letters = letters
+        super().__init__(pool, settings, outbox, letters)
         self._sinks: dict[str, Callable[[DeadlineAlert, dict[str, Any]], Awaitable[None]]] = {
             "email": self._email,
             "webhook": self._webhook,

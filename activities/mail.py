@@ -6,22 +6,14 @@ from datetime import datetime
 import asyncpg
 from temporalio import activity
 
-from activities.letters import Letters
-from activities.outbox import Outbox
+from activities.outbox import EmailingActivities
 from complaints import journal
 from complaints.lifecycle import AcknowledgementEmail, CustomerEmail
-from complaints.settings import Settings
 
 DESCRIPTION_EXCERPT = 400
 
 
-class MailActivities:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, outbox: Outbox, letters: Letters) -> None:
-        self._pool = pool
-        self._settings = settings
-        self._outbox = outbox
-        self._letters = letters
-
+class MailActivities(EmailingActivities):
     @activity.defn
     async def send_acknowledgement(self, request: AcknowledgementEmail) -> datetime:
         """Email the acknowledgement; returns when it was sent."""

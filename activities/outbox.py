@@ -8,6 +8,7 @@ from email.utils import format_datetime, make_msgid
 import aiosmtplib
 import asyncpg
 
+from activities.letters import Letters
 from complaints.settings import Settings
 
 
@@ -93,3 +94,14 @@ class Outbox:
             start_tls=settings.smtp_starttls,
             timeout=settings.smtp_timeout_seconds,
         )
+
+
+class EmailingActivities:
+    """What the activities that email work with: the register, the settings,
+    and the worker's one outbox and one set of letters."""
+
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, outbox: Outbox, letters: Letters) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._outbox = outbox
+        self._letters = letters
