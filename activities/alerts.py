@@ -16,10 +16,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.letters import Letters
-from activities.outbox import Outbox
+from activities.outbox import EmailingActivities, Outbox
 from complaints import journal
 from complaints.alerts import DeadlineAlert
 from complaints.settings import Settings
+from complaints.temporal_client import workflow_ui_url
 
 log = logging.getLogger("complaints.alerts")
 
@@ -39,12 +40,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
-class AlertActivities:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
-        self._pool = pool
-        self._settings = settings
-        self._outbox = Outbox(pool, settings)
-        self._letters = Letters(settings)
+class AlertActivities(EmailingActivities):
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, outbox: Outbox, letters: Letters) -> None:
+        super().__init__(pool, settings, outbox, letters)
         self._sinks: dict[str, Callable[[DeadlineAlert, dict[str, Any]], Awaitable[None]]] = {
             "email": self._email,
             "webhook": self._webhook,
@@ -89,7 +87,7 @@ class AlertActivities:
             "handler": row["handler"],
             "escalation_level": row["escalation_level"],
             "phase": row["phase"],
-            "link": f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{alert.reference}",
+            "link": workflow_ui_url(settings, alert.reference),
         }
 
     async def _email(self, alert: DeadlineAlert, facts: dict[str, Any]) -> None:

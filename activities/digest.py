@@ -7,9 +7,7 @@ import asyncpg
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.letters import Letters
-from activities.outbox import Outbox
-from complaints.settings import Settings
+from activities.outbox import EmailingActivities
 
 
 class DigestSummary(BaseModel):
@@ -18,13 +16,7 @@ class DigestSummary(BaseModel):
     breached: int
 
 
-class DigestActivities:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
-        self._pool = pool
-        self._settings = settings
-        self._outbox = Outbox(pool, settings)
-        self._letters = Letters(settings)
-
+class DigestActivities(EmailingActivities):
     @activity.defn
     async def send_sla_digest(self, day: str) -> DigestSummary:
         rows = await self._pool.fetch(

@@ -8,10 +8,8 @@ import asyncpg
 from pydantic import BaseModel, Field
 from temporalio import activity
 
-from activities.letters import Letters
-from activities.outbox import Outbox
+from activities.outbox import EmailingActivities
 from complaints import journal
-from complaints.settings import Settings
 
 DESCRIPTION_EXCERPT = 400
 
@@ -30,13 +28,7 @@ class CustomerEmail(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict)
 
 
-class MailActivities:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
-        self._pool = pool
-        self._settings = settings
-        self._outbox = Outbox(pool, settings)
-        self._letters = Letters(settings)
-
+class MailActivities(EmailingActivities):
     @activity.defn
     async def send_acknowledgement(self, request: AcknowledgementEmail) -> datetime:
         """Email the acknowledgement; returns when it was sent."""

@@ -8,6 +8,7 @@ from email.utils import format_datetime, make_msgid
 import aiosmtplib
 import asyncpg
 
+from activities.letters import Letters
 from complaints.settings import Settings
 
 
@@ -25,11 +26,13 @@ class Outbox:
         recipient: str,
         subject: str,
         body: str,
+        html: str | None = None,
     ) -> datetime:
         """Send the message keyed `key` unless it was sent; return when it was sent.
 
         The first attempt's content is kept, so a retry resends the same
-        message with the same Message-ID."""
+        message with the same Message-ID. An `html` alternative to the text
+        body is not kept: the caller gives the same again (a stored report's)."""
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(
                 """INSERT INTO outbox (key, complaint_reference, kind, recipient, subject, body, message_id)
@@ -47,7 +50,7 @@ class Outbox:
             if row["status"] == "sent":
                 return row["sent_at"]
             try:
-                await self._deliver(row)
+                await self._deliver(row, html)
             except (aiosmtplib.SMTPException, OSError) as error:
                 await conn.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE key = $1",
@@ -65,8 +68,9 @@ class Outbox:
     def _domain(self) -> str:
         return self._settings.mail_from.rsplit("@", 1)[-1]
 
-    def _message(self, row: asyncpg.Record) -> EmailMessage:
-        """The row as an email: its text body, and the headers every message carries."""
+    def _message(self, row: asyncpg.Record, html: str | None) -> EmailMessage:
+        """The row as an email: its text body (and the HTML alternative, if
+        any), and the headers every message carries."""
         message = EmailMessage()
         message["From"] = f"{self._settings.organisation_name} <{self._settings.mail_from}>"
         message["To"] = row["recipient"]
@@ -75,12 +79,14 @@ class Outbox:
         message["Date"] = format_datetime(datetime.now().astimezone())
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(row["body"])
+        if html is not None:
+            message.add_alternative(html, subtype="html")
         return message
 
-    async def _deliver(self, row: asyncpg.Record) -> None:
+    async def _deliver(self, row: asyncpg.Record, html: str | None) -> None:
         settings = self._settings
         await aiosmtplib.send(
-            self._message(row),
+            self._message(row, html),
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,
@@ -88,3 +94,14 @@ class Outbox:
             start_tls=settings.smtp_starttls,
             timeout=settings.smtp_timeout_seconds,
         )
+
+
+class EmailingActivities:
+    """What the activities that email work with: the register, the settings,
+    and the worker's one outbox and one set of letters."""
+
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, outbox: Outbox, letters: Letters) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._outbox = outbox
+        self._letters = letters

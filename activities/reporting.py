@@ -5,7 +5,6 @@ the projection reports read."""
 
 import asyncio
 from datetime import datetime
-from email.message import EmailMessage
 
 import asyncpg
 from pydantic import BaseModel
@@ -48,9 +47,10 @@ _STORED = "id, key, period_from, period_to, recipient, emailed_at"
 
 
 class ReportingActivities:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, outbox: Outbox) -> None:
         self._pool = pool
         self._settings = settings
+        self._outbox = outbox
 
     @activity.defn
     async def generate_quality_report(self, job: QualityReportJob) -> StoredReport:
@@ -97,13 +97,14 @@ class ReportingActivities:
             "SELECT key, html, text, recipient, period_from, period_to FROM quality_reports WHERE id = $1", report_id
         )
         period = period_text(row["period_from"], row["period_to"], self._settings.timezone)
-        sent_at = await _HtmlOutbox(self._pool, self._settings, row["html"]).send_once(
+        sent_at = await self._outbox.send_once(
             key=f"quality-report:{row['key']}",
             reference=None,
             kind="quality_report",
             recipient=row["recipient"],
             subject=f"{QUALITY_REPORT_TITLE} — {period}",
             body=row["text"],
+            html=row["html"],  # the stored report's, so a retry sends the same message
         )
         await self._pool.execute(
             "UPDATE quality_reports SET emailed_at = coalesce(emailed_at, $2) WHERE id = $1", report_id, sent_at
@@ -120,18 +121,3 @@ class ReportingActivities:
     async def refresh_report_projection(self) -> int:
         """Bring the reports' projection up to the journal; the complaints recomputed."""
         return await projection.refresh(self._pool, wait=True)
-
-
-class _HtmlOutbox(Outbox):
-    """The outbox (one row per key, sent once), sending an HTML alternative
-    beside the row's text body. The HTML is the stored report's, so a retry
-    sends the same message."""
-
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, html: str) -> None:
-        super().__init__(pool, settings)
-        self._html = html
-
-    def _message(self, row: asyncpg.Record) -> EmailMessage:
-        message = super()._message(row)
-        message.add_alternative(self._html, subtype="html")
-        return message

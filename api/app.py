@@ -18,7 +18,7 @@ from api.body_limit import BodyLimit, request_body_limit
 from api.rate_limit import ClientLimit
 from api.schemas import ComplaintRequest
 from api.services import Services
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.links import signer
 from complaints.settings import Settings
 from complaints.temporal_client import connect
@@ -40,12 +40,9 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
             yield
             return
         own_client = await connect(settings)
-        own_pool = await open_pool(settings)
-        app.state.services = Services(settings, own_pool, own_client, signer(settings))
-        try:
+        async with register_pool(settings) as own_pool:
+            app.state.services = Services(settings, own_pool, own_client, signer(settings))
             yield
-        finally:
-            await own_pool.close()
 
     app = FastAPI(
         title="Complaints",

@@ -2,6 +2,7 @@
 status, and a detail a person can act on; invalid input lists each field."""
 
 import logging
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -10,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from complaints.submission import field_reasons
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ def problem_response(
     status: int,
     detail: str,
     errors: list[FieldProblem] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     problem = Problem(
         title=HTTPStatus(status).phrase,
@@ -67,15 +70,14 @@ def problem_response(
     return JSONResponse(problem.model_dump(exclude_none=True), status, headers=headers, media_type=MEDIA_TYPE)
 
 
-def field_problems(errors: list[Any], drop: tuple[str, ...] = ("body",)) -> list[FieldProblem]:
+def field_problems(
+    errors: ValidationError | Iterable[Mapping[str, Any]], drop: tuple[str, ...] = ("body",)
+) -> list[FieldProblem]:
     """pydantic's errors as (field, message) pairs a person can read."""
     found = []
-    for error in errors:
-        loc = [str(part) for part in error.get("loc", ())]
-        if loc and loc[0] in drop:
-            loc = loc[1:]
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        found.append(FieldProblem(field=".".join(loc) or "body", message=message))
+    for problem in field_reasons(errors):
+        loc = problem.loc[1:] if problem.loc and problem.loc[0] in drop else problem.loc
+        found.append(FieldProblem(field=".".join(loc) or "body", message=problem.reason))
     return found
 
 

@@ -1,7 +1,6 @@
 """The indicators for managers: the same KpiReport as `complaints report`."""
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 
@@ -11,7 +10,7 @@ from api.services import Services, services
 from complaints.operators import OperatorRecord
 from reporting.kpis import kpi_report
 from reporting.model import Dimension, KpiReport
-from reporting.periods import days
+from reporting.periods import FIRST_DAY_HELP, LAST_DAY_HELP, report_period
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -23,17 +22,15 @@ router = APIRouter(prefix="/reports", tags=["reports"])
     responses=responses(401, 403, 422),
 )
 async def kpis(
-    first: date | None = Query(None, alias="from", description="first day (default: 29 days before `to`)"),
-    last: date | None = Query(None, alias="to", description="last day, included (default: today)"),
+    first: date | None = Query(None, alias="from", description=FIRST_DAY_HELP),
+    last: date | None = Query(None, alias="to", description=LAST_DAY_HELP),
     by: Dimension | None = Query(None, description="break the figures down by this dimension"),
     operator: OperatorRecord = Depends(require(Permission.READ_REPORTS)),
     app: Services = Depends(services),
 ) -> KpiReport:
     zone = app.settings.timezone
-    last = last or datetime.now(ZoneInfo(zone)).date()
-    first = first or last - timedelta(days=29)
     try:
-        period_from, period_to = days(first, last, zone)
+        period_from, period_to = report_period(first, last, zone)
     except ValueError as error:
         raise ProblemError(422, str(error)) from error
     return await kpi_report(app.pool, period_from, period_to, by, timezone=zone, currency=app.settings.currency)

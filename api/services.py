@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api.schemas import Links
 from complaints.links import LinkSigner, status_link
 from complaints.settings import Settings
+from complaints.temporal_client import workflow_ui_url
 
 
 @dataclass
@@ -29,8 +30,7 @@ class Services:
         return Links(
             self=f"{self.base_url}/complaints/{quote(reference)}",
             customer_status=status_link(settings, reference),
-            temporal_ui=f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
-            f"/workflows/{quote(reference)}",
+            temporal_ui=workflow_ui_url(settings, reference),
         )
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from complaints.submission import Channel, ComplaintSubmission, DocumentLimits, validate_submission
+from complaints.submission import Channel, ComplaintSubmission, DocumentLimits, field_reasons, validate_submission
 
 COLUMNS = (
     "name",
@@ -114,7 +114,7 @@ def _row(
 ) -> Row:
     if len(values) != len(columns):
         return Row(line, problems=[f"row: {len(values)} values for {len(columns)} columns"])
-    cell = {name: value.strip() or None for name, value in zip(columns, values)}
+    cell = {name: value.strip() or None for name, value in zip(columns, values, strict=True)}
     problems = []
     received_at = None
     if cell.get("received_at"):
@@ -140,16 +140,11 @@ def _row(
     try:
         submission = validate_submission(data, limits)
     except ValidationError as error:
-        problems += [_problem(problem) for problem in error.errors()]
+        problems += [f"{problem.where('row')}: {problem.reason}" for problem in field_reasons(error)]
         return Row(line, problems=problems)
     if problems:
         return Row(line, problems=problems)
     return Row(line, submission.model_copy(update={"idempotency_key": row_key(submission)}))
-
-
-def _problem(problem: dict[str, Any]) -> str:
-    where = ".".join(str(part) for part in problem["loc"]) or "row"
-    return f"{where}: {problem['msg'].removeprefix('Value error, ')}"
 
 
 def parse_received_at(text: str, zone: ZoneInfo, now: datetime) -> datetime:

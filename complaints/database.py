@@ -2,6 +2,8 @@
 
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +34,17 @@ async def open_pool(settings: Settings, *, migrate: bool = True) -> asyncpg.Pool
     pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.database_pool_max)
     assert pool is not None
     return pool
+
+
+@asynccontextmanager
+async def register_pool(settings: Settings, *, migrate: bool = True) -> AsyncIterator[asyncpg.Pool]:
+    """`async with register_pool(settings) as pool:` the register's pool, closed
+    when the block ends however it ends."""
+    pool = await open_pool(settings, migrate=migrate)
+    try:
+        yield pool
+    finally:
+        await pool.close()
 
 
 def _migrations() -> list[tuple[int, str, str]]:

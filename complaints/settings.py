@@ -86,7 +86,6 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = None
     alert_webhook_secret: str | None = Field(default=None, repr=False)  # HMAC-SHA256 key
     sla_digest_cron: str = "0 7 * * *"  # in `timezone`
-    email_retry_max_interval_seconds: float = 60.0
 
     # Plain text in the environment: "10 days", "2 months", "30 seconds".
     ack_deadline: Annotated[Span, NoDecode] = Span.model_validate("10 days")

@@ -3,8 +3,9 @@ the edge. Only what cannot be processed is refused; the error names the field.""
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
     AwareDatetime,
@@ -14,6 +15,7 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -134,3 +136,27 @@ def _limits(info: ValidationInfo) -> DocumentLimits | None:
 def validate_submission(data: object, limits: DocumentLimits) -> ComplaintSubmission:
     """Validate raw input against the configured document limits."""
     return ComplaintSubmission.model_validate(data, context={"limits": limits})
+
+
+class FieldReason(NamedTuple):
+    """One problem of a validation: where (the path into the input) and why."""
+
+    loc: tuple[str, ...]  # e.g. ("complainant", "email"); () for the input as a whole
+    reason: str
+
+    def where(self, whole: str = "") -> str:
+        """The dotted path, e.g. complainant.email; `whole` for the input as a whole."""
+        return ".".join(self.loc) or whole
+
+
+def field_reasons(errors: ValidationError | Iterable[Mapping[str, Any]]) -> list[FieldReason]:
+    """pydantic's errors (or error details alike: loc, msg) as a path and a
+    reason a person can read, without pydantic's "Value error, " prefix."""
+    details = errors.errors() if isinstance(errors, ValidationError) else errors
+    return [
+        FieldReason(
+            tuple(str(part) for part in detail.get("loc", ())),
+            str(detail.get("msg", "invalid")).removeprefix("Value error, "),
+        )
+        for detail in details
+    ]

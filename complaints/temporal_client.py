@@ -4,6 +4,7 @@ converter: pydantic models, payloads encrypted."""
 import dataclasses
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -23,6 +24,11 @@ def payload_codec(settings: Settings) -> EncryptionCodec:
 def data_converter(settings: Settings) -> DataConverter:
     """The converter of every client: worker, starters, tests, replayer."""
     return dataclasses.replace(pydantic_data_converter, payload_codec=payload_codec(settings))
+
+
+def workflow_ui_url(settings: Settings, reference: str) -> str:
+    """The Temporal UI's page of a complaint's workflow (its id is the reference)."""
+    return f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{quote(reference)}"
 
 
 class TemporalSettingsError(ValueError):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from complaints.submission import Document, DocumentLimits
+from complaints.submission import Document, DocumentLimits, field_reasons
 from inbound.message import Attachment
 
 
@@ -39,7 +39,7 @@ def sort_attachments(
                 context={"limits": limits},
             )
         except ValidationError as error:
-            reason = "; ".join(_reason(problem) for problem in error.errors())
+            reason = "; ".join(f"{problem.where()}: {problem.reason}" for problem in field_reasons(error))
         else:
             if len(accepted) < room:
                 accepted.append(document)
@@ -47,8 +47,3 @@ def sort_attachments(
             reason = f"at most {limits.max_count} documents are accepted per complaint"
         refused.append(Refusal(attachment.filename, attachment.content_type, len(attachment.content), reason))
     return accepted, refused
-
-
-def _reason(problem: dict) -> str:  # type: ignore[type-arg]
-    where = ".".join(str(part) for part in problem["loc"])
-    return f"{where}: {problem['msg'].removeprefix('Value error, ')}"

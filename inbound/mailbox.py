@@ -25,7 +25,7 @@ from complaints import journal
 from complaints.customer_signals import CustomerReply
 from complaints.documents import store_document
 from complaints.settings import Settings
-from complaints.submission import Channel, ComplaintSubmission, Document, validate_submission
+from complaints.submission import Channel, ComplaintSubmission, Document, field_reasons, validate_submission
 from inbound.documents import Refusal, sort_attachments
 from inbound.message import Attachment, InboundEmail, parse_email
 from inbound.routing import Answered, answered_complaint
@@ -138,7 +138,7 @@ class InboundMailbox:
                 self._settings.document_limits,
             )
         except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in error.errors())
+            problems = "; ".join(f"{problem.where()}: {problem.reason}" for problem in field_reasons(error))
             raise Unacceptable(f"5.6.0 the complaint cannot be recorded: {problems}") from error
 
     # --- a reply to an existing complaint ---------------------------------------

@@ -14,7 +14,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.settings import Settings
 from complaints.temporal_client import connect
 from inbound.mailbox import InboundMailbox, Unacceptable
@@ -106,13 +106,9 @@ class InboundServer:
 async def serve_inbound(settings: Settings) -> None:
     """`complaints inbound`: serve until cancelled (Ctrl-C, SIGTERM)."""
     client = await connect(settings)
-    pool = await open_pool(settings)
-    try:
-        async with InboundServer(pool, client, settings) as server:
-            log.info("inbound mailbox listening on %s", server.address)
-            await asyncio.Event().wait()
-    finally:
-        await pool.close()
+    async with register_pool(settings) as pool, InboundServer(pool, client, settings) as server:
+        log.info("inbound mailbox listening on %s", server.address)
+        await asyncio.Event().wait()
 
 
 async def _serve(settings: Settings) -> None:

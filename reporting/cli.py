@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import sys
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.settings import Settings
 from reporting import projection
 from reporting.actions import complete_action, list_actions
@@ -18,9 +17,9 @@ from reporting.figures import period_text
 from reporting.formats import FORMATS, render
 from reporting.kpis import DEFAULT_GROUP_LIMIT, DIMENSION_COLUMNS, kpi_report
 from reporting.model import ActionItem
-from reporting.periods import days
+from reporting.periods import FIRST_DAY_HELP, LAST_DAY_HELP, report_period
 
-Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+Subparsers = argparse._SubParsersAction
 
 
 def add_parsers(commands: Subparsers) -> None:
@@ -30,11 +29,9 @@ def add_parsers(commands: Subparsers) -> None:
         dest="first",
         type=date.fromisoformat,
         metavar="YYYY-MM-DD",
-        help="first day (default: 30 days before --to)",
+        help=FIRST_DAY_HELP,
     )
-    report.add_argument(
-        "--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD", help="last day, included (default: today)"
-    )
+    report.add_argument("--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD", help=LAST_DAY_HELP)
     report.add_argument("--by", choices=list(DIMENSION_COLUMNS), help="the same indicators per value of")
     report.add_argument(
         "--limit",
@@ -68,16 +65,10 @@ def add_parsers(commands: Subparsers) -> None:
     done.set_defaults(command=_actions_done)
 
 
-def _period(args: argparse.Namespace, settings: Settings) -> tuple[datetime, datetime]:
-    last = args.last or datetime.now(ZoneInfo(settings.timezone)).date()
-    first = args.first or last - timedelta(days=29)
-    return days(first, last, settings.timezone)
-
-
 def _report(args: argparse.Namespace) -> int:
     settings = Settings()
     try:
-        period_from, period_to = _period(args, settings)
+        period_from, period_to = report_period(args.first, args.last, settings.timezone)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
@@ -87,8 +78,7 @@ def _report(args: argparse.Namespace) -> int:
         return _rebuild(settings)
 
     async def compute() -> str:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             report = await kpi_report(
                 pool,
                 period_from,
@@ -98,8 +88,6 @@ def _report(args: argparse.Namespace) -> int:
                 currency=settings.currency,
                 limit=args.limit,
             )
-        finally:
-            await pool.close()
         return render(report, args.format)
 
     text = asyncio.run(compute())
@@ -135,11 +123,8 @@ def _quality(settings: Settings, period_from: datetime | None, period_to: dateti
 
 def _rebuild(settings: Settings) -> int:
     async def run() -> int:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             return await projection.rebuild(pool)
-        finally:
-            await pool.close()
 
     print(f"reports' projection rebuilt from the journal: {asyncio.run(run())} complaints")
     return 0
@@ -153,7 +138,10 @@ def _line(item: ActionItem) -> str:
     )
     if item.recurrence:
         r = item.recurrence
-        line += f"\n        root cause since done: {r.before} complaints in the 30 days before, {r.after} in {r.after_days:.0f} days after"
+        line += (
+            f"\n        root cause since done: {r.before} complaints in the 30 days before, "
+            f"{r.after} in {r.after_days:.0f} days after"
+        )
     return line
 
 
@@ -161,8 +149,7 @@ def _actions_list(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def fetch() -> list[ActionItem]:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             return await list_actions(
                 pool,
                 as_of=datetime.now(UTC),
@@ -170,8 +157,6 @@ def _actions_list(args: argparse.Namespace) -> int:
                 overdue_only=args.overdue,
                 include_done=args.all,
             )
-        finally:
-            await pool.close()
 
     items = asyncio.run(fetch())
     if not items:
@@ -185,11 +170,8 @@ def _actions_done(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def mark() -> ActionItem | None:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             return await complete_action(pool, args.id, args.by, datetime.now(UTC), settings.timezone)
-        finally:
-            await pool.close()
 
     item = asyncio.run(mark())
     if item is None:

@@ -13,11 +13,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.complaint_status import ComplaintStatus
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.operator_commands import PostalAcknowledgement
 from complaints.settings import Settings
-from complaints.submission import Channel, validate_submission
-from complaints.temporal_client import TemporalUnavailable, connect
+from complaints.submission import Channel, field_reasons, validate_submission
+from complaints.temporal_client import TemporalUnavailable, connect, workflow_ui_url
 from devstack.mail_sink import message_files, read_message
 from reporting import cli as reporting_cli
 from starter import users
@@ -152,13 +152,10 @@ def _submit(args: argparse.Namespace) -> int:
         return 2
 
     async def submit() -> str:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             client = await connect(settings)
             result = await submit_complaint(pool, client, settings, submission, actor=args.operator)
             return result.reference
-        finally:
-            await pool.close()
 
     print(asyncio.run(submit()))
     return 0
@@ -167,9 +164,7 @@ def _submit(args: argparse.Namespace) -> int:
 def describe_errors(error: ValidationError) -> str:
     """One line per problem: which field, and why."""
     lines = ["The complaint was not recorded:"]
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "complaint"
-        lines.append(f"  {where}: {problem['msg'].removeprefix('Value error, ')}")
+    lines += [f"  {problem.where('complaint')}: {problem.reason}" for problem in field_reasons(error)]
     return "\n".join(lines)
 
 
@@ -189,7 +184,7 @@ def _status(args: argparse.Namespace) -> int:
     if status is None:
         print(f"{args.reference}: no such complaint", file=sys.stderr)
         return 1
-    ui = f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{status.reference}"
+    ui = workflow_ui_url(settings, status.reference)
     when = lambda value: value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"  # noqa: E731
     acknowledged = f"{when(status.acknowledged_at)} by {status.ack_method}" if status.acknowledged_at else "not yet"
     print(
@@ -250,7 +245,7 @@ def _mail_show(args: argparse.Namespace) -> int:
 # --- inbound mailbox and bulk import ------------------------------------------
 
 
-def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:
     inbound = commands.add_parser("inbound", help="run the inbound SMTP mailbox of the complaints address")
     inbound.set_defaults(command=_inbound)
 
@@ -300,12 +295,9 @@ def _import(args: argparse.Namespace) -> int:
         return 1 if invalid else 0
 
     async def run() -> ImportReport:
-        pool = await open_pool(settings)
-        try:
+        async with register_pool(settings) as pool:
             client = await connect(settings)
             return await import_rows(pool, client, settings, rows, actor=args.operator, source=args.file.name)
-        finally:
-            await pool.close()
 
     try:
         report = asyncio.run(run()) if len(invalid) < len(rows) else ImportReport(invalid=invalid)

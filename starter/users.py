@@ -6,7 +6,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.operator_commands import Role
 from complaints.operators import (
     OperatorExists,
@@ -35,11 +35,8 @@ def add_parser(commands: Any) -> None:
 
 def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
     async def run() -> Any:
-        pool = await open_pool(Settings())
-        try:
+        async with register_pool(Settings()) as pool:
             return await work(pool)
-        finally:
-            await pool.close()
 
     return asyncio.run(run())
 

@@ -17,6 +17,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from temporalio.client import Client
 
+from activities.outbox import Outbox
 from activities.reporting import QualityReportJob, ReportingActivities
 from complaints.settings import Settings
 from reporting.document import QUALITY_REPORT_TITLE, render_text
@@ -66,7 +67,7 @@ async def test_on_demand_the_report_is_stored_and_emailed_once_to_the_quality_li
     assert figures.overall.volumes.received == 5 and stored["html"].count("<svg") == 5
 
     # a retried run finds its report and its email: nothing twice
-    activities = ReportingActivities(pool, settings)
+    activities = ReportingActivities(pool, settings, Outbox(pool, settings))
     again = await activities.generate_quality_report(
         QualityReportJob(key=stored["key"], as_of=datetime.now(UTC), period_from=MARCH[0], period_to=MARCH[1])
     )
@@ -158,7 +159,7 @@ async def test_the_stored_report_renders_in_headless_chromium(
     pool: asyncpg.Pool, settings: Settings, tmp_path: Path
 ) -> None:
     await seed_register(pool)
-    stored = await ReportingActivities(pool, settings).generate_quality_report(
+    stored = await ReportingActivities(pool, settings, Outbox(pool, settings)).generate_quality_report(
         QualityReportJob(key="chromium", as_of=AS_OF, period_from=MARCH[0], period_to=MARCH[1])
     )
     html = await pool.fetchval("SELECT html FROM quality_reports WHERE id = $1", stored.id)

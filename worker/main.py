@@ -13,10 +13,12 @@ from temporalio.worker import Worker
 from activities.alerts import AlertActivities
 from activities.compensation import CompensationActivities
 from activities.digest import DigestActivities
+from activities.letters import Letters
 from activities.mail import MailActivities
+from activities.outbox import Outbox
 from activities.register import RegisterActivities
 from activities.reporting import ReportingActivities
-from complaints.database import open_pool
+from complaints.database import register_pool
 from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.settings import Settings
 from complaints.temporal_client import connect
@@ -32,12 +34,13 @@ log = logging.getLogger(__name__)
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    outbox, letters = Outbox(pool, settings), Letters(settings)  # shared by every activity that emails
     register = RegisterActivities(pool)
-    mail = MailActivities(pool, settings)
+    mail = MailActivities(pool, settings, outbox, letters)
     compensation = CompensationActivities(pool, settings.currency)
-    alerts = AlertActivities(pool, settings)
-    digest = DigestActivities(pool, settings)
-    reporting = ReportingActivities(pool, settings)
+    alerts = AlertActivities(pool, settings, outbox, letters)
+    digest = DigestActivities(pool, settings, outbox, letters)
+    reporting = ReportingActivities(pool, settings, outbox)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -75,22 +78,23 @@ async def run_worker(settings: Settings) -> None:
     (with Prometheus metrics on settings.metrics_address)."""
     runtime = prometheus_runtime(settings.metrics_address) if settings.metrics_address else None
     client = await connect(settings, runtime)
-    pool = await open_pool(settings)
-    counting = (
-        asyncio.create_task(keep_counting_open_complaints(pool, runtime, timedelta(seconds=30))) if runtime else None
-    )
-    try:
-        await ensure_schedules(client, settings)
-        await ensure_reporting_schedules(client, settings)
-        resumed = await resume_unstarted(pool, client, settings)
-        if resumed:
-            log.warning("started %d complaint workflow(s) left unstarted", resumed)
-        log.info("worker polling task queue %r", settings.task_queue)
-        await build_worker(client, pool, settings).run()
-    finally:
-        if counting:
-            counting.cancel()
-        await pool.close()
+    async with register_pool(settings) as pool:
+        counting = (
+            asyncio.create_task(keep_counting_open_complaints(pool, runtime, timedelta(seconds=30)))
+            if runtime
+            else None
+        )
+        try:
+            await ensure_schedules(client, settings)
+            await ensure_reporting_schedules(client, settings)
+            resumed = await resume_unstarted(pool, client, settings)
+            if resumed:
+                log.warning("started %d complaint workflow(s) left unstarted", resumed)
+            log.info("worker polling task queue %r", settings.task_queue)
+            await build_worker(client, pool, settings).run()
+        finally:
+            if counting:
+                counting.cancel()
 
 
 def stop_on_signals() -> None:

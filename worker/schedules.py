@@ -28,20 +28,27 @@ def sla_digest_schedule_id(settings: Settings) -> str:
 
 async def ensure_schedules(client: Client, settings: Settings) -> None:
     schedule_id = sla_digest_schedule_id(settings)
-    try:
-        await client.create_schedule(
-            schedule_id,
-            Schedule(
-                action=ScheduleActionStartWorkflow(
-                    SlaDigestWorkflow.run,
-                    id=f"{schedule_id}-run",
-                    task_queue=settings.task_queue,
-                    static_summary="Daily SLA digest: complaints at risk and in breach",
-                ),
-                spec=ScheduleSpec(cron_expressions=[settings.sla_digest_cron], time_zone_name=settings.timezone),
+    await _create_once(
+        client,
+        schedule_id,
+        Schedule(
+            action=ScheduleActionStartWorkflow(
+                SlaDigestWorkflow.run,
+                id=f"{schedule_id}-run",
+                task_queue=settings.task_queue,
+                static_summary="Daily SLA digest: complaints at risk and in breach",
             ),
-        )
-        log.info("created schedule %s (%s)", schedule_id, settings.sla_digest_cron)
+            spec=ScheduleSpec(cron_expressions=[settings.sla_digest_cron], time_zone_name=settings.timezone),
+        ),
+        f" ({settings.sla_digest_cron})",
+    )
+
+
+async def _create_once(client: Client, schedule_id: str, schedule: Schedule, logged: str = "") -> None:
+    """Create the schedule unless it exists; `logged` follows its id in the log."""
+    try:
+        await client.create_schedule(schedule_id, schedule)
+        log.info("created schedule %s%s", schedule_id, logged)
     except ScheduleAlreadyRunningError:
         pass  # another worker made it
 
@@ -98,8 +105,4 @@ async def ensure_reporting_schedules(client: Client, settings: Settings) -> None
         ),
     ]
     for schedule_id, spec, action in wanted:
-        try:
-            await client.create_schedule(schedule_id, Schedule(action=action, spec=spec))
-            log.info("created schedule %s", schedule_id)
-        except ScheduleAlreadyRunningError:
-            pass  # another worker made it
+        await _create_once(client, schedule_id, Schedule(action=action, spec=spec))
