@@ -10,18 +10,18 @@ import uvicorn
 
 from api.app import create_app as api_app
 from codec.server import create_app as codec_app
+from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from devstack.mail_sink import start_sink
 from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import start_dev_server
 from inbound.server import serve_inbound
-from worker.main import run_worker, stop_on_signals
+from worker.main import run_worker
 
 log = logging.getLogger(__name__)
 
 
 async def run_stack(settings: Settings) -> None:
-    stop_on_signals()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     postgres = None
     if not settings.database_url:
@@ -94,7 +94,5 @@ Try, in another terminal:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
-    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
-        asyncio.run(run_stack(Settings()))
+    configure_logging(quiet=["mail.log"])  # aiosmtpd logs every connection
+    run_until_stopped(run_stack(Settings()))

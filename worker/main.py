@@ -1,9 +1,7 @@
 """Build and run the complaint worker."""
 
 import asyncio
-import contextlib
 import logging
-import signal
 from datetime import timedelta
 
 import asyncpg
@@ -18,6 +16,7 @@ from activities.register import RegisterActivities
 from activities.reporting import ReportingActivities
 from complaints.database import open_pool
 from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
+from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from complaints.temporal_client import connect
 from starter.intake import resume_unstarted
@@ -93,25 +92,10 @@ async def run_worker(settings: Settings) -> None:
         await pool.close()
 
 
-def stop_on_signals() -> None:
-    """Ctrl-C or SIGTERM cancels the running main task, so every `finally`
-    shuts its part down (also where a shell started us with SIGINT ignored)."""
-    loop = asyncio.get_running_loop()
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, main_task.cancel)
-
-
-async def _serve(settings: Settings) -> None:
-    stop_on_signals()
-    await run_worker(settings)
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
-        asyncio.run(_serve(Settings()))
+def main(settings: Settings | None = None) -> None:
+    """`complaints worker`: serve until Ctrl-C or SIGTERM."""
+    configure_logging()
+    run_until_stopped(run_worker(settings or Settings()))
 
 
 if __name__ == "__main__":
