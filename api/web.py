@@ -21,10 +21,10 @@ from api.problems import ProblemError
 from api.services import Services, services
 from api.uploads import DocumentTooLarge, read_files
 from complaints.dates import LocalDates
+from complaints.intake import submit_complaint
 from complaints.lifecycle import SurveyAnswer
 from complaints.links import CONFIRMATION_MAX_AGE, LinkAction, LinkRefused
 from complaints.submission import Channel, validate_submission
-from starter.intake import submit_complaint
 
 router = APIRouter(include_in_schema=False)
 

@@ -23,13 +23,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from complaints import journal
 from complaints.documents import store_document
+from complaints.intake import start_workflow, submit_complaint
 from complaints.lifecycle import CustomerReply
 from complaints.settings import Settings
 from complaints.submission import Channel, ComplaintSubmission, Document, validate_submission
 from inbound.documents import Refusal, sort_attachments
 from inbound.message import Attachment, InboundEmail, parse_email
 from inbound.routing import Answered, answered_complaint
-from starter.intake import start_workflow, submit_complaint
 from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger(__name__)

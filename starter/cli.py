@@ -13,6 +13,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.database import open_pool
+from complaints.intake import submit_complaint
 from complaints.lifecycle import ComplaintStatus, PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, validate_submission
@@ -20,7 +21,6 @@ from complaints.temporal_client import TemporalUnavailable, connect
 from devstack.mail_sink import message_files, read_message
 from reporting import cli as reporting_cli
 from starter import users
-from starter.intake import submit_complaint
 from workflows.complaint import ComplaintWorkflow
 
 

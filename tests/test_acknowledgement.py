@@ -10,11 +10,11 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from complaints.intake import submit_complaint
 from complaints.lifecycle import Phase, PostalAcknowledgement, SlaStatus
 from complaints.policy import Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually
 from tests.test_intake import journal_events, wait_for_acknowledgement
 from workflows.complaint import ComplaintWorkflow

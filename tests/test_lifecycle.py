@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from complaints.assessment import Priority
+from complaints.intake import submit_complaint
 from complaints.lifecycle import (
     AnalysisExtension,
     ApprovalVerdict,
@@ -30,7 +31,6 @@ from complaints.lifecycle import (
 from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually
 from tests.test_intake import journal_events, wait_for_phase
 from workflows.complaint import ComplaintWorkflow

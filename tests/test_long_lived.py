@@ -13,6 +13,7 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
 
 from activities.compensation import CompensationActivities
+from complaints.intake import submit_complaint
 from complaints.lifecycle import (
     Compensation,
     CompensationGrant,
@@ -24,7 +25,6 @@ from complaints.lifecycle import (
 )
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import submit_complaint
 from tests.conftest import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
 from tests.test_intake import journal_events, wait_for_phase
 from tests.test_lifecycle import ALICE, ARGUED, start, tuned

@@ -15,11 +15,11 @@ from activities.mail import MailActivities
 from activities.register import RegisterActivities
 from activities.reporting import ReportingActivities
 from complaints.database import open_pool
+from complaints.intake import resume_unstarted
 from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from complaints.temporal_client import connect
-from starter.intake import resume_unstarted
 from worker.schedules import ensure_reporting_schedules, ensure_schedules
 from workflows.actions_review import ActionsReviewWorkflow
 from workflows.complaint import ComplaintWorkflow

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from complaints.database import open_pool
+from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import validate_submission
 from complaints.temporal_client import connect
 from devstack.mail_sink import message_files, read_message
-from starter.intake import submit_complaint
 from tests.bench.minimal import MinimalWorkflow
 
 Job = Callable[[int], Awaitable[None]]
