@@ -19,8 +19,7 @@ from complaints.settings import Settings
 from complaints.submission import Channel, validate_submission
 from complaints.temporal_client import TemporalUnavailable, connect
 from devstack.mail_sink import message_files, read_message
-from reporting import cli as reporting_cli
-from starter import users
+from starter import reports, users
 from workflows.complaint import ComplaintWorkflow
 
 
@@ -57,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="serve the HTTP API and the customer pages")
     api.set_defaults(command=_api)
     users.add_parser(commands)
-    reporting_cli.add_parsers(commands)  # report, actions
+    reports.add_parsers(commands)  # report, actions
 
     submit = commands.add_parser("submit", help="take in a complaint (phone, face to face)")
     submit.add_argument("--name", required=True)

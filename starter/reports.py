@@ -20,7 +20,7 @@ from reporting.kpis import DEFAULT_GROUP_LIMIT, DIMENSION_COLUMNS, kpi_report
 from reporting.model import ActionItem
 from reporting.periods import days
 
-Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+Subparsers = argparse._SubParsersAction
 
 
 def add_parsers(commands: Subparsers) -> None:
@@ -153,7 +153,10 @@ def _line(item: ActionItem) -> str:
     )
     if item.recurrence:
         r = item.recurrence
-        line += f"\n        root cause since done: {r.before} complaints in the 30 days before, {r.after} in {r.after_days:.0f} days after"
+        line += (
+            f"\n        root cause since done: {r.before} complaints in the 30 days before,"
+            f" {r.after} in {r.after_days:.0f} days after"
+        )
     return line
 
 
