@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from devstack.run import main as run_main
+    from starter.run import main as run_main
 
     run_main()
 

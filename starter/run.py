@@ -1,5 +1,5 @@
-"""`complaints run`: the whole system in the foreground on embedded parts.
-Ctrl-C stops every part."""
+"""`complaints run`: the whole system in the foreground, on the local stack's
+embedded parts (devstack/) where nothing else is configured. Ctrl-C stops every part."""
 
 import asyncio
 import contextlib
@@ -71,6 +71,8 @@ async def serve_http(app: object, address: str) -> None:
 
 
 def _print_banner(settings: Settings, database: str, temporal_log: object) -> None:
+    inbound = f"{settings.inbound_host}:{settings.inbound_port}"
+    api = f"http://{settings.api_host}:{settings.api_port}"
     print(
         f"""
 Complaint handling is running. Ctrl-C stops everything.
@@ -79,10 +81,10 @@ Complaint handling is running. Ctrl-C stops everything.
   Codec server   http://{settings.codec_server_address}
   PostgreSQL     {database}
   SMTP sink      {settings.smtp_host}:{settings.smtp_port}, messages kept in {settings.mail_dir}/
-  Inbound mail   {settings.inbound_host}:{settings.inbound_port} (SMTP): complaints and replies to the complaints address
+  Inbound mail   {inbound} (SMTP): complaints and replies to the complaints address
   Worker         task queue {settings.task_queue!r}
-  HTTP API       http://{settings.api_host}:{settings.api_port} (OpenAPI: /docs; keys: complaints users add)
-  Complaint form http://{settings.api_host}:{settings.api_port}/reclamation (links in emails: {settings.public_base_url})
+  HTTP API       {api} (OpenAPI: /docs; keys: complaints users add)
+  Complaint form {api}/reclamation (links in emails: {settings.public_base_url})
 Try, in another terminal:
   .venv/bin/complaints submit --name "Jeanne Martin" --email jeanne@example.com \\
       --subject "Colis abîmé" --description "Le colis est arrivé ouvert." \\
