@@ -20,6 +20,7 @@ from complaints.submission import Channel, validate_submission
 from complaints.temporal_client import TemporalUnavailable, connect
 from devstack.mail_sink import message_files, read_message
 from starter import reports, users
+from starter.database import NoLocalDatabase, with_database
 from workflows.complaint import ComplaintWorkflow
 
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         code = args.command(args) or 0
-    except TemporalUnavailable as error:
+    except (TemporalUnavailable, NoLocalDatabase) as error:
         print(error, file=sys.stderr)
         code = 1
     _exit(code)
@@ -109,13 +110,13 @@ def _codec_server(args: argparse.Namespace) -> None:
 def _api(args: argparse.Namespace) -> None:
     from api.server import main as api_main
 
-    api_main()
+    api_main(with_database(Settings()))
 
 
 def _worker(args: argparse.Namespace) -> None:
     from worker.main import main as worker_main
 
-    worker_main()
+    worker_main(with_database(Settings()))
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -150,7 +151,7 @@ def _submit(args: argparse.Namespace) -> int:
         return 2
 
     async def submit() -> str:
-        pool = await open_pool(settings)
+        pool = await open_pool(with_database(settings))
         try:
             client = await connect(settings)
             result = await submit_complaint(pool, client, settings, submission, actor=args.operator)
@@ -268,7 +269,7 @@ def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:  # ty
 def _inbound(args: argparse.Namespace) -> None:
     from inbound.server import main as inbound_main
 
-    inbound_main()
+    inbound_main(with_database(Settings()))
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -298,7 +299,7 @@ def _import(args: argparse.Namespace) -> int:
         return 1 if invalid else 0
 
     async def run() -> ImportReport:
-        pool = await open_pool(settings)
+        pool = await open_pool(with_database(settings))
         try:
             client = await connect(settings)
             return await import_rows(pool, client, settings, rows, actor=args.operator, source=args.file.name)
@@ -316,6 +317,8 @@ def _import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    except NoLocalDatabase:
+        raise  # main() says to set DATABASE_URL
     except Exception as error:  # the register or Temporal unreachable before the first row
         print(f"{args.file}: nothing imported: {error!r}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ from reporting.formats import FORMATS, render
 from reporting.kpis import DEFAULT_GROUP_LIMIT, DIMENSION_COLUMNS, kpi_report
 from reporting.model import ActionItem
 from reporting.periods import days
+from starter.database import with_database
 
 Subparsers = argparse._SubParsersAction
 
@@ -87,7 +88,7 @@ def _report(args: argparse.Namespace) -> int:
         return _rebuild(settings)
 
     async def compute() -> str:
-        pool = await open_pool(settings)
+        pool = await open_pool(with_database(settings))
         try:
             report = await kpi_report(
                 pool,
@@ -135,7 +136,7 @@ def _quality(settings: Settings, period_from: datetime | None, period_to: dateti
 
 def _rebuild(settings: Settings) -> int:
     async def run() -> int:
-        pool = await open_pool(settings)
+        pool = await open_pool(with_database(settings))
         try:
             return await projection.rebuild(pool)
         finally:
@@ -164,7 +165,7 @@ def _actions_list(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def fetch() -> list[ActionItem]:
-        pool = await open_pool(settings)
+        pool = await open_pool(with_database(settings))
         try:
             return await list_actions(
                 pool,
@@ -188,7 +189,7 @@ def _actions_done(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def mark() -> ActionItem | None:
-        pool = await open_pool(settings)
+        pool = await open_pool(with_database(settings))
         try:
             return await complete_action(pool, args.id, args.by, datetime.now(UTC), settings.timezone)
         finally:

@@ -7,15 +7,16 @@ import logging
 from collections.abc import Iterator
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app as api_app
 from codec.server import create_app as codec_app
 from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from devstack.mail_sink import start_sink
-from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import start_dev_server
 from inbound.server import serve_inbound
+from starter.database import start_local_database
 from worker.main import run_worker
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ async def run_stack(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     postgres = None
     if not settings.database_url:
-        postgres = await asyncio.to_thread(start_embedded_postgres, settings.postgres_dir)
+        postgres = await asyncio.to_thread(start_local_database, settings)
+        settings = settings.model_copy(update={"database_url": postgres.get_uri()})
     temporal_log = settings.data_dir / "temporal.log"
     temporal = await start_dev_server(settings, temporal_log)
     smtp, _ = start_sink(settings.mail_dir, settings.smtp_host, settings.smtp_port)
@@ -57,7 +59,7 @@ class _HttpServer(uvicorn.Server):
         yield  # the stack handles Ctrl-C and SIGTERM for every part
 
 
-async def serve_http(app: object, address: str) -> None:
+async def serve_http(app: FastAPI, address: str) -> None:
     """Serve `app` until cancelled, then shut it down gracefully."""
     host, _, port = address.rpartition(":")
     server = _HttpServer(uvicorn.Config(app, host=host, port=int(port), log_level="warning"))

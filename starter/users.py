@@ -17,6 +17,7 @@ from complaints.operators import (
     revoke_operator,
 )
 from complaints.settings import Settings
+from starter.database import with_database
 
 
 def add_parser(commands: Any) -> None:
@@ -35,7 +36,7 @@ def add_parser(commands: Any) -> None:
 
 def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
     async def run() -> Any:
-        pool = await open_pool(Settings())
+        pool = await open_pool(with_database(Settings()))
         try:
             return await work(pool)
         finally:
