@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.database import open_pool
@@ -18,7 +19,6 @@ from complaints.lifecycle import ComplaintStatus, PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, validate_submission
 from complaints.temporal_client import TemporalUnavailable, connect
-from devstack.mail_sink import message_files, read_message
 from starter import reports, users
 from starter.database import NoLocalDatabase, with_database
 from workflows.complaint import ComplaintWorkflow
@@ -217,13 +217,16 @@ def _ack_postal(args: argparse.Namespace) -> int:
     try:
         status = asyncio.run(confirm())
     except WorkflowUpdateFailedError as error:
-        print(f"refused: {error.cause.message if error.cause else error}", file=sys.stderr)
+        cause = error.cause
+        print(f"refused: {cause.message if isinstance(cause, FailureError) else error}", file=sys.stderr)
         return 1
     print(f"{status.reference} acknowledged by post on {status.acknowledged_at:%Y-%m-%d %H:%M} UTC")
     return 0
 
 
 def _mail_list(args: argparse.Namespace) -> int:
+    from devstack.mail_sink import message_files, read_message  # the local stack's sink
+
     files = message_files(Settings().mail_dir)
     if not files:
         print("no messages")
@@ -234,6 +237,8 @@ def _mail_list(args: argparse.Namespace) -> int:
 
 
 def _mail_show(args: argparse.Namespace) -> int:
+    from devstack.mail_sink import message_files, read_message  # the local stack's sink
+
     files = message_files(Settings().mail_dir)
     if not 1 <= args.number <= len(files):
         print(f"no message {args.number}; there are {len(files)}", file=sys.stderr)
@@ -242,14 +247,15 @@ def _mail_show(args: argparse.Namespace) -> int:
     for header in ("Date", "From", "To", "Subject", "Message-ID"):
         print(f"{header}: {message[header]}")
     print()
-    print(message.get_body(preferencelist=("plain",)).get_content())
+    body = message.get_body(preferencelist=("plain",))
+    print(body.get_content() if body else "")
     return 0
 
 
 # --- inbound mailbox and bulk import ------------------------------------------
 
 
-def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:
     inbound = commands.add_parser("inbound", help="run the inbound SMTP mailbox of the complaints address")
     inbound.set_defaults(command=_inbound)
 
