@@ -21,6 +21,7 @@ from complaints.settings import Settings
 from complaints.submission import validate_submission
 from complaints.temporal_client import connect
 from devstack.mail_sink import message_files, read_message
+from starter.database import with_database
 from tests.bench.minimal import MinimalWorkflow
 
 Job = Callable[[int], Awaitable[None]]
@@ -152,7 +153,7 @@ async def main() -> None:
     parser.add_argument("--burst", type=int, default=400, help="complaints as fast as possible")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
-    settings = Settings()
+    settings = with_database(Settings())  # the stack's register: DATABASE_URL or the embedded one
 
     task_queue = f"bench-minimal-{uuid.uuid4().hex[:6]}"
     baseline = subprocess.Popen([sys.executable, "-m", "tests.bench.minimal", "--task-queue", task_queue])
