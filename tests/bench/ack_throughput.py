@@ -135,7 +135,9 @@ async def measure_minimal(
     finished: dict[int, float] = {}
     for i, handle in handles.items():
         await handle.result()
-        finished[i] = (await handle.describe()).close_time.timestamp() - offset
+        closed = (await handle.describe()).close_time
+        assert closed is not None  # the run is over
+        finished[i] = closed.timestamp() - offset
     return began, finished, started
 
 
