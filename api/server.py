@@ -1,16 +1,15 @@
 """`complaints api`: the HTTP API and the customer pages on their own."""
 
-import logging
-
 import uvicorn
 
 from api.app import create_app
+from complaints.process import configure_logging
 from complaints.settings import Settings
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+def main(settings: Settings | None = None) -> None:
+    configure_logging()
+    settings = settings or Settings()
     print(
         f"API and customer pages on http://{settings.api_host}:{settings.api_port} "
         f"(OpenAPI: /docs; complaint form: /reclamation; links in emails: {settings.public_base_url})",

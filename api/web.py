@@ -15,16 +15,16 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from temporalio.service import RPCError
 
-from activities.letters import Letters
 from api import customer, register_queries, wording_fr
 from api.body_limit import BodyTooLarge
 from api.problems import ProblemError
 from api.services import Services, services
 from api.uploads import DocumentTooLarge, read_files
 from complaints.customer_signals import SurveyAnswer
+from complaints.dates import LocalDates
+from complaints.intake import submit_complaint
 from complaints.links import CONFIRMATION_MAX_AGE, LinkAction, LinkRefused
 from complaints.submission import Channel, validate_submission
-from starter.intake import submit_complaint
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,9 +67,9 @@ THANKS = {
 
 
 def _page(svc: Services, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    letters = Letters(svc.settings)
+    dates = LocalDates(svc.settings.timezone, svc.settings.locale)
     html = _pages.get_template(name).render(
-        organisation=svc.settings.organisation_name, date=letters.date, moment=letters.moment, **values
+        organisation=svc.settings.organisation_name, date=dates.date, moment=dates.moment, **values
     )
     return HTMLResponse(html, status, headers=SECURITY_HEADERS)
 
@@ -320,9 +320,9 @@ async def survey_form(ref: str, request: Request, token: str = "", svc: Services
     async def act() -> None:
         try:
             answer = SurveyAnswer(
-                csat=_text(form, "csat"),  # type: ignore[arg-type]
-                ces=_text(form, "ces"),  # type: ignore[arg-type]
-                nps=_text(form, "nps"),  # type: ignore[arg-type]
+                csat=_text(form, "csat"),
+                ces=_text(form, "ces"),
+                nps=_text(form, "nps"),
                 comment=_text(form, "commentaire")[:5000] or None,
             )
         except ValidationError as error:

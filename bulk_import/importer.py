@@ -7,8 +7,8 @@ from temporalio.client import Client
 
 from bulk_import.csv_rows import Row
 from complaints import journal
+from complaints.intake import submit_complaint
 from complaints.settings import Settings
-from starter.intake import submit_complaint
 
 
 @dataclass

@@ -15,6 +15,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
+from complaints.process import configure_logging
 from complaints.settings import Settings
 from complaints.temporal_client import payload_codec
 
@@ -70,9 +71,10 @@ def _is_trusted(host: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6
     return any(address in network for network in networks)
 
 
-def main() -> None:
+def main(settings: Settings | None = None) -> None:
     import uvicorn
 
-    settings = Settings()
+    configure_logging()
+    settings = settings or Settings()
     host, _, port = settings.codec_server_address.rpartition(":")
     uvicorn.run(create_app(settings), host=host, port=int(port), log_level="info")

@@ -18,13 +18,17 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 _MIGRATION_LOCK = 0x636F6D70
 
 
-def database_url(settings: Settings) -> str:
-    """The configured URL, or the embedded server's (started if it is not running)."""
-    if settings.database_url:
-        return settings.database_url
-    from devstack.postgres import embedded_postgres_url
+class NoDatabaseUrl(RuntimeError):
+    """No register to connect to: the settings carry no database URL."""
 
-    return embedded_postgres_url(settings.postgres_dir)
+
+def database_url(settings: Settings) -> str:
+    """The register's URL, as the settings carry it. Deployed processes are
+    given DATABASE_URL; on a developer's machine without it, the command line
+    hands in the local stack's embedded server (starter/database.py)."""
+    if not settings.database_url:
+        raise NoDatabaseUrl("no database URL: set DATABASE_URL to the register's PostgreSQL URL")
+    return settings.database_url
 
 
 async def open_pool(settings: Settings, *, migrate: bool = True) -> asyncpg.Pool:

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "COMPLAINTS_DATABASE_URL"),
-        description="PostgreSQL URL; unset means the embedded server under data_dir.",
+        description="PostgreSQL URL; unset, the command line uses the local stack's embedded server under data_dir.",
     )
     database_pool_max: int = 10
 

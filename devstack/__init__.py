@@ -1,2 +1,2 @@
-"""The local stack `make run` starts: Temporal dev server, embedded PostgreSQL,
-an SMTP sink, and the worker."""
+"""The local stack's embedded parts, for `complaints run` and the tests: the
+Temporal dev server, embedded PostgreSQL (the optional `pgserver` wheel), an SMTP sink."""

@@ -17,7 +17,3 @@ def start_embedded_postgres(pgdata: Path) -> pgserver.PostgresServer:
     process holding it exits."""
     pgdata.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(pgdata.resolve(), cleanup_mode="stop")
-
-
-def embedded_postgres_url(pgdata: Path) -> str:
-    return start_embedded_postgres(pgdata).get_uri()

@@ -24,12 +24,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from complaints import journal
 from complaints.customer_signals import CustomerReply
 from complaints.documents import store_document
+from complaints.intake import start_workflow, submit_complaint
 from complaints.settings import Settings
 from complaints.submission import Channel, ComplaintSubmission, Document, field_reasons, validate_submission
 from inbound.documents import Refusal, sort_attachments
 from inbound.message import Attachment, InboundEmail, parse_email
 from inbound.routing import Answered, answered_complaint
-from starter.intake import start_workflow, submit_complaint
 from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,6 @@ started or signalled); if the register or Temporal cannot be reached the
 answer is 451, so the sending server keeps the message and retries."""
 
 import asyncio
-import contextlib
 import logging
 import socket
 
@@ -15,6 +14,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from complaints.database import register_pool
+from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from complaints.temporal_client import connect
 from inbound.mailbox import InboundMailbox, Unacceptable
@@ -111,15 +111,6 @@ async def serve_inbound(settings: Settings) -> None:
         await asyncio.Event().wait()
 
 
-async def _serve(settings: Settings) -> None:
-    from worker.main import stop_on_signals
-
-    stop_on_signals()
-    await serve_inbound(settings)
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
-    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
-        asyncio.run(_serve(Settings()))
+def main(settings: Settings | None = None) -> None:
+    configure_logging(quiet=["mail.log"])  # aiosmtpd logs every connection
+    run_until_stopped(serve_inbound(settings or Settings()))

@@ -1,2 +1,1 @@
-"""Starting complaints: the one idempotent start function every intake channel
-uses, and the `complaints` command line."""
+"""The `complaints` command line: operators' commands, and the processes it starts."""

@@ -10,18 +10,19 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.complaint_status import ComplaintStatus
 from complaints.database import register_pool
+from complaints.intake import submit_complaint
 from complaints.operator_commands import PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
 from complaints.temporal_client import TemporalUnavailable, connect, workflow_ui_url
 from devstack.mail_sink import message_files, read_message
-from reporting import cli as reporting_cli
-from starter import users
-from starter.intake import submit_complaint
+from starter import reports, users
+from starter.database import NoLocalDatabase, with_database
 from workflows.complaint import ComplaintWorkflow
 
 
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         code = args.command(args) or 0
-    except TemporalUnavailable as error:
+    except (TemporalUnavailable, NoLocalDatabase) as error:
         print(error, file=sys.stderr)
         code = 1
     _exit(code)
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="serve the HTTP API and the customer pages")
     api.set_defaults(command=_api)
     users.add_parser(commands)
-    reporting_cli.add_parsers(commands)  # report, actions
+    reports.add_parsers(commands)  # report, actions
 
     submit = commands.add_parser("submit", help="take in a complaint (phone, face to face)")
     submit.add_argument("--name", required=True)
@@ -97,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from devstack.run import main as run_main
+    from starter.run import main as run_main
 
     run_main()
 
@@ -111,13 +112,13 @@ def _codec_server(args: argparse.Namespace) -> None:
 def _api(args: argparse.Namespace) -> None:
     from api.server import main as api_main
 
-    api_main()
+    api_main(with_database(Settings()))
 
 
 def _worker(args: argparse.Namespace) -> None:
     from worker.main import main as worker_main
 
-    worker_main()
+    worker_main(with_database(Settings()))
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -152,7 +153,7 @@ def _submit(args: argparse.Namespace) -> int:
         return 2
 
     async def submit() -> str:
-        async with register_pool(settings) as pool:
+        async with register_pool(with_database(settings)) as pool:
             client = await connect(settings)
             result = await submit_complaint(pool, client, settings, submission, actor=args.operator)
             return result.reference
@@ -213,13 +214,15 @@ def _ack_postal(args: argparse.Namespace) -> int:
     try:
         status = asyncio.run(confirm())
     except WorkflowUpdateFailedError as error:
-        print(f"refused: {error.cause.message if error.cause else error}", file=sys.stderr)
+        cause = error.cause
+        print(f"refused: {cause.message if isinstance(cause, FailureError) else error}", file=sys.stderr)
         return 1
     print(f"{status.reference} acknowledged by post on {status.acknowledged_at:%Y-%m-%d %H:%M} UTC")
     return 0
 
 
 def _mail_list(args: argparse.Namespace) -> int:
+
     files = message_files(Settings().mail_dir)
     if not files:
         print("no messages")
@@ -230,6 +233,7 @@ def _mail_list(args: argparse.Namespace) -> int:
 
 
 def _mail_show(args: argparse.Namespace) -> int:
+
     files = message_files(Settings().mail_dir)
     if not 1 <= args.number <= len(files):
         print(f"no message {args.number}; there are {len(files)}", file=sys.stderr)
@@ -238,7 +242,8 @@ def _mail_show(args: argparse.Namespace) -> int:
     for header in ("Date", "From", "To", "Subject", "Message-ID"):
         print(f"{header}: {message[header]}")
     print()
-    print(message.get_body(preferencelist=("plain",)).get_content())
+    body = message.get_body(preferencelist=("plain",))
+    print(body.get_content() if body else "")
     return 0
 
 
@@ -265,7 +270,7 @@ def _add_inbound_and_import(commands: argparse._SubParsersAction) -> None:
 def _inbound(args: argparse.Namespace) -> None:
     from inbound.server import main as inbound_main
 
-    inbound_main()
+    inbound_main(with_database(Settings()))
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -295,7 +300,7 @@ def _import(args: argparse.Namespace) -> int:
         return 1 if invalid else 0
 
     async def run() -> ImportReport:
-        async with register_pool(settings) as pool:
+        async with register_pool(with_database(settings)) as pool:
             client = await connect(settings)
             return await import_rows(pool, client, settings, rows, actor=args.operator, source=args.file.name)
 
@@ -310,6 +315,8 @@ def _import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    except NoLocalDatabase:
+        raise  # main() says to set DATABASE_URL
     except Exception as error:  # the register or Temporal unreachable before the first row
         print(f"{args.file}: nothing imported: {error!r}", file=sys.stderr)
         return 2

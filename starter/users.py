@@ -17,6 +17,7 @@ from complaints.operators import (
     revoke_operator,
 )
 from complaints.settings import Settings
+from starter.database import with_database
 
 
 def add_parser(commands: Any) -> None:
@@ -35,7 +36,7 @@ def add_parser(commands: Any) -> None:
 
 def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
     async def run() -> Any:
-        async with register_pool(Settings()) as pool:
+        async with register_pool(with_database(Settings())) as pool:
             return await work(pool)
 
     return asyncio.run(run())

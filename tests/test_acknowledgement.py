@@ -11,11 +11,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from complaints.complaint_status import Phase, SlaStatus
+from complaints.intake import submit_complaint
 from complaints.operator_commands import PostalAcknowledgement
 from complaints.policy import Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually
 from tests.test_intake import journal_events, wait_for_acknowledgement
 from workflows.complaint import ComplaintWorkflow

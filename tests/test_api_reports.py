@@ -8,11 +8,11 @@ import asyncpg
 import httpx
 from temporalio.client import Client
 
+from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from reporting.kpis import kpi_report
 from reporting.periods import days
-from starter.intake import submit_complaint
 from tests.api_support import http, keys  # noqa: F401
 from tests.test_intake import wait_for_acknowledgement
 

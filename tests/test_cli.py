@@ -1,6 +1,7 @@
 """`complaints submit / status / mail / ack-postal`, as an operator runs them."""
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
+from complaints.database import NoDatabaseUrl, open_pool
 from complaints.settings import Settings
 from tests.conftest import Mailbox
 from tests.test_intake import wait_for_acknowledgement
@@ -126,3 +128,45 @@ async def test_bad_input_is_refused_with_its_reason_and_nothing_is_written(
     assert await pool.fetchval("SELECT count(*) FROM documents") == 0
     runs = [w async for w in client.list_workflows(f"TaskQueue = '{settings.task_queue}'")]
     assert runs == [] and mailbox.messages() == []
+
+
+# --- the register a command works on ---------------------------------------------
+
+
+def _without_database_url(tmp_path: Path) -> dict[str, str]:
+    """A shell with no DATABASE_URL, its data folder (and .env) in `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "COMPLAINTS_DATABASE_URL")}
+    return {**env, "COMPLAINTS_DATA_DIR": str(tmp_path / "data")}
+
+
+def _command_line(tmp_path: Path, *args: str, block_pgserver: bool = False) -> subprocess.CompletedProcess:
+    blocked = "import sys; sys.modules['pgserver'] = None; " if block_pgserver else ""
+    code = f"{blocked}from starter.cli import main; main({list(args)!r})"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=_without_database_url(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_without_database_url_the_command_line_uses_the_embedded_server(tmp_path: Path) -> None:
+    listed = await asyncio.to_thread(_command_line, tmp_path, "users", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "no operators" in listed.stdout
+    assert (tmp_path / "data" / "postgres" / "PG_VERSION").is_file(), "the local stack's data folder"
+
+
+def test_without_database_url_or_the_local_extra_one_line_says_to_set_it(tmp_path: Path) -> None:
+    refused = _command_line(tmp_path, "users", "list", block_pgserver=True)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "set DATABASE_URL" in refused.stderr
+    assert not (tmp_path / "data" / "postgres").exists()
+
+
+async def test_the_core_is_handed_its_database_url() -> None:
+    with pytest.raises(NoDatabaseUrl, match="set DATABASE_URL"):
+        await open_pool(Settings(_env_file=None, database_url=None))

@@ -149,6 +149,40 @@ def test_dockerfile_bases_are_pinned_and_it_runs_unprivileged() -> None:
     assert {".env", ".git", ".venv", "data"} <= set(ignored), "no secrets or local state in the build"
 
 
+def _dockerfile_instructions() -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments left out."""
+    instructions: list[str] = []
+    current = ""
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if not current and line.lstrip().startswith("#"):
+            continue
+        current += line.rstrip().removesuffix("\\") + " "
+        if not line.rstrip().endswith("\\"):
+            if current.strip():
+                instructions.append(" ".join(current.split()))
+            current = ""
+    return instructions
+
+
+def test_the_image_leaves_the_local_stack_out() -> None:
+    """The embedded PostgreSQL (pgserver) is an optional extra that `make run` and
+    `make test` install and the image does not: deployed processes are given
+    DATABASE_URL."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("pgserver")], "pgserver is not a dependency"
+    assert [d for d in project["optional-dependencies"]["local"] if d.startswith("pgserver")]
+    assert "-e '.[local," in (ROOT / "Makefile").read_text(), "make installs the local extra"
+    installs = [i for i in _dockerfile_instructions() if i.startswith("RUN ") and "pip install" in i]
+    assert installs, "the image installs the package"
+    for instruction in installs:
+        # no `.[local]` (nor any extra), no optional-dependencies table, no pgserver
+        assert not re.search(r"\.\[|optional-dependencies|pgserver", instruction), f"installs an extra: {instruction}"
+    # and every deployed process that opens the register is given its URL
+    for name, service in SERVICES.items():
+        if "build" in service and service["command"] != ["codec-server"]:
+            assert "DATABASE_URL" in _environment(name), f"{name}: no DATABASE_URL"
+
+
 def test_search_attributes_registered_are_those_of_the_code() -> None:
     job = SERVICES["temporal-search-attributes"]
     expected = search_attributes.cli_flags()[1::2]  # Name=Type, as `temporal` takes them

@@ -18,11 +18,11 @@ from temporalio.client import Client
 
 from complaints.complaint_status import Phase
 from complaints.database import open_pool
+from complaints.intake import submit_complaint
 from complaints.operator_commands import ConfirmAssessment, InformationRequest, Operator
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from inbound.server import InboundServer
-from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually, free_port
 from tests.test_intake import wait_for_acknowledgement, wait_for_phase
 from tests.test_worker_restart import settings_environment

@@ -8,13 +8,20 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from temporalio import workflow
 from temporalio.client import Client
 
 from complaints.complaint_status import Phase
 from complaints.database import open_pool
+from complaints.intake import (
+    COMPLAINT_WORKFLOW,
+    ReferenceClash,
+    record_complaint,
+    resume_unstarted,
+    submit_complaint,
+)
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import ReferenceClash, record_complaint, resume_unstarted, submit_complaint
 from tests.conftest import Mailbox, eventually, fresh_database
 from workflows.complaint import ComplaintWorkflow
 
@@ -38,6 +45,11 @@ async def wait_for_phase(client: Client, reference: str, phase: Phase, timeout: 
 async def wait_for_acknowledgement(client: Client, reference: str) -> None:
     """Acknowledged and recorded; the assessment follows at once."""
     await wait_for_phase(client, reference, Phase.ASSESSMENT)
+
+
+def test_intake_starts_the_complaint_workflow_by_its_type() -> None:
+    """The core starts the workflow by name, without importing the workflows."""
+    assert workflow._Definition.must_from_class(ComplaintWorkflow).name == COMPLAINT_WORKFLOW
 
 
 async def test_a_complaint_is_recorded_journaled_and_acknowledged_once(

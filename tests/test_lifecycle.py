@@ -13,6 +13,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from complaints.assessment import Priority
 from complaints.complaint_status import Phase
 from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
+from complaints.intake import submit_complaint
 from complaints.operator_commands import (
     AnalysisExtension,
     ApprovalVerdict,
@@ -28,7 +29,6 @@ from complaints.operator_commands import (
 from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually
 from tests.test_intake import journal_events, wait_for_phase
 from workflows.complaint import ComplaintWorkflow

@@ -14,10 +14,10 @@ from temporalio.worker import Replayer
 
 from activities.compensation import CompensationActivities, CompensationGrant
 from complaints.complaint_status import Phase
+from complaints.intake import submit_complaint
 from complaints.operator_commands import Compensation, ConfirmAssessment, Decision, InternalNote, PlannedAction
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import submit_complaint
 from tests.conftest import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
 from tests.test_intake import journal_events, wait_for_phase
 from tests.test_lifecycle import ALICE, ARGUED, start, tuned

@@ -6,11 +6,11 @@ from collections.abc import Callable
 import asyncpg
 import httpx
 
+from complaints.intake import submit_complaint
 from complaints.metrics import count_open_complaints, prometheus_runtime
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from complaints.temporal_client import connect
-from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually, free_port
 from tests.test_intake import wait_for_acknowledgement
 from worker.main import build_worker

@@ -18,7 +18,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from complaints.settings import Settings
-from devstack.run import serve_http
+from starter.run import serve_http
 from tests.api_support import CUSTOMER, status_link_in
 from tests.conftest import ARTIFACTS, Mailbox, eventually, free_port
 

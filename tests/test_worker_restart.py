@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
+from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import submit_complaint
 from tests.conftest import Mailbox, eventually
 from tests.test_acknowledgement import CUSTOMER, outbox_attempts
 from tests.test_intake import journal_events, wait_for_acknowledgement

@@ -1,9 +1,7 @@
 """Build and run the complaint worker."""
 
 import asyncio
-import contextlib
 import logging
-import signal
 from datetime import timedelta
 
 import asyncpg
@@ -19,10 +17,11 @@ from activities.outbox import Outbox
 from activities.register import RegisterActivities
 from activities.reporting import ReportingActivities
 from complaints.database import register_pool
+from complaints.intake import resume_unstarted
 from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
+from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from complaints.temporal_client import connect
-from starter.intake import resume_unstarted
 from worker.schedules import ensure_reporting_schedules, ensure_schedules
 from workflows.actions_review import ActionsReviewWorkflow
 from workflows.complaint import ComplaintWorkflow
@@ -97,25 +96,10 @@ async def run_worker(settings: Settings) -> None:
                 counting.cancel()
 
 
-def stop_on_signals() -> None:
-    """Ctrl-C or SIGTERM cancels the running main task, so every `finally`
-    shuts its part down (also where a shell started us with SIGINT ignored)."""
-    loop = asyncio.get_running_loop()
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, main_task.cancel)
-
-
-async def _serve(settings: Settings) -> None:
-    stop_on_signals()
-    await run_worker(settings)
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
-        asyncio.run(_serve(Settings()))
+def main(settings: Settings | None = None) -> None:
+    """`complaints worker`: serve until Ctrl-C or SIGTERM."""
+    configure_logging()
+    run_until_stopped(run_worker(settings or Settings()))
 
 
 if __name__ == "__main__":

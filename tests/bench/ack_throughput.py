@@ -16,11 +16,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from complaints.database import open_pool
+from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import validate_submission
 from complaints.temporal_client import connect
 from devstack.mail_sink import message_files, read_message
-from starter.intake import submit_complaint
+from starter.database import with_database
 from tests.bench.minimal import MinimalWorkflow
 
 Job = Callable[[int], Awaitable[None]]
@@ -134,7 +135,9 @@ async def measure_minimal(
     finished: dict[int, float] = {}
     for i, handle in handles.items():
         await handle.result()
-        finished[i] = (await handle.describe()).close_time.timestamp() - offset
+        closed = (await handle.describe()).close_time
+        assert closed is not None  # the run is over
+        finished[i] = closed.timestamp() - offset
     return began, finished, started
 
 
@@ -152,7 +155,7 @@ async def main() -> None:
     parser.add_argument("--burst", type=int, default=400, help="complaints as fast as possible")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
-    settings = Settings()
+    settings = with_database(Settings())  # the stack's register: DATABASE_URL or the embedded one
 
     task_queue = f"bench-minimal-{uuid.uuid4().hex[:6]}"
     baseline = subprocess.Popen([sys.executable, "-m", "tests.bench.minimal", "--task-queue", task_queue])

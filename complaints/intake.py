@@ -4,7 +4,10 @@ The complaint and its documents are written to the register in one
 transaction, then its workflow is started. The same idempotency key (or the
 same channel + external reference) returns the same complaint: never a second
 row, workflow or email. A complaint recorded whose workflow did not start (the
-Temporal service was down) is started by `resume_unstarted` at worker start."""
+Temporal service was down) is started by `resume_unstarted` at worker start.
+
+The workflow is started by its type name: the core does not import the
+workflows that run on it."""
 
 import logging
 from dataclasses import dataclass
@@ -27,9 +30,11 @@ from complaints.documents import store_document
 from complaints.settings import Settings
 from complaints.submission import Channel, ComplaintSubmission
 from complaints.workflow_state import ComplaintStart
-from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger(__name__)
+
+# The workflow type of workflows.complaint.ComplaintWorkflow (tests/test_intake.py checks).
+COMPLAINT_WORKFLOW = "ComplaintWorkflow"
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ async def start_workflow(pool: asyncpg.Pool, client: Client, settings: Settings,
     intake_id = str(row["intake_id"])
     try:
         await client.start_workflow(
-            ComplaintWorkflow.run,
+            COMPLAINT_WORKFLOW,
             start,
             id=reference,
             task_queue=settings.task_queue,

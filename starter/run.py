@@ -1,5 +1,5 @@
-"""`complaints run`: the whole system in the foreground on embedded parts.
-Ctrl-C stops every part."""
+"""`complaints run`: the whole system in the foreground, on the local stack's
+embedded parts (devstack/) where nothing else is configured. Ctrl-C stops every part."""
 
 import asyncio
 import contextlib
@@ -7,25 +7,27 @@ import logging
 from collections.abc import Iterator
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app as api_app
 from codec.server import create_app as codec_app
+from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from devstack.mail_sink import start_sink
-from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import start_dev_server
 from inbound.server import serve_inbound
-from worker.main import run_worker, stop_on_signals
+from starter.database import start_local_database
+from worker.main import run_worker
 
 log = logging.getLogger(__name__)
 
 
 async def run_stack(settings: Settings) -> None:
-    stop_on_signals()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     postgres = None
     if not settings.database_url:
-        postgres = await asyncio.to_thread(start_embedded_postgres, settings.postgres_dir)
+        postgres = await asyncio.to_thread(start_local_database, settings)
+        settings = settings.model_copy(update={"database_url": postgres.get_uri()})
     temporal_log = settings.data_dir / "temporal.log"
     temporal = await start_dev_server(settings, temporal_log)
     smtp, _ = start_sink(settings.mail_dir, settings.smtp_host, settings.smtp_port)
@@ -57,7 +59,7 @@ class _HttpServer(uvicorn.Server):
         yield  # the stack handles Ctrl-C and SIGTERM for every part
 
 
-async def serve_http(app: object, address: str) -> None:
+async def serve_http(app: FastAPI, address: str) -> None:
     """Serve `app` until cancelled, then shut it down gracefully."""
     host, _, port = address.rpartition(":")
     server = _HttpServer(uvicorn.Config(app, host=host, port=int(port), log_level="warning"))
@@ -71,6 +73,8 @@ async def serve_http(app: object, address: str) -> None:
 
 
 def _print_banner(settings: Settings, database: str, temporal_log: object) -> None:
+    inbound = f"{settings.inbound_host}:{settings.inbound_port}"
+    api = f"http://{settings.api_host}:{settings.api_port}"
     print(
         f"""
 Complaint handling is running. Ctrl-C stops everything.
@@ -79,10 +83,10 @@ Complaint handling is running. Ctrl-C stops everything.
   Codec server   http://{settings.codec_server_address}
   PostgreSQL     {database}
   SMTP sink      {settings.smtp_host}:{settings.smtp_port}, messages kept in {settings.mail_dir}/
-  Inbound mail   {settings.inbound_host}:{settings.inbound_port} (SMTP): complaints and replies to the complaints address
+  Inbound mail   {inbound} (SMTP): complaints and replies to the complaints address
   Worker         task queue {settings.task_queue!r}
-  HTTP API       http://{settings.api_host}:{settings.api_port} (OpenAPI: /docs; keys: complaints users add)
-  Complaint form http://{settings.api_host}:{settings.api_port}/reclamation (links in emails: {settings.public_base_url})
+  HTTP API       {api} (OpenAPI: /docs; keys: complaints users add)
+  Complaint form {api}/reclamation (links in emails: {settings.public_base_url})
 Try, in another terminal:
   .venv/bin/complaints submit --name "Jeanne Martin" --email jeanne@example.com \\
       --subject "Colis abîmé" --description "Le colis est arrivé ouvert." \\
@@ -94,7 +98,5 @@ Try, in another terminal:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
-    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
-        asyncio.run(run_stack(Settings()))
+    configure_logging(quiet=["mail.log"])  # aiosmtpd logs every connection
+    run_until_stopped(run_stack(Settings()))

@@ -18,6 +18,7 @@ from reporting.formats import FORMATS, render
 from reporting.kpis import DEFAULT_GROUP_LIMIT, DIMENSION_COLUMNS, kpi_report
 from reporting.model import ActionItem
 from reporting.periods import FIRST_DAY_HELP, LAST_DAY_HELP, report_period
+from starter.database import with_database
 
 Subparsers = argparse._SubParsersAction
 
@@ -78,7 +79,7 @@ def _report(args: argparse.Namespace) -> int:
         return _rebuild(settings)
 
     async def compute() -> str:
-        async with register_pool(settings) as pool:
+        async with register_pool(with_database(settings)) as pool:
             report = await kpi_report(
                 pool,
                 period_from,
@@ -123,7 +124,7 @@ def _quality(settings: Settings, period_from: datetime | None, period_to: dateti
 
 def _rebuild(settings: Settings) -> int:
     async def run() -> int:
-        async with register_pool(settings) as pool:
+        async with register_pool(with_database(settings)) as pool:
             return await projection.rebuild(pool)
 
     print(f"reports' projection rebuilt from the journal: {asyncio.run(run())} complaints")
@@ -149,7 +150,7 @@ def _actions_list(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def fetch() -> list[ActionItem]:
-        async with register_pool(settings) as pool:
+        async with register_pool(with_database(settings)) as pool:
             return await list_actions(
                 pool,
                 as_of=datetime.now(UTC),
@@ -170,7 +171,7 @@ def _actions_done(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def mark() -> ActionItem | None:
-        async with register_pool(settings) as pool:
+        async with register_pool(with_database(settings)) as pool:
             return await complete_action(pool, args.id, args.by, datetime.now(UTC), settings.timezone)
 
     item = asyncio.run(mark())
