@@ -19,7 +19,7 @@ from complaints.intake import submit_complaint
 from complaints.operator_commands import PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
-from complaints.temporal_client import TemporalUnavailable, connect, workflow_ui_url
+from complaints.temporal_client import TemporalUnavailable, Update, connect, workflow_ui_url
 from devstack.mail_sink import message_files, read_message
 from starter import reports, users
 from starter.database import NoLocalDatabase, with_database
@@ -206,10 +206,11 @@ def _ack_postal(args: argparse.Namespace) -> int:
 
     async def confirm() -> ComplaintStatus:
         client = await connect(settings)
-        return await client.get_workflow_handle(args.reference).execute_update(
-            ComplaintWorkflow.confirm_postal_acknowledgement,
-            PostalAcknowledgement(confirmed_by=args.by),
+        update: Update = ComplaintWorkflow.confirm_postal_acknowledgement
+        status: ComplaintStatus = await client.get_workflow_handle(args.reference).execute_update(
+            update, PostalAcknowledgement(confirmed_by=args.by)
         )
+        return status
 
     try:
         status = asyncio.run(confirm())
