@@ -1,6 +1,8 @@
 """The custom search attributes, one list shared by the workflow, the dev
 server start and the tests. Never personal data: these are not encrypted."""
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 PHASE = SearchAttributeKey.for_keyword("ComplaintPhase")
@@ -12,7 +14,16 @@ CATEGORY = SearchAttributeKey.for_keyword("ComplaintCategory")
 HANDLER = SearchAttributeKey.for_keyword("ComplaintHandler")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("ComplaintNextDeadline")
 
-ALL = [PHASE, CHANNEL, PRIORITY, SLA_STATUS, ESCALATION_LEVEL, CATEGORY, HANDLER, NEXT_DEADLINE]
+ALL: list[SearchAttributeKey[Any]] = [
+    PHASE,
+    CHANNEL,
+    PRIORITY,
+    SLA_STATUS,
+    ESCALATION_LEVEL,
+    CATEGORY,
+    HANDLER,
+    NEXT_DEADLINE,
+]
 
 _CLI_TYPES = {"KEYWORD": "Keyword", "INT": "Int", "DATETIME": "Datetime"}
 
