@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
@@ -25,13 +26,13 @@ from complaints.lifecycle import (
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import submit_complaint
-from tests.conftest import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.conftest import SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.helpers.histories import HISTORY_CONVERTER, recorded
 from tests.test_intake import journal_events, wait_for_phase
 from tests.test_lifecycle import ALICE, ARGUED, start, tuned
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-HISTORY = Path(__file__).parent / "histories" / "complete_lifecycle.json"
 
 
 async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
@@ -82,8 +83,10 @@ async def test_compensation_granted_twice_is_one_ledger_entry(
     assert (await journal_events(pool, ref)).count("compensation_granted") == 1
 
 
-async def test_the_recorded_complete_lifecycle_still_replays() -> None:
-    """A change that breaks determinism fails here: use workflow.patched."""
-    history = WorkflowHistory.from_json("REC-replay", json.loads(HISTORY.read_text()))
-    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=CONVERTER)
+@pytest.mark.parametrize("path", recorded(), ids=lambda path: path.stem)
+async def test_the_recorded_complete_lifecycle_still_replays(path: Path) -> None:
+    """Every history in tests/histories (`make histories` records one) replays
+    on this code. A change that breaks determinism fails here: use workflow.patched."""
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=HISTORY_CONVERTER)
     await replayer.replay_workflow(history)
