@@ -179,7 +179,7 @@ def compensation_total(decisions: list[DecisionRecord]) -> Decimal:
     """What the decisions granted (a rejection grants nothing)."""
     return sum(
         (d.compensation.amount for d in decisions if d.compensation and d.outcome is not Outcome.REJECTED),
-        start=0,
+        start=Decimal(0),
     )
 
 
