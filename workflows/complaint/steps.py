@@ -50,6 +50,7 @@ class ComplaintSteps:
     _clock_version: int  # bumped on every deadline change: the watcher looks again
     _firing: bool  # an alert is being raised: continue-as-new waits for it
     _files_replies: bool  # patch: customer messages outside a request are journaled
+    _changed_only: bool  # patch: one upsert of the changed search attributes per transition
 
     # --- operator commands ------------------------------------------------------
 
@@ -224,7 +225,7 @@ class ComplaintSteps:
     def _deadlines_changed(self) -> None:
         self._clock_version += 1
         deadlines.sync_response_due(self.state)
-        visibility.show_deadlines(self.state)
+        visibility.show_deadlines(self.state, changed_only=self._changed_only)
 
     # --- journal, email, phases ----------------------------------------------------
 
@@ -265,4 +266,4 @@ class ComplaintSteps:
     def _move_to(self, phase: Phase, waiting_for: str | None = None) -> None:
         self.state.phase = phase
         self.state.waiting_for = waiting_for or visibility.WAITING_FOR.get(phase, "")
-        visibility.show_phase(self.state)
+        visibility.show_phase(self.state, changed_only=self._changed_only)

@@ -2,7 +2,10 @@
 `temporal workflow list` queries), the UI's current details and the business
 metrics. Search attributes are not encrypted: never the complainant's data."""
 
+from typing import Any
+
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from complaints import metrics
@@ -11,7 +14,12 @@ with workflow.unsafe.imports_passed_through():
     from complaints.submission import Channel
     from workflows.complaint import deadlines
 
+# Patches. Runs that took a path keep it on replay.
 CATEGORY_PATCH = "category-search-attribute"  # the category shown (runs started before: not)
+# One upsert per transition with only the keys that changed; runs started
+# before: one upsert per key on each move, the three deadline keys on each
+# deadline change, as their histories recorded.
+CHANGED_ONLY_PATCH = "search-attributes-changed-only"
 
 WAITING_FOR = {
     Phase.ACKNOWLEDGED: "the assessment",
@@ -30,13 +38,17 @@ def waiting_for_acknowledgement(has_email: bool) -> str:
     return "the acknowledgement email" if has_email else "an operator to confirm the acknowledgement letter"
 
 
-def show_phase(state: ComplaintStatus) -> None:
+def show_phase(state: ComplaintStatus, *, changed_only: bool) -> None:
     """After a move: the phase, priority and category, and the current details."""
-    workflow.upsert_search_attributes([attrs.PHASE.value_set(state.phase.value)])
-    if state.priority:
-        workflow.upsert_search_attributes([attrs.PRIORITY.value_set(state.priority.value)])
-    if state.category and workflow.patched(CATEGORY_PATCH):
-        workflow.upsert_search_attributes([attrs.CATEGORY.value_set(state.category)])
+    if changed_only:
+        updates: list[SearchAttributeUpdate[Any]] = [attrs.PHASE.value_set(state.phase.value)]
+        if state.priority:
+            updates.append(attrs.PRIORITY.value_set(state.priority.value))
+        if state.category and workflow.patched(CATEGORY_PATCH):
+            updates.append(attrs.CATEGORY.value_set(state.category))
+        _upsert_changed(updates)
+    else:
+        _upsert_each_as_before(state)
     due = deadlines.next_due(state.deadlines)
     workflow.set_current_details(
         f"**{state.phase.value}** — waiting for {state.waiting_for}"
@@ -44,20 +56,41 @@ def show_phase(state: ComplaintStatus) -> None:
     )
 
 
-def show_deadlines(state: ComplaintStatus) -> None:
+def _upsert_each_as_before(state: ComplaintStatus) -> None:
+    """The commands of runs started before CHANGED_ONLY_PATCH, in their order
+    (the category's patch marker between the priority and the category)."""
+    workflow.upsert_search_attributes([attrs.PHASE.value_set(state.phase.value)])
+    if state.priority:
+        workflow.upsert_search_attributes([attrs.PRIORITY.value_set(state.priority.value)])
+    if state.category and workflow.patched(CATEGORY_PATCH):
+        workflow.upsert_search_attributes([attrs.CATEGORY.value_set(state.category)])
+
+
+def show_deadlines(state: ComplaintStatus, *, changed_only: bool) -> None:
     """After a deadline changed: the SLA status, escalation level and next deadline."""
     due = deadlines.next_due(state.deadlines)
-    workflow.upsert_search_attributes(
-        [
-            attrs.SLA_STATUS.value_set(state.sla_status.value),
-            attrs.ESCALATION_LEVEL.value_set(state.escalation_level),
-            attrs.NEXT_DEADLINE.value_set(due) if due else attrs.NEXT_DEADLINE.value_unset(),
-        ]
-    )
+    updates: list[SearchAttributeUpdate[Any]] = [
+        attrs.SLA_STATUS.value_set(state.sla_status.value),
+        attrs.ESCALATION_LEVEL.value_set(state.escalation_level),
+        attrs.NEXT_DEADLINE.value_set(due) if due else attrs.NEXT_DEADLINE.value_unset(),
+    ]
+    if changed_only:
+        _upsert_changed(updates)
+    else:
+        workflow.upsert_search_attributes(updates)
 
 
 def show_handler(handler: str) -> None:
     workflow.upsert_search_attributes([attrs.HANDLER.value_set(handler)])
+
+
+def _upsert_changed(updates: list[SearchAttributeUpdate[Any]]) -> None:
+    """One upsert of the keys whose value differs from the run's (which
+    includes what it started with, or inherited when it continued as new)."""
+    current = workflow.info().typed_search_attributes
+    changed = [update for update in updates if current.get(update.key) != update.value]
+    if changed:
+        workflow.upsert_search_attributes(changed)
 
 
 # --- metrics (replay-safe: the SDK records them once, not on replay) ----------

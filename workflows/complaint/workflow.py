@@ -64,6 +64,7 @@ class ComplaintWorkflow(ComplaintSteps):
     async def run(self, start: ComplaintStart) -> ComplaintStatus:
         watcher = asyncio.create_task(self._watch_deadlines())
         self._files_replies = workflow.patched(FILE_REPLIES_PATCH)
+        self._changed_only = workflow.patched(visibility.CHANGED_ONLY_PATCH)
         filer = asyncio.create_task(self._file_replies()) if self._files_replies else None
         phases = {
             Phase.RECEIVED: self._take_in,
