@@ -27,10 +27,11 @@ from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import submit_complaint
 from tests.conftest import SUGGEST_CONTINUE_AS_NEW_AFTER
-from tests.helpers.histories import HISTORY_CONVERTER, recorded
+from tests.helpers.histories import HISTORY_CONVERTER, load, patches, recorded, search_attributes
 from tests.test_intake import journal_events, wait_for_phase
 from tests.test_lifecycle import ALICE, ARGUED, start, tuned
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.visibility import CHANGED_ONLY_PATCH
 
 Make = Callable[..., ComplaintSubmission]
 
@@ -90,3 +91,16 @@ async def test_the_recorded_complete_lifecycle_still_replays(path: Path) -> None
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
     replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=HISTORY_CONVERTER)
     await replayer.replay_workflow(history)
+
+
+@pytest.mark.parametrize(
+    "path", [path for path in recorded() if CHANGED_ONLY_PATCH in patches(load(path))], ids=lambda path: path.stem
+)
+def test_a_run_upserts_only_the_search_attributes_that_changed(path: Path) -> None:
+    shown, upserts = search_attributes(load(path))
+    assert upserts
+    for upsert in upserts:
+        unchanged = {name: value for name, value in upsert.items() if shown.get(name) == value}
+        assert not unchanged, f"upserted with the values they had: {unchanged}"
+        shown.update(upsert)
+    assert shown["ComplaintPhase"] == '"closed"'
