@@ -2,8 +2,9 @@
 
 The run walks the complaint through its phases (intake, assessment, handling,
 response, satisfaction, closure); operators act through updates whose
-validators refuse what does not fit (rules), the complainant through signals,
-and a watcher raises each SLA warning and breach once (deadlines)."""
+validators refuse what does not fit (rules.py) and whose effects steps.py
+carries out, the complainant through signals, and a watcher raises each SLA
+warning and breach once (deadlines.py)."""
 
 import asyncio
 
