@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
@@ -18,13 +19,14 @@ from complaints.intake import submit_complaint
 from complaints.operator_commands import Compensation, ConfirmAssessment, Decision, InternalNote, PlannedAction
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.conftest import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.conftest import SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.helpers.histories import HISTORY_CONVERTER, load, patches, recorded, search_attributes
 from tests.test_intake import journal_events, wait_for_phase
 from tests.test_lifecycle import ALICE, ARGUED, start, tuned
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.visibility import CHANGED_ONLY_PATCH
 
 Make = Callable[..., ComplaintSubmission]
-HISTORY = Path(__file__).parent / "histories" / "complete_lifecycle.json"
 
 
 async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
@@ -75,8 +77,23 @@ async def test_compensation_granted_twice_is_one_ledger_entry(
     assert (await journal_events(pool, ref)).count("compensation_granted") == 1
 
 
-async def test_the_recorded_complete_lifecycle_still_replays() -> None:
-    """A change that breaks determinism fails here: use workflow.patched."""
-    history = WorkflowHistory.from_json("REC-replay", json.loads(HISTORY.read_text()))
-    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=CONVERTER)
+@pytest.mark.parametrize("path", recorded(), ids=lambda path: path.stem)
+async def test_the_recorded_complete_lifecycle_still_replays(path: Path) -> None:
+    """Every history in tests/histories (`make histories` records one) replays
+    on this code. A change that breaks determinism fails here: use workflow.patched."""
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=HISTORY_CONVERTER)
     await replayer.replay_workflow(history)
+
+
+@pytest.mark.parametrize(
+    "path", [path for path in recorded() if CHANGED_ONLY_PATCH in patches(load(path))], ids=lambda path: path.stem
+)
+def test_a_run_upserts_only_the_search_attributes_that_changed(path: Path) -> None:
+    shown, upserts = search_attributes(load(path))
+    assert upserts
+    for upsert in upserts:
+        unchanged = {name: value for name, value in upsert.items() if shown.get(name) == value}
+        assert not unchanged, f"upserted with the values they had: {unchanged}"
+        shown.update(upsert)
+    assert shown["ComplaintPhase"] == '"closed"'
