@@ -15,12 +15,14 @@ from complaints.policy import Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import submit_complaint
-from tests.conftest import Mailbox, eventually
-from tests.test_intake import journal_events, wait_for_acknowledgement
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.examples import CUSTOMER
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.polling import eventually
+from tests.helpers.register import journal_events, outbox_attempts
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-CUSTOMER = "jeanne@example.com"
 
 
 def without_email(complaint: Make) -> ComplaintSubmission:
@@ -32,10 +34,6 @@ def without_email(complaint: Make) -> ComplaintSubmission:
 
 def shortened(settings: Settings, ack: str) -> Settings:
     return settings.model_copy(update={"ack_deadline": Span.model_validate(ack)})
-
-
-async def outbox_attempts(pool: asyncpg.Pool, key: str) -> int:
-    return await pool.fetchval("SELECT coalesce(max(attempts), 0) FROM outbox WHERE key = $1", key) or 0
 
 
 async def test_smtp_refusing_then_accepting_delivers_the_acknowledgement_once(

@@ -19,8 +19,11 @@ from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from devstack.temporal_server import temporal_cli
-from tests.conftest import Mailbox, eventually, free_port
-from tests.test_lifecycle import start, tuned
+from tests.helpers.complaint_workflow import start
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.network import free_port
+from tests.helpers.polling import eventually
+from tests.helpers.settings import tuned
 
 Make = Callable[..., ComplaintSubmission]
 SECRET = "webhook-shared-secret"

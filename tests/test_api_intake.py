@@ -13,9 +13,10 @@ from temporalio.client import Client
 from api.body_limit import request_body_limit
 from complaints.lifecycle import Phase
 from complaints.settings import Settings
-from tests.api_support import COMPLAINT, CUSTOMER, http, keys, status_link_in, table_counts  # noqa: F401
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_phase
+from tests.helpers.complaint_workflow import wait_for_phase
+from tests.helpers.examples import COMPLAINT, CUSTOMER
+from tests.helpers.mailbox import Mailbox, status_link_in
+from tests.helpers.register import table_counts
 
 PDF = b"%PDF-1.4 the delivery slip"
 

@@ -1,8 +1,5 @@
 """`complaints submit / status / mail / ack-postal`, as an operator runs them."""
 
-import asyncio
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -10,21 +7,9 @@ import pytest
 from temporalio.client import Client
 
 from complaints.settings import Settings
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_acknowledgement
-from tests.test_worker_restart import settings_environment
-
-
-async def complaints(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "starter", *args],
-        env=settings_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
+from tests.helpers.cli import complaints
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.mailbox import Mailbox
 
 IDENTITY = ["--name", "Jeanne Martin", "--subject", "Facture erronée"]
 

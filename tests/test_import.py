@@ -13,7 +13,7 @@ from bulk_import.csv_rows import CsvFileError, Row, read_rows
 from bulk_import.importer import import_rows
 from complaints.settings import Settings
 from complaints.submission import Channel
-from tests.test_cli import complaints
+from tests.helpers.cli import complaints
 
 HEADER = "name,email,phone,postal_address,customer_id,subject,description,desired_resolution,product,received_at,external_reference,channel\n"
 ROWS = [

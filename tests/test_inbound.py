@@ -22,9 +22,11 @@ from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from inbound.server import InboundServer
 from starter.intake import submit_complaint
-from tests.conftest import Mailbox, eventually, free_port
-from tests.test_intake import wait_for_acknowledgement, wait_for_phase
-from tests.test_worker_restart import settings_environment
+from tests.helpers.complaint_workflow import wait_for_acknowledgement, wait_for_phase
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.network import free_port
+from tests.helpers.polling import eventually
+from tests.helpers.settings import settings_environment
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]

@@ -11,33 +11,16 @@ import pytest
 from temporalio.client import Client
 
 from complaints.database import open_pool
-from complaints.lifecycle import Phase
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import ReferenceClash, record_complaint, resume_unstarted, submit_complaint
-from tests.conftest import Mailbox, eventually, fresh_database
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.databases import fresh_database
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.register import journal_events
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-
-
-async def journal_events(pool: asyncpg.Pool, reference: str) -> list[str]:
-    rows = await pool.fetch("SELECT event FROM journal WHERE complaint_reference = $1 ORDER BY id", reference)
-    return [row["event"] for row in rows]
-
-
-async def wait_for_phase(client: Client, reference: str, phase: Phase, timeout: float = 15) -> None:
-    handle = client.get_workflow_handle(reference)
-
-    async def reached() -> bool:
-        return (await handle.query(ComplaintWorkflow.status)).phase is phase
-
-    await eventually(reached, timeout)
-
-
-async def wait_for_acknowledgement(client: Client, reference: str) -> None:
-    """Acknowledged and recorded; the assessment follows at once."""
-    await wait_for_phase(client, reference, Phase.ASSESSMENT)
 
 
 async def test_a_complaint_is_recorded_journaled_and_acknowledged_once(

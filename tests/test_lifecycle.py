@@ -7,8 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import asyncpg
-import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client
 
 from complaints.assessment import Priority
 from complaints.lifecycle import (
@@ -21,7 +20,6 @@ from complaints.lifecycle import (
     Decision,
     InformationRequest,
     InternalNote,
-    Operator,
     Phase,
     PlannedAction,
     ProgressUpdate,
@@ -30,59 +28,15 @@ from complaints.lifecycle import (
 from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from starter.intake import submit_complaint
-from tests.conftest import Mailbox, eventually
-from tests.test_intake import journal_events, wait_for_phase
+from tests.helpers.complaint_workflow import phase_of, refused, start, wait_for_phase
+from tests.helpers.examples import ALICE, ARGUED, BRUNO, CHLOE, CUSTOMER, DENIS
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.polling import eventually
+from tests.helpers.register import journal_events
+from tests.helpers.settings import SHORT_RESPONSE, tuned
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-CUSTOMER = "jeanne@example.com"
-ALICE = Operator(name="Alice", role="handler")
-BRUNO = Operator(name="Bruno", role="handler")
-CHLOE = Operator(name="Chloé", role="manager")
-DENIS = Operator(name="Denis", role="manager")
-ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
-
-
-def spans(**values: str) -> dict[str, Span]:
-    return {name: Span.model_validate(text) for name, text in values.items()}
-
-
-# Response deadlines short of the regulatory maximum, so pauses and extensions show.
-SHORT_RESPONSE = {
-    p: PriorityDeadlines(assessment=Span.model_validate("5 days"), response=Span.model_validate("20 days"))
-    for p in ("P1", "P2", "P3", "P4")
-}
-
-
-def tuned(settings: Settings, **changes: object) -> Settings:
-    quick = spans(
-        information_reminder="2 seconds",
-        information_timeout="4 seconds",
-        verdict_wait="60 seconds",
-        survey_reminder="60 seconds",
-        survey_wait="120 seconds",
-        approval_wait="60 seconds",
-    )
-    return settings.model_copy(update={**quick, **changes})
-
-
-async def start(
-    client: Client, pool: asyncpg.Pool, settings: Settings, submission: ComplaintSubmission
-) -> WorkflowHandle:
-    ref = (await submit_complaint(pool, client, settings, submission, actor="t")).reference
-    await wait_for_phase(client, ref, Phase.ASSESSMENT)
-    return client.get_workflow_handle_for(ComplaintWorkflow.run, ref)
-
-
-async def phase_of(handle: WorkflowHandle) -> Phase:
-    return (await handle.query(ComplaintWorkflow.status)).phase
-
-
-async def refused(call: object) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as error:
-        await call  # type: ignore[misc]
-    return error.value.cause.message
 
 
 def subjects(mailbox: Mailbox, to: str) -> list[str]:

@@ -25,9 +25,11 @@ from complaints.lifecycle import (
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import submit_complaint
-from tests.conftest import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
-from tests.test_intake import journal_events, wait_for_phase
-from tests.test_lifecycle import ALICE, ARGUED, start, tuned
+from tests.helpers.complaint_workflow import start, wait_for_phase
+from tests.helpers.examples import ALICE, ARGUED
+from tests.helpers.register import journal_events
+from tests.helpers.session import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.helpers.settings import tuned
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]

@@ -18,8 +18,9 @@ from complaints.payload_codec import EncryptionCodec, new_key_line, parse_keys
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from complaints.temporal_client import payload_codec
-from tests.test_intake import wait_for_phase
-from tests.test_lifecycle import ALICE, start, tuned
+from tests.helpers.complaint_workflow import start, wait_for_phase
+from tests.helpers.examples import ALICE
+from tests.helpers.settings import tuned
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]

@@ -23,9 +23,11 @@ from reporting.document import QUALITY_REPORT_TITLE, render_text
 from reporting.kpis import kpi_report
 from reporting.model import KpiReport
 from reporting.periods import quality_period
-from tests.conftest import ARTIFACTS, Mailbox, eventually
-from tests.test_cli import complaints
-from tests.test_kpis import AS_OF, MARCH, seed_register
+from tests.helpers.cli import complaints
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.polling import eventually
+from tests.helpers.seeded_register import AS_OF, MARCH, seed_register
+from tests.helpers.session import ARTIFACTS
 from worker.schedules import (
     actions_review_schedule_id,
     ensure_reporting_schedules,

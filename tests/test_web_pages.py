@@ -15,11 +15,12 @@ from api.app import create_app
 from api.body_limit import request_body_limit
 from complaints.lifecycle import Phase
 from complaints.settings import Settings
-from tests.api_support import CUSTOMER, http, keys, path_of, shown, status_link_in, table_counts  # noqa: F401
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_phase
+from tests.helpers.complaint_workflow import wait_for_phase
+from tests.helpers.examples import ARGUED, CUSTOMER
+from tests.helpers.mailbox import Mailbox, status_link_in
+from tests.helpers.register import table_counts
+from tests.helpers.web import path_of, shown
 
-ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
 FORM = {
     "nom": "Jeanne Martin",
     "email": CUSTOMER,

@@ -1,7 +1,6 @@
 """The worker process killed mid-flow and started again: the complaint
 completes phase 1 with no email twice."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,28 +13,14 @@ from temporalio.client import Client
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import submit_complaint
-from tests.conftest import Mailbox, eventually
-from tests.test_acknowledgement import CUSTOMER, outbox_attempts
-from tests.test_intake import journal_events, wait_for_acknowledgement
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.examples import CUSTOMER
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.polling import eventually
+from tests.helpers.register import journal_events, outbox_attempts
+from tests.helpers.settings import settings_environment
 
 Make = Callable[..., ComplaintSubmission]
-
-
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """The process environment that gives a child process these settings."""
-    return {
-        **os.environ,
-        "DATABASE_URL": settings.database_url or "",
-        "COMPLAINTS_DATA_DIR": str(settings.data_dir),
-        "COMPLAINTS_TEMPORAL_ADDRESS": settings.temporal_address,
-        "COMPLAINTS_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "COMPLAINTS_TASK_QUEUE": settings.task_queue,
-        "COMPLAINTS_SMTP_HOST": settings.smtp_host,
-        "COMPLAINTS_SMTP_PORT": str(settings.smtp_port),
-        "COMPLAINTS_REFERENCE_PREFIX": settings.reference_prefix,
-        "COMPLAINTS_PAYLOAD_KEYS": settings.payload_keys or "",
-        "COMPLAINTS_METRICS_ADDRESS": "",  # several workers may run at once
-    }
 
 
 @pytest.fixture
