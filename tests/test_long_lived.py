@@ -25,7 +25,7 @@ from complaints.lifecycle import (
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from starter.intake import submit_complaint
-from tests.helpers.complaint_workflow import start, wait_for_phase
+from tests.helpers.complaint_workflow import execute_update, start, wait_for_phase
 from tests.helpers.examples import ALICE, ARGUED
 from tests.helpers.register import journal_events
 from tests.helpers.session import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
@@ -41,8 +41,9 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
 ) -> None:
     handle = await start(client, pool, tuned(settings), complaint())
     first_run = (await handle.describe()).run_id
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(
+        handle,
         ComplaintWorkflow.plan_action,
         PlannedAction(
             by=ALICE, kind="improvement", description="Former les livreurs", owner="Transport", due_on=date(2027, 2, 1)
@@ -50,7 +51,7 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
     )
     notes = SUGGEST_CONTINUE_AS_NEW_AFTER // 6
     for n in range(notes):
-        await handle.execute_update(ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))
+        await execute_update(handle, ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))
 
     latest = client.get_workflow_handle(handle.id)
     assert (await latest.describe()).run_id != first_run
@@ -59,7 +60,7 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
     assert status.actions == ["Former les livreurs"]
     assert (await journal_events(pool, handle.id)).count("internal_note") == notes
 
-    await latest.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await execute_update(latest, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
     await wait_for_phase(client, handle.id, Phase.RESPONDED)
 
 
