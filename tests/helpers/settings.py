@@ -43,5 +43,6 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "COMPLAINTS_SMTP_PORT": str(settings.smtp_port),
         "COMPLAINTS_REFERENCE_PREFIX": settings.reference_prefix,
         "COMPLAINTS_PAYLOAD_KEYS": settings.payload_keys or "",
+        "COMPLAINTS_WORKER_SHUTDOWN_GRACE_SECONDS": str(settings.worker_shutdown_grace_seconds),
         "COMPLAINTS_METRICS_ADDRESS": "",  # several workers may run at once
     }
