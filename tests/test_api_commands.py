@@ -12,7 +12,7 @@ from temporalio.client import Client
 from complaints.lifecycle import Phase
 from tests.helpers.complaint_workflow import wait_for_phase
 from tests.helpers.examples import ARGUED, COMPLAINT, CUSTOMER
-from tests.helpers.mailbox import Mailbox, status_link_in
+from tests.helpers.mailbox import Mailbox, body_of, status_link_in
 from tests.helpers.web import customer_api, path_of, taken_in
 
 
@@ -125,7 +125,7 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     await wait_for_phase(client, ref, Phase.RESPONDED)
 
     response_mail = (await mailbox.wait_for(CUSTOMER, count=4))[-1]
-    assert ARGUED in response_mail.get_body().get_content()
+    assert ARGUED in body_of(response_mail)
     view = (await http.get(customer_api(status_link_in(response_mail)))).json()
     assert view["decision"]["justification"] == ARGUED and view["offers"] == ["reply", "verdict"]
     for _ in range(2):  # a retry finds it accepted

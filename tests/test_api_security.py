@@ -104,7 +104,7 @@ async def test_markup_and_header_injection_is_inert_in_pages_and_emails(
     recipients: list[str] = []
     original = mailbox.sink.handle_RCPT
 
-    async def recording(server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+    async def recording(server, session, envelope, address, options):
         recipients.append(address)
         return await original(server, session, envelope, address, options)
 

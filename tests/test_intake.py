@@ -17,7 +17,7 @@ from starter.intake import ReferenceClash, record_complaint, resume_unstarted, s
 from tests.helpers.complaint_workflow import wait_for_acknowledgement
 from tests.helpers.databases import fresh_database
 from tests.helpers.history import wait_until_idle
-from tests.helpers.mailbox import Mailbox
+from tests.helpers.mailbox import Mailbox, body_of
 from tests.helpers.polling import eventually
 from tests.helpers.register import journal_events, outbox
 from workflows.complaint import ComplaintWorkflow
@@ -39,7 +39,7 @@ async def test_a_complaint_is_recorded_journaled_and_acknowledged_once(
     await wait_for_acknowledgement(client, ref)
 
     assert ref in ack["Subject"]
-    body = ack.get_body().get_content()
+    body = body_of(ack)
     assert ref in body
     assert "Le remplacement du vase" in body  # the desired resolution as understood
     assert "Colis abîmé" in body

@@ -23,6 +23,7 @@ from reporting.kpis import kpi_report
 from reporting.model import (
     ActionRecurrence,
     DeadlineCompliance,
+    Dimension,
     DurationStats,
     KindTotal,
     KpiReport,
@@ -225,9 +226,9 @@ async def test_every_format_shows_the_same_figures(pool: asyncpg.Pool) -> None:
     # text: the same figure under the same label, scope by scope, then the report's own sections
     text = render(report, "text")
     blocks = {block.split(" ==\n")[0]: block for block in text.split("\n== ")[1:]}
-    for scope in scopes(report):
-        for figure in (f for section in scope.sections for f in section.figures):
-            assert f"{figure.label:<58} {figure.display}\n" in blocks[scope.label], (scope.name, figure)
+    for part in scopes(report):
+        for figure in (f for section in part.sections for f in section.figures):
+            assert f"{figure.label:<58} {figure.display}\n" in blocks[part.label], (part.name, figure)
     for figure in (f for section in report_sections(report) for f in section.figures):
         assert f"{figure.label:<58} {figure.display}\n" in text
     assert display(2 / 3, "share") == "66,7 %" and "taux de réponse" in text
@@ -281,8 +282,8 @@ async def test_actions_are_listed_overdue_and_completed_once(pool: asyncpg.Pool)
 
 
 @pytest.mark.parametrize("by", ["category", "channel", "priority", "handler", "customer"])
-async def test_every_dimension_breaks_down(pool: asyncpg.Pool, by: str) -> None:
+async def test_every_dimension_breaks_down(pool: asyncpg.Pool, by: Dimension) -> None:
     await seed_register(pool)
-    report = await kpi_report(pool, *MARCH, by, as_of=AS_OF)  # type: ignore[arg-type]
+    report = await kpi_report(pool, *MARCH, by, as_of=AS_OF)
     assert sum(g.indicators.volumes.received for g in report.groups) == 5
     assert sum(g.indicators.compensations.count for g in report.groups) == 3

@@ -134,7 +134,9 @@ async def measure_minimal(
     finished: dict[int, float] = {}
     for i, handle in handles.items():
         await handle.result()
-        finished[i] = (await handle.describe()).close_time.timestamp() - offset
+        closed = (await handle.describe()).close_time
+        assert closed is not None  # the result came: the run is closed
+        finished[i] = closed.timestamp() - offset
     return began, finished, started
 
 

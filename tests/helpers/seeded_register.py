@@ -74,7 +74,7 @@ async def acknowledge(pool: asyncpg.Pool, reference: str, at: datetime) -> None:
 
 async def alert(pool: asyncpg.Pool, reference: str, deadline: str, kind: str, due_at: datetime) -> None:
     await RegisterActivities(pool).record_alert(
-        DeadlineAlert(reference=reference, deadline=deadline, kind=kind, due_at=due_at)  # type: ignore[arg-type]
+        DeadlineAlert(reference=reference, deadline=deadline, kind=kind, due_at=due_at)
     )
 
 
