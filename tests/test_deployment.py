@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pydantic import AliasChoices
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
@@ -114,8 +115,11 @@ def _setting_names() -> dict[str, str]:
         alias = info.validation_alias
         if alias is None:
             names[f"COMPLAINTS_{field.upper()}"] = field
+        elif isinstance(alias, str):
+            names[alias] = field
         else:
-            names[str(alias if isinstance(alias, str) else alias.choices[0])] = field  # type: ignore[union-attr]
+            assert isinstance(alias, AliasChoices), f"{field}: {alias!r}"
+            names[str(alias.choices[0])] = field
     return names
 
 

@@ -31,6 +31,7 @@ from complaints.database import _migrations
 from devstack.postgres import start_embedded_postgres
 from reporting import projection
 from reporting.kpis import kpi_report
+from reporting.model import Dimension
 from tests.bench.kpi_data import (
     ACTION_COLUMNS,
     ALERT_COLUMNS,
@@ -234,9 +235,9 @@ def start_server(folder: Path, shared_buffers: str) -> pgserver.PostgresServer:
     return start_embedded_postgres(folder)
 
 
-def year_report(pool: asyncpg.Pool, by: str | None = None) -> Callable[[], Awaitable[object]]:
+def year_report(pool: asyncpg.Pool, by: Dimension | None = None) -> Callable[[], Awaitable[object]]:
     period_to = DEFAULT_END
-    return lambda: kpi_report(pool, period_to - timedelta(days=365), period_to, by, as_of=period_to)  # type: ignore[arg-type]
+    return lambda: kpi_report(pool, period_to - timedelta(days=365), period_to, by, as_of=period_to)
 
 
 async def report_times(pool: asyncpg.Pool, runs: int = 5) -> None:
@@ -248,7 +249,8 @@ async def report_times(pool: asyncpg.Pool, runs: int = 5) -> None:
         f"    full report          first {first * 1000:6.0f} ms   warm median {statistics.median(warm) * 1000:6.0f} ms"
         f"   (runs: {', '.join(f'{t * 1000:.0f}' for t in warm)})"
     )
-    for by in ("product", "handler", "customer"):
+    dimensions: tuple[Dimension, ...] = ("product", "handler", "customer")
+    for by in dimensions:
         times = await best_of(3, year_report(pool, by))
         print(f"    --by {by:<15} warm median {statistics.median(times) * 1000:6.0f} ms")
 
