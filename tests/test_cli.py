@@ -12,21 +12,9 @@ from temporalio.client import Client
 
 from complaints.database import NoDatabaseUrl, open_pool
 from complaints.settings import Settings
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_acknowledgement
-from tests.test_worker_restart import settings_environment
-
-
-async def complaints(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "starter", *args],
-        env=settings_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
+from tests.helpers.cli import complaints
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.mailbox import Mailbox
 
 IDENTITY = ["--name", "Jeanne Martin", "--subject", "Facture erronée"]
 

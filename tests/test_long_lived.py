@@ -19,10 +19,12 @@ from complaints.intake import submit_complaint
 from complaints.operator_commands import Compensation, ConfirmAssessment, Decision, InternalNote, PlannedAction
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.conftest import SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.helpers.complaint_workflow import execute_update, start, wait_for_phase
+from tests.helpers.examples import ALICE, ARGUED
 from tests.helpers.histories import HISTORY_CONVERTER, load, patches, recorded, search_attributes
-from tests.test_intake import journal_events, wait_for_phase
-from tests.test_lifecycle import ALICE, ARGUED, start, tuned
+from tests.helpers.register import journal_events
+from tests.helpers.session import SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.helpers.settings import tuned
 from workflows.complaint import ComplaintWorkflow
 from workflows.complaint.visibility import CHANGED_ONLY_PATCH
 
@@ -34,8 +36,9 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
 ) -> None:
     handle = await start(client, pool, tuned(settings), complaint())
     first_run = (await handle.describe()).run_id
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(
+        handle,
         ComplaintWorkflow.plan_action,
         PlannedAction(
             by=ALICE, kind="improvement", description="Former les livreurs", owner="Transport", due_on=date(2027, 2, 1)
@@ -43,7 +46,7 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
     )
     notes = SUGGEST_CONTINUE_AS_NEW_AFTER // 6
     for n in range(notes):
-        await handle.execute_update(ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))
+        await execute_update(handle, ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))
 
     latest = client.get_workflow_handle(handle.id)
     assert (await latest.describe()).run_id != first_run
@@ -52,7 +55,7 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
     assert status.actions == ["Former les livreurs"]
     assert (await journal_events(pool, handle.id)).count("internal_note") == notes
 
-    await latest.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await execute_update(latest, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
     await wait_for_phase(client, handle.id, Phase.RESPONDED)
 
 

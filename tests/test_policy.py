@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,5 +32,5 @@ def test_spans_read_as_people_write_them(text: str, span: Span) -> None:
 
 
 def test_a_duration_that_cannot_be_read_says_how_to_write_one() -> None:
-    with pytest.raises(ValidationError, match="write e.g. '10 days'"):
+    with pytest.raises(ValidationError, match=re.escape("write e.g. '10 days'")):
         Span.model_validate("soon")

@@ -14,8 +14,8 @@ from temporalio.client import Client
 
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.conftest import ARTIFACTS
-from tests.test_lifecycle import start
+from tests.helpers.complaint_workflow import start
+from tests.helpers.session import ARTIFACTS
 
 Make = Callable[..., ComplaintSubmission]
 

@@ -19,8 +19,11 @@ from temporalio.client import Client
 from api.app import create_app
 from complaints.settings import Settings
 from starter.run import serve_http
-from tests.api_support import CUSTOMER, status_link_in
-from tests.conftest import ARTIFACTS, Mailbox, eventually, free_port
+from tests.helpers.examples import CUSTOMER
+from tests.helpers.mailbox import Mailbox, status_link_in
+from tests.helpers.network import free_port
+from tests.helpers.polling import eventually
+from tests.helpers.session import ARTIFACTS
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 pytestmark = pytest.mark.skipif(
