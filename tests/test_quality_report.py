@@ -12,9 +12,6 @@ from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from temporalio.client import Client
 
@@ -25,6 +22,7 @@ from reporting.document import QUALITY_REPORT_TITLE, render_text
 from reporting.kpis import kpi_report
 from reporting.model import KpiReport
 from reporting.periods import quality_period
+from tests.helpers.browser import headless_chromium, needs_chromium
 from tests.helpers.cli import complaints
 from tests.helpers.mailbox import Mailbox, body_of
 from tests.helpers.polling import eventually
@@ -38,8 +36,6 @@ from worker.schedules import (
     report_refresh_schedule_id,
 )
 from workflows.actions_review import ActionsReviewWorkflow
-
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
 class Seen(TypedDict):
@@ -166,10 +162,7 @@ async def test_the_schedules_exist_once_however_many_workers_start_and_run(
     assert await pool.fetchval("SELECT count(*) FROM journal WHERE event = 'action_overdue'") == 2
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
-)
+@needs_chromium
 async def test_the_stored_report_renders_in_headless_chromium(
     pool: asyncpg.Pool, settings: Settings, tmp_path: Path
 ) -> None:
@@ -186,18 +179,7 @@ async def test_the_stored_report_renders_in_headless_chromium(
     shot = ARTIFACTS / "quality-report.png"
 
     def browse() -> Seen:
-        options = webdriver.ChromeOptions()
-        options.binary_location = str(CHROMIUM)
-        for flag in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--window-size=1000,1400",
-            f"--user-data-dir={tmp_path / 'profile'}",
-        ):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        driver = headless_chromium(tmp_path / "profile")
         try:
             driver.get(page.as_uri())
             charts = driver.find_elements(By.CSS_SELECTOR, "figure svg")
