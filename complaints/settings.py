@@ -126,9 +126,9 @@ class Settings(BaseSettings):
     regime_definitions: dict[str, Regime] = {}
     # Public holidays beyond metropolitan France's: alsace-moselle (Good Friday,
     # 26 December) or a `holidays` subdivision of France ("974", "La Réunion").
-    holiday_region: str = ""
+    holiday_region: str | None = None
     # The organisation's own closed days, comma-separated: 2026-12-24 (that day) or 12-24 (every year).
-    closed_days: Annotated[list[str], NoDecode] = []
+    closed_days: Annotated[list[str] | None, NoDecode] = None
 
     reference_prefix: str = "REC"
     locale: str = "fr_FR"
@@ -196,14 +196,15 @@ class Settings(BaseSettings):
 
     @field_validator("closed_days")
     @classmethod
-    def _closed_days_read(cls, value: list[str]) -> list[str]:
-        return parse_closed_days(value)
+    def _closed_days_read(cls, value: list[str] | None) -> list[str] | None:
+        return parse_closed_days(value) if value is not None else None
 
     @field_validator("holiday_region")
     @classmethod
-    def _region_known(cls, value: str) -> str:
+    def _region_known(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
         region_subdivision(value)  # says which regions there are
-        return value.strip()
+        return value or None
 
     @field_validator("regime_definitions")
     @classmethod
@@ -226,7 +227,7 @@ class Settings(BaseSettings):
 
     def working_calendar(self, year: int) -> WorkingCalendar:
         """The closed days a complaint whose first event is in `year` needs."""
-        return _calendar(self.timezone, self.holiday_region, tuple(self.closed_days), year)
+        return _calendar(self.timezone, self.holiday_region or "", tuple(self.closed_days or ()), year)
 
     @property
     def complaint_policy(self) -> ComplaintPolicy:
