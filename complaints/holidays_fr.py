@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-import holidays
-
 from complaints.working_days import WorkingCalendar
 
 ALSACE_MOSELLE = "alsace-moselle"
@@ -31,6 +29,8 @@ def region_subdivision(region: str) -> str | None:
     region = region.strip()
     if not region:
         return None
+    import holidays  # here: every process reads the settings, only intake needs the library
+
     if region.lower() == ALSACE_MOSELLE:
         return "6AE"
     aliases = getattr(holidays.France, "subdivisions_aliases", {})
@@ -64,6 +64,8 @@ def working_calendar(
     timezone: str, region: str, closed_days: Iterable[str], first_year: int, last_year: int
 ) -> WorkingCalendar:
     """The calendar of the years `first_year` to `last_year`, both included."""
+    import holidays
+
     years = range(first_year, last_year + 1)
     public = holidays.France(years=years, subdiv=region_subdivision(region))
     own: set[date] = set()

@@ -227,7 +227,8 @@ class Settings(BaseSettings):
 
     def working_calendar(self, year: int) -> WorkingCalendar:
         """The closed days a complaint whose first event is in `year` needs."""
-        return _calendar(self.timezone, self.holiday_region or "", tuple(self.closed_days or ()), year)
+        calendar = _calendar(self.timezone, self.holiday_region or "", tuple(self.closed_days or ()), year)
+        return calendar.model_copy(deep=True)  # the cached one stays as made
 
     @property
     def complaint_policy(self) -> ComplaintPolicy:
