@@ -12,11 +12,9 @@ from temporalio.client import Client
 
 from complaints.database import NoDatabaseUrl, open_pool
 from complaints.settings import Settings
-from tests.helpers.cli import complaints
+from tests.helpers.cli import IDENTITY, complaints
 from tests.helpers.complaint_workflow import wait_for_acknowledgement
 from tests.helpers.mailbox import Mailbox
-
-IDENTITY = ["--name", "Jeanne Martin", "--subject", "Facture erronée"]
 
 
 async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
@@ -52,6 +50,7 @@ async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
     assert status.returncode == 0, status.stderr
     assert "assessment" in status.stdout and "by email" in status.stdout
     assert "response due" in status.stdout and f"/workflows/{reference}" in status.stdout
+    assert "  sent  " in status.stdout and "regime           general" in status.stdout  # from the register
 
 
 async def test_postal_acknowledgement_from_the_command_line(

@@ -7,6 +7,9 @@ import sys
 from complaints.settings import Settings
 from tests.helpers.settings import settings_environment
 
+# Who complains and about what, as `complaints submit` is told.
+IDENTITY = ["--name", "Jeanne Martin", "--subject", "Facture erronée"]
+
 
 async def complaints(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     return await asyncio.to_thread(

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 class ComplaintSteps:
+    _start: ComplaintStart
     _ref: str
     _policy: ComplaintPolicy
     state: ComplaintState
@@ -167,15 +168,8 @@ class ComplaintSteps:
     async def _continue_as_new(self) -> None:
         """Once no handler or alert is midway (continue-as-new would drop it), go on in a new run with the state."""
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._firing)
-        workflow.continue_as_new(
-            ComplaintStart(
-                reference=self._ref,
-                received_at=self.state.received_at,
-                channel=self.state.channel,
-                policy=self._policy,
-                carried_over=self.state,
-            )
-        )
+        # The same input (sending date and regime too), carrying the state over.
+        workflow.continue_as_new(self._start.model_copy(update={"carried_over": self.state}))
 
     # --- deadlines -------------------------------------------------------------
 

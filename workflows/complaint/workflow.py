@@ -44,6 +44,7 @@ IN_PHASE_PATCH = "messages-only-in-their-phase"
 class ComplaintWorkflow(ComplaintSteps):
     @workflow.init
     def __init__(self, start: ComplaintStart) -> None:
+        self._start = start
         self._ref = start.reference
         self._policy = start.policy
         self.state = start.carried_over or deadlines.received(start)
