@@ -32,13 +32,13 @@ from complaints.operator_commands import (
 )
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.conftest import Mailbox, eventually
+from tests.conftest import SUGGEST_CONTINUE_AS_NEW_AFTER, Mailbox, eventually
 from tests.test_acknowledgement import without_email
 from tests.test_alerts import QUICK_ASSESSMENT, WebhookReceiver
 from tests.test_intake import journal_events, wait_for_phase
 from tests.test_lifecycle import ALICE, ARGUED, CHLOE, CUSTOMER, DENIS, SHORT_RESPONSE, start, subjects, tuned
-from tests.test_races import act, serving, status_of
-from workflows.complaint import ComplaintWorkflow
+from tests.test_races import act, fill_history, run_id, serving, status_of
+from workflows.complaint import ComplaintWorkflow, background
 
 Make = Callable[..., ComplaintSubmission]
 QUICKLY = 10.0  # seconds: an answer that does not wait for a failing part
@@ -128,6 +128,43 @@ async def test_an_undeliverable_alert_is_journaled_and_the_run_goes_on(
         assert breach["reason"] == "webhook: 404 Not Found" and breach["retried"] is False
         await eventually(lambda: any("retard" in t for t in subjects(mailbox, CUSTOMER)), timeout=20)
         assert (await status_of(handle)).escalation_level == 1
+
+
+async def test_alerts_still_undelivered_when_the_run_continues_as_new_are_delivered_by_the_next(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    mailbox: Mailbox,
+    dead_webhook: WebhookReceiver,
+    complaint: Make,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Continue-as-new waits a while for deliveries (here 2 s), then carries
+    them over; the next run finishes them, each sink getting each alert once."""
+    monkeypatch.setattr(background, "DELIVERIES_GRACE", timedelta(seconds=2))
+    alerting = tuned(
+        settings, priority_deadlines=QUICK_ASSESSMENT, alert_sinks=["webhook"], alert_webhook_url=dead_webhook.url
+    )
+    async with serving(client, pool, alerting):
+        handle = await start(client, pool, alerting, complaint())
+        await eventually(lambda: any("retard" in t for t in subjects(mailbox, CUSTOMER)), timeout=20)
+        await act(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+        first_run = await run_id(client, handle.id)
+        await fill_history(handle, client, SUGGEST_CONTINUE_AS_NEW_AFTER + 10)
+
+        async def continued() -> bool:
+            return await run_id(client, handle.id) != first_run
+
+        await eventually(continued, timeout=20)
+        assert dead_webhook.received == []
+        dead_webhook.failures = 0  # the webhook is back
+
+        await eventually(lambda: len(dead_webhook.received) >= 2, timeout=40)
+        await asyncio.sleep(1)
+    assert sorted(e["type"] for e in dead_webhook.events()) == ["sla.breach", "sla.warning"]
+    sinks = await pool.fetch("SELECT sink FROM alert_deliveries WHERE alert_key LIKE $1", f"{handle.id}:%")
+    assert [s["sink"] for s in sinks] == ["webhook", "webhook"]
+    assert sum("retard" in t for t in subjects(mailbox, CUSTOMER)) == 1
 
 
 # --- the mailbox (#8) ----------------------------------------------------------------------
