@@ -217,7 +217,8 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
             remind_at = self._policy.survey_reminder.after(sent_at)
             await self._email_customer("survey", {"answer_by": answer_by})
             done = lambda: self.state.survey is not None or self.state.closure is not None  # noqa: E731
-            if not await self._wait_until(done, remind_at, "survey reminder") and remind_at < answer_by:
+            reminding = remind_at < answer_by
+            if not await self._wait_until(done, remind_at, "survey reminder") and reminding and self.state.has_email:
                 await self._email_customer("survey_reminder", {"answer_by": answer_by})
                 await self._wait_until(done, answer_by, "survey closes")
         if self.state.survey is not None:
@@ -233,7 +234,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         await self._record(entries.closed(self.state, self.state.closure, now))
         self._move_to(Phase.CLOSED)
 
-    # --- what operators do (updates; steps.py carries them out) ---------------
+    # --- what operators do (updates; commands.py carries them out) ------------
 
     @workflow.update(description="Confirm the suggested priority, or override it with a reason.")
     async def confirm_assessment(self, command: ConfirmAssessment) -> ComplaintStatus:
