@@ -18,7 +18,7 @@ from api.services import Services, services
 from api.workflow_calls import run_update
 from complaints import journal
 from complaints.complaint_status import ComplaintStatus
-from complaints.operator_commands import Command, InformationRequest, PostalAcknowledgement, ProgressUpdate
+from complaints.operator_commands import Command, InformationRequest, PostalLetter, ProgressUpdate
 from complaints.operators import OperatorRecord
 from complaints.temporal_client import Update
 from workflows.complaint import ComplaintWorkflow
@@ -146,25 +146,37 @@ for command in COMMANDS:
     _command(*command)
 
 
-@router.post(
-    "/{ref}/postal-acknowledgement",
-    response_model=ComplaintStatus,
-    summary="Confirm the acknowledgement letter went by post",
-    responses=responses(401, 403, 404, 409, 422, 503),
-)
-async def confirm_postal_acknowledgement(
-    ref: Reference,
-    body: schemas.PostalAcknowledgementRequest | None = None,
-    idempotency_key: CommandKey = None,
-    operator: OperatorRecord = Depends(require(Permission.CONFIRM_POSTAL)),
-    svc: Services = Depends(services),
-) -> ComplaintStatus:
-    letter = PostalAcknowledgement(confirmed_by=operator.name, sent_at=body.sent_at if body else None)
-    return await run_update(
-        svc.client,
-        svc.pool,
-        ref,
-        ComplaintWorkflow.confirm_postal_acknowledgement,
-        letter,
-        _update_id(idempotency_key),
+def _postal(path: str, update: Update, summary: str) -> None:
+    """A letter that went by post, confirmed by the operator calling."""
+
+    async def endpoint(
+        ref: Reference,
+        body: schemas.PostalLetterRequest | None = None,
+        idempotency_key: CommandKey = None,
+        operator: OperatorRecord = Depends(require(Permission.CONFIRM_POSTAL)),
+        svc: Services = Depends(services),
+    ) -> ComplaintStatus:
+        letter = PostalLetter(confirmed_by=operator.name, sent_at=body.sent_at if body else None)
+        return await run_update(svc.client, svc.pool, ref, update, letter, _update_id(idempotency_key))
+
+    endpoint.__name__ = cast(Callable[..., Any], update).__name__
+    router.add_api_route(
+        f"/{{ref}}/{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=ComplaintStatus,
+        summary=summary,
+        responses=responses(401, 403, 404, 409, 422, 503),
     )
+
+
+_postal(
+    "postal-acknowledgement",
+    ComplaintWorkflow.confirm_postal_acknowledgement,
+    "Confirm the acknowledgement letter went by post",
+)
+_postal(
+    "postal-response",
+    ComplaintWorkflow.confirm_postal_response,
+    "Confirm the response letter went by post (a complainant without email): the response counts from then",
+)

@@ -158,8 +158,8 @@ class ComplaintDetail(BaseModel):
     links: Links
 
 
-class PostalAcknowledgementRequest(BaseModel):
-    """The acknowledgement letter went by post (the operator is the confirmer)."""
+class PostalLetterRequest(BaseModel):
+    """A letter went by post (the operator calling is the confirmer)."""
 
     model_config = ConfigDict(extra="forbid")
 

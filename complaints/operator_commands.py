@@ -103,16 +103,10 @@ class ApprovalVerdict(Command):
     comment: Text | None = None
 
 
-class PostalAcknowledgement(BaseModel):
-    """An operator confirms the acknowledgement letter went by post."""
-
-    confirmed_by: str = Field(min_length=1, max_length=200)
-    sent_at: datetime | None = None
-
-
 class PostalLetter(BaseModel):
-    """An operator confirms a letter to a complainant without email (the
-    response) went by post: the response counts from then."""
+    """An operator confirms a letter went by post: the acknowledgement (no
+    email, or email keeps failing), or the response to a complainant without
+    email, which counts from then."""
 
     confirmed_by: str = Field(min_length=1, max_length=200)
     sent_at: datetime | None = None

@@ -19,7 +19,7 @@ from complaints.complaint_status import ComplaintStatus
 from complaints.database import NoDatabaseUrl, register_pool
 from complaints.dates import parse_local_moment
 from complaints.intake import submit_complaint
-from complaints.operator_commands import PostalAcknowledgement
+from complaints.operator_commands import PostalLetter
 from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
 from complaints.temporal_client import TemporalUnavailable, Update, connect, workflow_ui_url
@@ -95,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     postal.add_argument("reference")
     postal.add_argument("--by", required=True, help="the operator confirming")
     postal.set_defaults(command=_ack_postal)
+
+    answered = commands.add_parser(
+        "response-postal", help="confirm the response letter went by post (a complainant without email)"
+    )
+    answered.add_argument("reference")
+    answered.add_argument("--by", required=True, help="the operator confirming")
+    answered.set_defaults(command=_response_postal)
 
     mail = commands.add_parser("mail", help="messages kept by the local SMTP sink")
     mail_commands = mail.add_subparsers(required=True, metavar="ACTION")
@@ -235,24 +242,38 @@ async def _sending_and_regime(settings: Settings, reference: str) -> tuple[datet
 
 
 def _ack_postal(args: argparse.Namespace) -> int:
+    status = _confirm_letter(args, ComplaintWorkflow.confirm_postal_acknowledgement)
+    if status is None:
+        return 1
+    print(f"{status.reference} acknowledged by post on {status.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def _response_postal(args: argparse.Namespace) -> int:
+    status = _confirm_letter(args, ComplaintWorkflow.confirm_postal_response)
+    if status is None:
+        return 1
+    print(f"{status.reference}: response sent by post on {status.responded_at:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def _confirm_letter(args: argparse.Namespace, update: Update) -> ComplaintStatus | None:
+    """Run a letter's confirmation; None (and the reason on stderr) when refused."""
     settings = Settings()
 
     async def confirm() -> ComplaintStatus:
         client = await connect(settings)
-        update: Update = ComplaintWorkflow.confirm_postal_acknowledgement
         status: ComplaintStatus = await client.get_workflow_handle(args.reference).execute_update(
-            update, PostalAcknowledgement(confirmed_by=args.by)
+            update, PostalLetter(confirmed_by=args.by)
         )
         return status
 
     try:
-        status = asyncio.run(confirm())
+        return asyncio.run(confirm())
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         print(f"refused: {cause.message if isinstance(cause, FailureError) else error}", file=sys.stderr)
-        return 1
-    print(f"{status.reference} acknowledged by post on {status.acknowledged_at:%Y-%m-%d %H:%M} UTC")
-    return 0
+        return None
 
 
 def _mail_list(args: argparse.Namespace) -> int:

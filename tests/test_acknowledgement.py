@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaints.complaint_status import Phase, SlaStatus
 from complaints.intake import submit_complaint
-from complaints.operator_commands import PostalAcknowledgement
+from complaints.operator_commands import PostalLetter
 from complaints.policy import Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
@@ -110,7 +110,7 @@ async def test_no_email_and_no_letter_for_ten_days_breaches_then_the_letter_is_c
     status = await execute_update(
         handle,
         ComplaintWorkflow.confirm_postal_acknowledgement,
-        PostalAcknowledgement(confirmed_by="Claire, accueil"),
+        PostalLetter(confirmed_by="Claire, accueil"),
     )
     assert status.acknowledged_at is not None and status.ack_method == "post"
     row = await pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", ref)
@@ -130,7 +130,7 @@ async def test_a_letter_confirmed_in_time_stops_the_breach(
     ref = (await submit_complaint(pool, client, short, without_email(complaint), actor="desk")).reference
     handle = client.get_workflow_handle(ref)
     status = await execute_update(
-        handle, ComplaintWorkflow.confirm_postal_acknowledgement, PostalAcknowledgement(confirmed_by="Claire")
+        handle, ComplaintWorkflow.confirm_postal_acknowledgement, PostalLetter(confirmed_by="Claire")
     )
     assert status.acknowledged_at is not None
 
@@ -158,18 +158,14 @@ async def test_postal_confirmation_is_refused_when_it_does_not_fit(
     future = await refused(
         handle.execute_update(
             ComplaintWorkflow.confirm_postal_acknowledgement,
-            PostalAcknowledgement(confirmed_by="Claire", sent_at=received + timedelta(days=3)),
+            PostalLetter(confirmed_by="Claire", sent_at=received + timedelta(days=3)),
         )
     )
     assert "in the future" in future
 
-    await execute_update(
-        handle, ComplaintWorkflow.confirm_postal_acknowledgement, PostalAcknowledgement(confirmed_by="Claire")
-    )
+    await execute_update(handle, ComplaintWorkflow.confirm_postal_acknowledgement, PostalLetter(confirmed_by="Claire"))
     twice = await refused(
-        handle.execute_update(
-            ComplaintWorkflow.confirm_postal_acknowledgement, PostalAcknowledgement(confirmed_by="Marc")
-        )
+        handle.execute_update(ComplaintWorkflow.confirm_postal_acknowledgement, PostalLetter(confirmed_by="Marc"))
     )
     assert "already acknowledged" in twice
     assert (await journal_events(pool, ref)).count("acknowledged") == 1

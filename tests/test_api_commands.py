@@ -13,7 +13,10 @@ from complaints.complaint_status import Phase
 from tests.helpers.complaint_workflow import wait_for_phase
 from tests.helpers.examples import ARGUED, COMPLAINT, CUSTOMER
 from tests.helpers.mailbox import Mailbox, body_of, status_link_in
+from tests.helpers.polling import eventually
 from tests.helpers.web import customer_api, path_of, taken_in
+from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.visibility import WAITING_FOR_RESPONSE_LETTER
 
 
 async def _actors(pool: asyncpg.Pool, ref: str) -> dict[str, str]:
@@ -183,6 +186,38 @@ async def test_postal_acknowledgement_by_an_intake_operator(
         f"/complaints/{ref}/postal-acknowledgement", json={"sent_at": "2999-01-01T00:00:00Z"}, headers=keys["intake"]
     )
     assert future.status_code == 409
+
+
+async def test_a_response_by_post_counts_once_its_letter_is_confirmed(
+    http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, mailbox: Mailbox, worker
+) -> None:
+    body = {**COMPLAINT, "complainant": {"name": "Paul Durand", "postal_address": "3 rue des Lilas, 69001 Lyon"}}
+    ref = (await http.post("/complaints", json=body, headers=keys["intake"])).json()["reference"]
+    await wait_for_phase(client, ref, Phase.INTAKE)
+    await http.post(f"/complaints/{ref}/postal-acknowledgement", headers=keys["intake"])
+    await wait_for_phase(client, ref, Phase.ASSESSMENT)
+    base = f"/complaints/{ref}"
+    assert (await http.post(f"{base}/assessment", json={}, headers=keys["handler"])).status_code == 200
+    early = await http.post(f"{base}/postal-response", headers=keys["intake"])
+    assert early.status_code == 409  # no response is waiting for its letter
+    decided = await http.post(
+        f"{base}/decision", json={"outcome": "accepted", "justification": ARGUED}, headers=keys["handler"]
+    )
+    assert decided.status_code == 200 and decided.json()["responded_at"] is None  # the letter is to be posted
+    handle = client.get_workflow_handle(ref)
+
+    async def awaiting_the_letter() -> bool:
+        return (await handle.query(ComplaintWorkflow.status)).waiting_for == WAITING_FOR_RESPONSE_LETTER
+
+    await eventually(awaiting_the_letter)
+    sent = await http.post(f"{base}/postal-response", json={}, headers=keys["intake"])
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["phase"] == "responded" and sent.json()["responded_at"] is not None
+    responded = await pool.fetchrow(
+        "SELECT actor, details FROM journal WHERE complaint_reference = $1 AND event = 'responded'", ref
+    )
+    assert responded["actor"] == "Alice" and json.loads(responded["details"])["letter_confirmed_by"] == "Irène"
+    assert mailbox.messages() == []  # nothing went by email
 
 
 async def test_a_contested_response_is_reviewed_by_another_handler(

@@ -26,7 +26,6 @@ from complaints.operator_commands import (
     Decision,
     InformationRequest,
     InternalNote,
-    PostalAcknowledgement,
     PostalLetter,
     ProgressUpdate,
 )
@@ -259,9 +258,7 @@ async def test_a_response_by_post_counts_once_an_operator_confirms_it_went(
     settings = tuned(settings)
     ref = (await submit(client, pool, settings, without_email(complaint))).reference
     handle = client.get_workflow_handle(ref)
-    await execute_update(
-        handle, ComplaintWorkflow.confirm_postal_acknowledgement, PostalAcknowledgement(confirmed_by="Claire")
-    )
+    await execute_update(handle, ComplaintWorkflow.confirm_postal_acknowledgement, PostalLetter(confirmed_by="Claire"))
     await wait_for_phase(client, ref, Phase.ASSESSMENT)
     await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))

@@ -18,7 +18,6 @@ from complaints.operator_commands import (
     Decision,
     Operator,
     PlannedAction,
-    PostalAcknowledgement,
     PostalLetter,
     RootCause,
 )
@@ -255,9 +254,9 @@ NOW = RECEIVED + timedelta(days=3)
 UNACKNOWLEDGED = {"acknowledged_at": None, "ack_method": None}
 
 
-def letter(sent_after_receipt: timedelta | None) -> PostalAcknowledgement:
+def letter(sent_after_receipt: timedelta | None) -> PostalLetter:
     sent_at = RECEIVED + sent_after_receipt if sent_after_receipt is not None else None
-    return PostalAcknowledgement(confirmed_by="Alice", sent_at=sent_at)
+    return PostalLetter(confirmed_by="Alice", sent_at=sent_at)
 
 
 def test_a_letter_sent_between_receipt_and_now_is_accepted() -> None:

@@ -17,7 +17,6 @@ from complaints.operator_commands import (
     Decision,
     Outcome,
     PlannedAction,
-    PostalAcknowledgement,
     PostalLetter,
     Role,
 )
@@ -131,7 +130,7 @@ def check_approve_compensation(state: ComplaintState, verdict: ApprovalVerdict) 
 
 
 def check_postal_acknowledgement(
-    state: ComplaintState, ack: Acknowledgement | None, letter: PostalAcknowledgement, now: datetime
+    state: ComplaintState, ack: Acknowledgement | None, letter: PostalLetter, now: datetime
 ) -> None:
     """`ack`: an acknowledgement taken but not recorded yet (the run holds it until the register has it)."""
     acknowledged = ack or state

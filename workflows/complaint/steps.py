@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import Acknowledgement, RegisterEntry
     from complaints.assessment import Priority
     from complaints.complaint_status import DecisionRecord, Phase
-    from complaints.operator_commands import Outcome, PostalAcknowledgement, PostalLetter
+    from complaints.operator_commands import Outcome, PostalLetter
     from complaints.policy import ComplaintPolicy
     from complaints.workflow_state import ComplaintStart, ComplaintState
     from workflows.complaint import calls, deadlines, visibility
@@ -90,7 +90,7 @@ class ComplaintSteps:
                 actor="system",
             )
 
-    async def _acknowledge_by_post(self, letter: PostalAcknowledgement) -> None:
+    async def _acknowledge_by_post(self, letter: PostalLetter) -> None:
         """The letter counts once the intake phase has recorded it."""
         self._ack = Acknowledgement(
             reference=self._ref,

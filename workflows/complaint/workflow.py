@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         InformationRequest,
         InternalNote,
         PlannedAction,
-        PostalAcknowledgement,
         PostalLetter,
         ProgressUpdate,
     )
@@ -326,12 +325,12 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         description="An operator confirms the acknowledgement was sent by post "
         "(the complainant gave no email, or email keeps failing)."
     )
-    async def confirm_postal_acknowledgement(self, letter: PostalAcknowledgement) -> ComplaintStatus:
+    async def confirm_postal_acknowledgement(self, letter: PostalLetter) -> ComplaintStatus:
         await self._acknowledge_by_post(letter)
         return self.state.public()
 
     @confirm_postal_acknowledgement.validator
-    def _check_postal_acknowledgement(self, letter: PostalAcknowledgement) -> None:
+    def _check_postal_acknowledgement(self, letter: PostalLetter) -> None:
         rules.check_postal_acknowledgement(self.state, self._ack, letter, workflow.now())
 
     @workflow.update(
