@@ -6,14 +6,13 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from complaints.database import register_unavailable
+from complaints.database import REGISTER_ERRORS, register_unavailable
 from complaints.submission import field_reasons
 
 log = logging.getLogger(__name__)
@@ -25,8 +24,6 @@ REGISTER_UNAVAILABLE = (
     "the complaint register cannot be reached at the moment: retry in a few seconds "
     "(a complaint sent with an Idempotency-Key is taken in once however often it is sent)"
 )
-# What the driver may raise when the register is unreachable (register_unavailable tells).
-REGISTER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
 class FieldProblem(BaseModel):

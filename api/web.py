@@ -20,11 +20,11 @@ from temporalio.service import RPCError
 
 from api import customer, register_queries, wording_fr
 from api.body_limit import BodyTooLarge
-from api.problems import REGISTER_ERRORS, REGISTER_RETRY_AFTER, ProblemError
+from api.problems import REGISTER_RETRY_AFTER, ProblemError
 from api.services import Services, services
 from api.uploads import DocumentTooLarge, read_files
 from complaints.customer_signals import SurveyAnswer
-from complaints.database import register_unavailable
+from complaints.database import REGISTER_ERRORS, register_unavailable
 from complaints.dates import LocalDates
 from complaints.intake import record_complaint, start_workflow
 from complaints.links import CONFIRMATION_MAX_AGE, LinkAction, LinkRefused

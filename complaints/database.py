@@ -28,7 +28,14 @@ _UNREACHABLE = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    # what a pooled connection raises when the server ended its session while
+    # it was idle (a restart, a failover, pg_terminate_backend)
+    asyncpg.InternalClientError,
 )
+
+
+# What to catch to ask register_unavailable: the driver's and the network's errors.
+REGISTER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 
 
 def register_unavailable(error: BaseException) -> bool:

@@ -286,3 +286,29 @@ async def _reachable(settings: Settings) -> bool:
         return False
     await conn.close()
     return True
+
+
+async def test_a_register_that_refuses_connections_is_503_until_it_accepts_them_again(
+    postgres: str, settings: Settings, pool: asyncpg.Pool, client: Client
+) -> None:
+    """The database closed to connections (ALLOW_CONNECTIONS false) and its
+    sessions ended: what a failover or maintenance looks like to the API."""
+    handler = await _key(pool, "Alice", Role.HANDLER)
+    name = urlsplit(settings.database_url or "").path.strip("/")
+    transport = httpx.ASGITransport(app=create_app(settings, pool, client))
+    admin = await asyncpg.connect(postgres)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://complaints.test") as http:
+            assert (await http.get("/complaints", headers=handler)).status_code == 200
+            await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+            for attempt in ("the session ended", "no new session"):
+                _assert_problem(await http.get("/complaints", headers=handler), attempt)
+            await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+            assert (await http.get("/complaints", headers=handler)).status_code == 200
+    finally:
+        await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+        await admin.close()
