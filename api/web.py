@@ -232,11 +232,16 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
         page = _form(svc, values, {}, message, form_id, 503)
         page.headers["Retry-After"] = REGISTER_RETRY_AFTER
         return page
+    # Recorded: the complaint is taken in. Should its workflow not start now
+    # (Temporal down), the intake sweep starts it within minutes.
     try:
         await start_workflow(svc.pool, svc.client, svc.settings, submitted.reference)
-    except RPCError:
-        message = "Le service est momentanément indisponible : renvoyez le formulaire dans quelques minutes."
-        return _form(svc, values, {}, message, form_id, 503)
+    except (RPCError, *REGISTER_ERRORS) as error:
+        if not isinstance(error, RPCError) and not register_unavailable(error):
+            raise
+        log.warning(
+            "%s is recorded; its workflow did not start (the intake sweep starts it): %s", submitted.reference, error
+        )
     token = svc.links.sign(submitted.reference, LinkAction.CONFIRMATION)
     return RedirectResponse(f"/reclamation/enregistree?{urlencode({'token': token})}", 303)
 

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = None
     alert_webhook_secret: str | None = Field(default=None, repr=False)  # HMAC-SHA256 key
     sla_digest_cron: str = "0 7 * * *"  # in `timezone`
+    # How often complaints recorded while the Temporal service was down are started.
+    intake_sweep_seconds: int = Field(default=60, gt=0)
 
     # Plain text in the environment: "10 days", "2 months", "30 seconds".
     ack_deadline: Annotated[Span, NoDecode] = Span.model_validate("10 days")

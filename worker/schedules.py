@@ -15,6 +15,7 @@ from temporalio.client import (
 
 from complaints.settings import Settings
 from workflows.actions_review import ActionsReviewWorkflow
+from workflows.intake_sweep import IntakeSweepWorkflow
 from workflows.quality_report import QualityReportRequest, QualityReportWorkflow
 from workflows.report_refresh import ReportRefreshWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
@@ -41,6 +42,30 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             spec=ScheduleSpec(cron_expressions=[settings.sla_digest_cron], time_zone_name=settings.timezone),
         ),
         f" ({settings.sla_digest_cron})",
+    )
+
+
+def intake_sweep_schedule_id(settings: Settings) -> str:
+    return f"{settings.task_queue}-intake-sweep"
+
+
+async def ensure_intake_sweep_schedule(client: Client, settings: Settings) -> None:
+    """The sweep that starts complaints recorded while the Temporal service
+    was down: every minute (a run still going skips the next)."""
+    schedule_id = intake_sweep_schedule_id(settings)
+    await _create_once(
+        client,
+        schedule_id,
+        Schedule(
+            action=ScheduleActionStartWorkflow(
+                IntakeSweepWorkflow.run,
+                id=f"{schedule_id}-run",
+                task_queue=settings.task_queue,
+                static_summary="Intake sweep: start the complaints recorded while Temporal was down",
+            ),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.intake_sweep_seconds))]),
+        ),
+        f" (every {settings.intake_sweep_seconds} s)",
     )
 
 
