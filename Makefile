@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -24,6 +24,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.ack_throughput
+
+# Record a workflow history for the replay test: make histories SCENARIO=<name> [OUT=<file>]
+histories: $(STAMP)
+	$(BIN)/python -m tests.histories.record $(SCENARIO) $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf $(VENV) data

@@ -15,11 +15,12 @@ from api.auth import Permission, require
 from api.complaint_endpoints import Reference
 from api.problems import responses
 from api.services import Services, services
-from api.workflow_calls import Update, run_update
+from api.workflow_calls import run_update
 from complaints import journal
 from complaints.complaint_status import ComplaintStatus
 from complaints.operator_commands import Command, InformationRequest, PostalAcknowledgement, ProgressUpdate
 from complaints.operators import OperatorRecord
+from complaints.temporal_client import Update
 from workflows.complaint import ComplaintWorkflow
 
 router = APIRouter(prefix="/complaints", tags=["operator commands"])

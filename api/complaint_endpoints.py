@@ -216,7 +216,9 @@ async def get_complaint(
     return ComplaintDetail(
         reference=ref,
         channel=row["channel"],
+        sent_at=row["sent_at"],
         received_at=row["received_at"],
+        regime=row["regime"],
         phase=status.phase if status else row["phase"],
         waiting_for=status.waiting_for if status else None,
         priority=status.priority if status else row["priority"],

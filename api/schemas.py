@@ -124,7 +124,12 @@ class DeadlineView(BaseModel):
 class ComplaintDetail(BaseModel):
     reference: str
     channel: Channel
+    sent_at: datetime | None = Field(
+        description="when the complaint was sent (an email's Date, a letter's date; the receipt for a form "
+        "or a call); the regulatory deadlines count from it; null for complaints taken in before it was recorded"
+    )
     received_at: datetime
+    regime: str = Field(description="the regime of its regulatory deadlines: general, acpr, payment_services, ...")
     phase: Phase
     waiting_for: str | None = Field(description="from the workflow; null when it could not be asked")
     priority: Priority | None

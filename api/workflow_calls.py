@@ -16,20 +16,17 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.service import RPCStatusCode
-from temporalio.workflow import UpdateMethodMultiParam
 
 from api import register_queries
 from api.problems import ProblemError
 from complaints.complaint_status import ComplaintStatus
+from complaints.temporal_client import Update
 from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger(__name__)
 
 QUERY_TIMEOUT = timedelta(seconds=5)  # no worker: answer from the register alone
 UNAVAILABLE = "the complaint's workflow does not answer (is a worker running?): retry in a moment"
-
-# An operator command's update on the workflow (its argument is the command).
-Update = UpdateMethodMultiParam[[Any, Any], Any]
 
 
 async def require_complaint(pool: asyncpg.Pool, reference: str) -> asyncpg.Record:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from complaints.dates import parse_local_moment
 from complaints.submission import Channel, ComplaintSubmission, DocumentLimits, field_reasons, validate_submission
 
 COLUMNS = (
@@ -30,6 +31,7 @@ COLUMNS = (
     "product",
     "persons_concerned",
     "received_at",
+    "sent_at",
     "external_reference",
     "channel",
 )
@@ -116,12 +118,14 @@ def _row(
         return Row(line, problems=[f"row: {len(values)} values for {len(columns)} columns"])
     cell = {name: value.strip() or None for name, value in zip(columns, values, strict=True)}
     problems = []
-    received_at = None
-    if cell.get("received_at"):
-        try:
-            received_at = parse_received_at(cell["received_at"], zone, now)  # type: ignore[arg-type]
-        except ValueError as error:
-            problems.append(f"received_at: {error}")
+    moments: dict[str, datetime | None] = {"received_at": None, "sent_at": None}
+    for column in moments:
+        text = cell.get(column)
+        if text:
+            try:
+                moments[column] = parse_received_at(text, zone, now)
+            except ValueError as error:
+                problems.append(f"{column}: {error}")
     data: dict[str, Any] = {
         "channel": cell.get("channel") or default_channel,
         "complainant": {name: cell.get(name) for name in ("name", "email", "phone", "postal_address", "customer_id")},
@@ -134,7 +138,8 @@ def _row(
             for person in (cell.get("persons_concerned") or "").split(PERSONS_SEPARATOR)
             if person.strip()
         ],
-        "received_at": received_at,
+        "received_at": moments["received_at"],
+        "sent_at": moments["sent_at"],
         "external_reference": cell.get("external_reference"),
     }
     try:
@@ -150,20 +155,7 @@ def _row(
 def parse_received_at(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     """ISO 8601 (2026-03-14, 2026-03-14 09:30, 2026-03-14T09:30+01:00) or
     14/03/2026 [09:30]; without an offset, in the organisation's time zone."""
-    value = None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        for pattern in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
-            try:
-                value = datetime.strptime(text, pattern)
-                break
-            except ValueError:
-                continue
-    if value is None:
-        raise ValueError(f"{text!r} is not a date: write 2026-03-14, 2026-03-14 09:30 or 14/03/2026")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
+    value = parse_local_moment(text, zone)
     if value > now:
         raise ValueError(f"{text!r} is in the future")
     return value
@@ -177,7 +169,10 @@ def row_key(submission: ComplaintSubmission) -> str:
         if len(key) <= KEY_MAX:
             return key
         return f"import:{submission.channel.value}:sha256:{_digest(submission.external_reference)}"
-    content = submission.model_dump(mode="json", exclude={"idempotency_key", "documents"})
+    # A field added since (sent_at) is left out when empty: a file imported
+    # before it keeps its rows' keys, so importing it again imports nothing twice.
+    added = {"sent_at"} if submission.sent_at is None else set()
+    content = submission.model_dump(mode="json", exclude={"idempotency_key", "documents", *added})
     return f"import:sha256:{_digest(json.dumps(content, sort_keys=True, ensure_ascii=False))}"
 
 

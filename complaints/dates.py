@@ -26,3 +26,23 @@ class LocalDates:
 def _as_datetime(value: datetime | str) -> datetime:
     """Values carried through workflow payloads arrive as ISO text."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def parse_local_moment(text: str, zone: ZoneInfo) -> datetime:
+    """A date or a moment as an operator or a spreadsheet writes it: ISO 8601
+    (2026-03-14, 2026-03-14 09:30, 2026-03-14T09:30+01:00) or 14/03/2026
+    [09:30]; without an offset, in `zone` (a date alone: its first instant)."""
+    value = None
+    text = text.strip()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        for pattern in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
+            try:
+                value = datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+    if value is None:
+        raise ValueError(f"{text!r} is not a date: write 2026-03-14, 2026-03-14 09:30 or 14/03/2026")
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value

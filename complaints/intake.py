@@ -70,12 +70,16 @@ class ReferenceClash(RuntimeError):
 async def start_workflow(pool: asyncpg.Pool, client: Client, settings: Settings, reference: str) -> None:
     """Start the complaint's workflow unless it runs or ran already. A run with
     its id that another register started is an error, never reused."""
-    row = await pool.fetchrow("SELECT received_at, channel, intake_id FROM complaints WHERE reference = $1", reference)
+    row = await pool.fetchrow(
+        "SELECT received_at, sent_at, regime, channel, intake_id FROM complaints WHERE reference = $1", reference
+    )
     start = ComplaintStart(
         reference=reference,
         received_at=row["received_at"],
         channel=Channel(row["channel"]),
-        policy=settings.complaint_policy,
+        policy=settings.complaint_policy_at(row["sent_at"] or row["received_at"]),
+        sent_at=row["sent_at"],
+        regime=row["regime"],
     )
     intake_id = str(row["intake_id"])
     try:
@@ -117,7 +121,9 @@ def _details(start: ComplaintStart) -> str:
     return (
         f"**Complaint {start.reference}**\n\n"
         f"- channel: {start.channel.value}\n"
+        f"- sent: {f'{start.sent_at:%Y-%m-%d %H:%M} UTC' if start.sent_at else 'not recorded'}\n"
         f"- received: {start.received_at:%Y-%m-%d %H:%M} UTC\n"
+        f"- regime: {start.regime}\n"
         f"- acknowledgement due: {policy.acknowledgement_due(start.received_at):%Y-%m-%d %H:%M} UTC\n"
         f"- regulatory response deadline: {policy.response_due(start.received_at):%Y-%m-%d %H:%M} UTC\n\n"
         "The complaint's content is in the register; payloads here are encrypted."
@@ -185,6 +191,10 @@ async def record_complaint(
     """Write the complaint and its documents in one transaction, or return
     the earlier complaint with the same key."""
     received_at = submission.received_at or datetime.now(UTC)
+    # Sent when received unless the channel knows better (an email's Date, a
+    # letter's date); a sending date a clock set fast puts after the receipt is the receipt.
+    sent_at = min(submission.sent_at or received_at, received_at)
+    regime = regime_for(submission, settings)
     async with pool.acquire() as conn:
         for _ in range(3):
             existing = await _find_earlier(conn, submission)
@@ -193,13 +203,21 @@ async def record_complaint(
             try:
                 async with conn.transaction():
                     reference = await _allocate_reference(conn, settings, received_at)
-                    await _insert(conn, reference, submission, received_at, actor)
+                    await _insert(conn, reference, submission, received_at, sent_at, regime, actor)
                 return Submitted(reference, created=True)
             except asyncpg.UniqueViolationError as error:
                 if error.constraint_name == "complaints_pkey":
                     raise  # the reference counter is behind the register: never reuse a number
                 # a concurrent submission with the same key won: return it
     raise RuntimeError("could not record the complaint: its idempotency key kept conflicting")
+
+
+def regime_for(submission: ComplaintSubmission, settings: Settings) -> str:
+    """The regime a complaint falls under at intake, by its product and channel
+    (COMPLAINTS_REGIMES; its category is not known yet), else the default."""
+    return settings.complaint_policy_at(submission.received_at or datetime.now(UTC)).regime_for(
+        channel=submission.channel.value, product=submission.product
+    )
 
 
 async def _find_earlier(conn: asyncpg.Connection, submission: ComplaintSubmission) -> str | None:
@@ -237,6 +255,8 @@ async def _insert(
     reference: str,
     submission: ComplaintSubmission,
     received_at: datetime,
+    sent_at: datetime,
+    regime: str,
     actor: str,
 ) -> None:
     person = submission.complainant
@@ -244,8 +264,9 @@ async def _insert(
         """INSERT INTO complaints (
                reference, received_at, channel, complainant_name, complainant_email,
                complainant_phone, complainant_address, customer_id, subject, description,
-               product, persons_concerned, desired_resolution, idempotency_key, external_reference)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
+               product, persons_concerned, desired_resolution, idempotency_key, external_reference,
+               sent_at, regime)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)""",
         reference,
         received_at,
         submission.channel.value,
@@ -261,6 +282,8 @@ async def _insert(
         submission.desired_resolution,
         submission.idempotency_key,
         submission.external_reference,
+        sent_at,
+        regime,
     )
     for document in submission.documents:
         await store_document(conn, reference, document, "intake")
@@ -271,6 +294,8 @@ async def _insert(
         actor,
         {
             "channel": submission.channel.value,
+            "sent_at": sent_at.isoformat(),
+            "regime": regime,
             "documents": [
                 {"filename": d.filename, "sha256": d.sha256, "size": len(d.content)} for d in submission.documents
             ],

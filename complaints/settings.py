@@ -1,23 +1,30 @@
 """Settings from the environment (prefix COMPLAINTS_, plus DATABASE_URL);
 every one has a working default for `make run`."""
 
-from datetime import timedelta
+import functools
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse_many
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from complaints.holidays_fr import calendar_around, parse_closed_days, region_subdivision
 from complaints.policy import (
+    BUILT_IN_REGIMES,
     DEFAULT_PRIORITY_DEADLINES,
+    GENERAL,
     ComplaintPolicy,
     Mediator,
     PriorityDeadlines,
+    Regime,
+    RegimeRules,
     Span,
 )
 from complaints.submission import DocumentLimits
+from complaints.working_days import WorkingCalendar
 
 DEFAULT_DOCUMENT_TYPES = [
     "application/pdf",
@@ -108,6 +115,23 @@ class Settings(BaseSettings):
     currency: str = "EUR"
     recurrence_window_days: int = Field(default=365, gt=0)
 
+    # --- Regulatory regimes and the working-day calendar (docs/deadlines.md) ---
+    # The regime of a complaint no rule of `regimes` matches: general (the
+    # deadlines above, from receipt), acpr, payment_services, investment_services
+    # or a name of `regime_definitions`.
+    default_regime: str = GENERAL
+    # JSON: {"category": {"Paiement": "payment_services"}, "product": {"PEA": "investment_services"},
+    #        "channel": {"letter": "acpr"}}; category first, then product, then channel.
+    regimes: RegimeRules = RegimeRules()
+    # JSON: regimes of the organisation's own, e.g. {"contractual": {"title": "Contrat cadre",
+    #   "acknowledgement": "5 business days", "answer": {"span": "1 calendar month", "counts_from": "sending"}}}
+    regime_definitions: dict[str, Regime] = {}
+    # Public holidays beyond metropolitan France's: alsace-moselle (Good Friday,
+    # 26 December) or a `holidays` subdivision of France ("974", "La Réunion").
+    holiday_region: str | None = None
+    # The organisation's own closed days, comma-separated: 2026-12-24 (that day) or 12-24 (every year).
+    closed_days: Annotated[list[str] | None, NoDecode] = None
+
     reference_prefix: str = "REC"
     locale: str = "fr_FR"
     timezone: str = "Europe/Paris"
@@ -163,6 +187,7 @@ class Settings(BaseSettings):
         "codec_cors_origins",
         "codec_trusted_networks",
         "alert_sinks",
+        "closed_days",
         mode="before",
     )
     @classmethod
@@ -171,8 +196,51 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("closed_days")
+    @classmethod
+    def _closed_days_read(cls, value: list[str] | None) -> list[str] | None:
+        return parse_closed_days(value) if value is not None else None
+
+    @field_validator("holiday_region")
+    @classmethod
+    def _region_known(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        region_subdivision(value)  # says which regions there are
+        return value or None
+
+    @field_validator("regime_definitions")
+    @classmethod
+    def _own_names(cls, value: dict[str, Regime]) -> dict[str, Regime]:
+        taken = sorted(set(value) & {GENERAL, *BUILT_IN_REGIMES})
+        if taken:
+            raise ValueError(f"{', '.join(taken)}: a built-in regime's name; give the organisation's regime its own")
+        return value
+
+    @model_validator(mode="after")
+    def _regimes_known(self) -> "Settings":
+        known = {GENERAL, *BUILT_IN_REGIMES, *self.regime_definitions}
+        unknown = sorted(({self.default_regime} | self.regimes.names()) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown regime(s) in COMPLAINTS_DEFAULT_REGIME or COMPLAINTS_REGIMES: {', '.join(unknown)}; "
+                f"the regimes are {', '.join(sorted(known))}"
+            )
+        return self
+
+    def working_calendar(self, year: int) -> WorkingCalendar:
+        """The closed days a complaint whose first event is in `year` needs."""
+        calendar = _calendar(self.timezone, self.holiday_region or "", tuple(self.closed_days or ()), year)
+        return calendar.model_copy(deep=True)  # the cached one stays as made
+
     @property
     def complaint_policy(self) -> ComplaintPolicy:
+        """The policy of a complaint taken in now."""
+        return self.complaint_policy_at(datetime.now(UTC))
+
+    def complaint_policy_at(self, first_event: datetime) -> ComplaintPolicy:
+        """The policy of a complaint whose first event (its sending, else its
+        receipt) is `first_event`: its calendar covers the years it can span."""
+        calendar = self.working_calendar(WorkingCalendar(timezone=self.timezone).local_date(first_event).year)
         mediator = (
             Mediator(name=self.mediator_name, contact=self.mediator_contact)
             if self.mediator_name and self.mediator_contact
@@ -193,6 +261,10 @@ class Settings(BaseSettings):
             survey_wait=self.survey_wait,
             mediator=mediator,
             recurrence_window=timedelta(days=self.recurrence_window_days),
+            calendar=calendar,
+            regimes={**BUILT_IN_REGIMES, **self.regime_definitions},
+            regime_rules=self.regimes,
+            default_regime=self.default_regime,
         )
 
     @property
@@ -211,3 +283,8 @@ class Settings(BaseSettings):
     @property
     def postgres_dir(self) -> Path:
         return self.data_dir / "postgres"
+
+
+@functools.lru_cache(maxsize=32)
+def _calendar(timezone: str, region: str, closed_days: tuple[str, ...], year: int) -> WorkingCalendar:
+    return calendar_around(timezone, region, closed_days, year)

@@ -4,6 +4,7 @@ the edge. Only what cannot be processed is refused; the error names the field.""
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
 
@@ -40,6 +41,11 @@ def _one_line(value: object) -> object:
 
 OneLine = Annotated[str, BeforeValidator(_one_line)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+# A sending date a little ahead of this clock, or of the receipt, is a clock
+# set fast, not a date in the future: taken as the receipt (complaints.intake).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class DocumentLimits(BaseModel):
@@ -116,9 +122,31 @@ class ComplaintSubmission(BaseModel):
     product: OneLine | None = Field(default=None, max_length=200)
     persons_concerned: list[OneLine] = Field(default_factory=list, max_length=20)
     received_at: AwareDatetime | None = None
+    # When the complaint was sent: an email's Date, the date on a letter. The
+    # regulatory clocks count from it; unset, from the receipt (a form, a call).
+    sent_at: AwareDatetime | None = Field(
+        default=None,
+        description="when the complaint was sent (a letter's date, an email's Date); not in the future, "
+        "not after received_at; default: the receipt",
+    )
     idempotency_key: OneLine | None = Field(default=None, max_length=200)
     external_reference: OneLine | None = Field(default=None, max_length=200)
     documents: list[Document] = Field(default_factory=list)
+
+    @field_validator("sent_at")
+    @classmethod
+    def _sent_before_received(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None:
+            return None
+        if value > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError(f"the sending date {value.isoformat()} is in the future")
+        received = info.data.get("received_at")
+        if received is not None and value > received + CLOCK_SKEW:
+            raise ValueError(
+                f"the sending date {value.isoformat()} is after the receipt ({received.isoformat()}): "
+                "a complaint is received after it is sent"
+            )
+        return value
 
     @field_validator("documents")
     @classmethod

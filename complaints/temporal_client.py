@@ -11,9 +11,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
+from temporalio.workflow import UpdateMethodMultiParam
 
 from complaints.payload_codec import EncryptionCodec, local_key, parse_keys
 from complaints.settings import Settings
+
+# A workflow update taking one argument, as callers hold it. The SDK types an
+# async update declared with a description as returning a coroutine, which no
+# caller's types can match; callers name the result type they expect.
+Update = UpdateMethodMultiParam[[Any, Any], Any]
 
 
 def payload_codec(settings: Settings) -> EncryptionCodec:

@@ -15,7 +15,7 @@ from complaints.complaint_status import (
     Verdict,
 )
 from complaints.customer_signals import Contest, CustomerReply
-from complaints.policy import ComplaintPolicy
+from complaints.policy import GENERAL, ComplaintPolicy
 from complaints.submission import Channel
 
 
@@ -44,6 +44,10 @@ class ComplaintStart(BaseModel):
     received_at: datetime
     channel: Channel
     policy: ComplaintPolicy
+    # When the complaint was sent (None: not recorded, taken in before it was)
+    # and the regime of its regulatory deadlines: policy.regulatory_dates(regime, sent_at, received_at).
+    sent_at: datetime | None = None
+    regime: str = GENERAL
     # Set when the run continues as new: where the previous run stood.
     carried_over: ComplaintState | None = None
 

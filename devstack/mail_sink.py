@@ -54,7 +54,7 @@ def message_files(folder: Path) -> list[Path]:
 
 def read_message(path: Path) -> EmailMessage:
     with path.open("rb") as file:
-        return email.message_from_binary_file(file, policy=email.policy.default)  # type: ignore[return-value]
+        return email.message_from_binary_file(file, policy=email.policy.default)
 
 
 def read_messages(folder: Path) -> list[EmailMessage]:

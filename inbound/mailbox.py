@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import asyncpg
@@ -43,6 +43,9 @@ DESCRIPTION_MAX = 20_000
 SIGNAL_TEXT_MAX = 4_000
 NO_SUBJECT = "(sans objet)"
 NO_TEXT = "(message sans texte ; voir les pièces jointes)"
+# Mail servers retry a message for up to five days: a Date header older than
+# this, or later than the receipt, is a sender's clock, not a sending date.
+SENDING_WINDOW = timedelta(days=7)
 
 Kind = Literal["complaint", "reply", "duplicate", "ignored"]
 
@@ -124,6 +127,7 @@ class InboundMailbox:
             raise Unacceptable("5.1.7 no valid sender address to answer the complaint to")
         name = message.sender_name or address.split("@", 1)[0]
         subject = message.subject or NO_SUBJECT
+        received_at = datetime.now(UTC)
         try:
             return validate_submission(
                 {
@@ -131,7 +135,8 @@ class InboundMailbox:
                     "complainant": {"name": name[:NAME_MAX], "email": address},
                     "subject": subject[:SUBJECT_MAX],
                     "description": text or (NO_TEXT if documents else subject),
-                    "received_at": datetime.now(UTC),
+                    "received_at": received_at,
+                    "sent_at": sending_date(message, received_at),
                     "idempotency_key": _key("email", message.message_id),
                     "documents": documents,
                 },
@@ -269,6 +274,18 @@ async def _remember(conn: asyncpg.Connection, message: InboundEmail, reference: 
 
 
 _EMAIL = TypeAdapter(EmailStr)
+
+
+def sending_date(message: InboundEmail, received_at: datetime) -> datetime:
+    """When the complaint was sent: its Date header, unless absent or out of
+    belief (later than the receipt, or older than SENDING_WINDOW); else the receipt."""
+    sent_at = message.sent_at
+    if sent_at is None:
+        return received_at
+    if not received_at - SENDING_WINDOW <= sent_at <= received_at:
+        log.warning("%s: Date %s taken as the receipt %s", message.message_id, sent_at, received_at)
+        return received_at
+    return sent_at
 
 
 def _first_valid_address(addresses: list[str]) -> str | None:

@@ -12,6 +12,7 @@ import logging
 import mimetypes
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import _header_value_parser as _rfc5322
 from email.headerregistry import AddressHeader
 from email.message import MIMEPart
@@ -56,6 +57,8 @@ class InboundEmail:
     answers: list[str]
     # Why a machine wrote it (auto-reply, bounce, bulk), or None for a person's message.
     automatic: str | None
+    # When its author sent it: the Date header (None when absent or unreadable).
+    sent_at: datetime | None = None
 
 
 def parse_email(raw: bytes, envelope_sender: str | None) -> InboundEmail:
@@ -75,6 +78,7 @@ def parse_email(raw: bytes, envelope_sender: str | None) -> InboundEmail:
         attachments=attachments,
         answers=_answers(message),
         automatic=_automatic(message, envelope_sender),
+        sent_at=_sent_at(message),
     )
 
 
@@ -87,6 +91,19 @@ def _header(message: MIMEPart, name: str) -> str:
         raw = [v for n, v in message.raw_items() if n.lower() == name.lower()]
         value = raw[0] if raw else ""
     return re.sub(r"\s+", " ", str(value or "")).strip()
+
+
+def _sent_at(message: MIMEPart) -> datetime | None:
+    """The Date header as an aware instant; a date without a zone (-0000) is UTC."""
+    try:
+        header = message.get("Date")
+        value = getattr(header, "datetime", None)
+    except Exception:  # a malformed Date must not cost the message
+        log.warning("unreadable Date header")
+        return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _message_id(message: MIMEPart, raw: bytes) -> str:

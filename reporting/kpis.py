@@ -320,7 +320,8 @@ class _Queries:
             f"""SELECT {head}, kind, sum(n)::integer AS count, sum(amount) AS amount
                   FROM (SELECT {group} AS g, x.kind, x.n, x.amount
                           FROM {self.source},
-                               unnest(compensation_kinds, compensation_counts, compensation_amounts) AS x (kind, n, amount)
+                               unnest(compensation_kinds, compensation_counts, compensation_amounts)
+                                   AS x (kind, n, amount)
                          WHERE {_PERIOD} AND compensation_kinds IS NOT NULL) p {group_by}""",
             *self.period,
             *args,

@@ -6,7 +6,9 @@ import atexit
 import mimetypes
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
@@ -14,12 +16,13 @@ from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.complaint_status import ComplaintStatus
-from complaints.database import register_pool
+from complaints.database import NoDatabaseUrl, register_pool
+from complaints.dates import parse_local_moment
 from complaints.intake import submit_complaint
 from complaints.operator_commands import PostalAcknowledgement
 from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
-from complaints.temporal_client import TemporalUnavailable, connect, workflow_ui_url
+from complaints.temporal_client import TemporalUnavailable, Update, connect, workflow_ui_url
 from devstack.mail_sink import message_files, read_message
 from starter import reports, users
 from starter.database import NoLocalDatabase, with_database
@@ -74,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--person", action="append", default=[], help="person concerned (repeat)")
     submit.add_argument("--attach", action="append", default=[], type=Path, metavar="FILE")
     submit.add_argument("--channel", default=Channel.PHONE.value, choices=[c.value for c in Channel])
+    submit.add_argument(
+        "--sent-on",
+        metavar="DATE",
+        help="when the complainant sent it: the date on the letter (2026-03-14 or 14/03/2026, a time may follow, "
+        "in COMPLAINTS_TIMEZONE); default: now, as for a call",
+    )
     submit.add_argument("--idempotency-key", help="the same key never makes a second complaint")
     submit.add_argument("--operator", default="operator", help="who takes the complaint in")
     submit.set_defaults(command=_submit)
@@ -140,6 +149,12 @@ def _submit(args: argparse.Namespace) -> int:
         "idempotency_key": args.idempotency_key,
         "documents": [],
     }
+    if args.sent_on:
+        try:
+            data["sent_at"] = parse_local_moment(args.sent_on, ZoneInfo(settings.timezone))
+        except ValueError as error:
+            print(f"--sent-on: {error}", file=sys.stderr)
+            return 2
     for path in args.attach:
         if not path.is_file():
             print(f"--attach {path}: no such file", file=sys.stderr)
@@ -185,14 +200,21 @@ def _status(args: argparse.Namespace) -> int:
     if status is None:
         print(f"{args.reference}: no such complaint", file=sys.stderr)
         return 1
+    registered = asyncio.run(_sending_and_regime(settings, args.reference))
     ui = workflow_ui_url(settings, status.reference)
     when = lambda value: value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"  # noqa: E731
     acknowledged = f"{when(status.acknowledged_at)} by {status.ack_method}" if status.acknowledged_at else "not yet"
+    if registered is None:
+        sent, regime = "— (no register to read it from)", ""
+    else:
+        sent = when(registered[0]) if registered[0] else "not recorded"
+        regime = f"\n  regime           {registered[1]}"
     print(
         f"""{status.reference}
   phase            {status.phase.value} (waiting for {status.waiting_for})
   channel          {status.channel.value}
-  received         {when(status.received_at)}
+  sent             {sent}
+  received         {when(status.received_at)}{regime}
   acknowledgement  {acknowledged}; due {when(status.ack_due_at)}
   response due     {when(status.response_due_at)}
   SLA              {status.sla_status.value}{" — breached: " + ", ".join(status.breaches) if status.breaches else ""}
@@ -201,15 +223,27 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _sending_and_regime(settings: Settings, reference: str) -> tuple[datetime | None, str] | None:
+    """When the complaint was sent and its regime, as the register keeps them;
+    None when there is no register to read (the status comes from Temporal)."""
+    try:
+        async with register_pool(with_database(settings)) as pool:
+            row = await pool.fetchrow("SELECT sent_at, regime FROM complaints WHERE reference = $1", reference)
+    except (NoDatabaseUrl, NoLocalDatabase, OSError):
+        return None
+    return (row["sent_at"], row["regime"]) if row else None
+
+
 def _ack_postal(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def confirm() -> ComplaintStatus:
         client = await connect(settings)
-        return await client.get_workflow_handle(args.reference).execute_update(
-            ComplaintWorkflow.confirm_postal_acknowledgement,
-            PostalAcknowledgement(confirmed_by=args.by),
+        update: Update = ComplaintWorkflow.confirm_postal_acknowledgement
+        status: ComplaintStatus = await client.get_workflow_handle(args.reference).execute_update(
+            update, PostalAcknowledgement(confirmed_by=args.by)
         )
+        return status
 
     try:
         status = asyncio.run(confirm())

@@ -1,60 +1,49 @@
 """One Temporal dev server (with per-workflow time skipping available) and one
-PostgreSQL per session; a fresh database, task queue and SMTP server per test."""
+PostgreSQL per session; a fresh database, task queue and SMTP server per test;
+the HTTP app over them, with one operator key per role.
 
-import asyncio
-import socket
+Fixtures only: the helpers the tests share are in tests/helpers/."""
+
+import copy
 import uuid
-from collections.abc import AsyncIterator, Callable
-from email.message import EmailMessage
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.app import create_app
 from complaints import search_attributes
 from complaints.database import apply_migrations, open_pool
-from complaints.payload_codec import new_key_line
+from complaints.operator_commands import Role
+from complaints.operators import create_operator
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission, validate_submission
-from complaints.temporal_client import data_converter
-from devstack.mail_sink import MailSink, read_messages, start_sink
+from devstack.mail_sink import start_sink
 from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import temporal_cli
+from tests.helpers.databases import TEMPLATE_DB, fresh_database
+from tests.helpers.examples import COMPLAINT
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.network import free_port
+from tests.helpers.session import CONVERTER, PAYLOAD_KEYS, SUGGEST_CONTINUE_AS_NEW_AFTER
 from worker.main import build_worker
 
-TEMPLATE_DB = "register_template"
-PAYLOAD_KEYS = new_key_line("test-1")  # one key for the session's payloads
-CONVERTER = data_converter(Settings(_env_file=None, payload_keys=PAYLOAD_KEYS))
-SUGGEST_CONTINUE_AS_NEW_AFTER = 400  # history events
-ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots; git-ignored
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 UI_PORT = free_port()
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 15.0, every: float = 0.1) -> Any:
-    """Poll `check` (sync or async) until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {check}")
-        await asyncio.sleep(every)
+OPERATORS = {
+    "intake": ("Irène", Role.INTAKE),
+    "handler": ("Alice", Role.HANDLER),
+    "handler2": ("Bruno", Role.HANDLER),
+    "manager": ("Chloé", Role.MANAGER),
+    "manager2": ("Denis", Role.MANAGER),
+    "admin": ("Admin", Role.ADMIN),
+}
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -107,38 +96,13 @@ async def client(env: WorkflowEnvironment) -> Client:
     )
 
 
-async def fresh_database(admin_url: str) -> str:
-    """A new, migrated register database; returns its URL."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_url)
-    await conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
-    await conn.close()
-    return admin_url.replace("/postgres?", f"/{name}?")
-
-
 @pytest_asyncio.fixture
 async def database_url(postgres: str) -> str:
     return await fresh_database(postgres)
 
 
-class Mailbox:
-    """The test's SMTP server and what it received."""
-
-    def __init__(self, sink: MailSink, port: int) -> None:
-        self.sink = sink
-        self.port = port
-
-    def messages(self, to: str | None = None) -> list[EmailMessage]:
-        found = read_messages(self.sink.folder)
-        return [m for m in found if to is None or m["To"] == to]
-
-    async def wait_for(self, to: str, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
-        await eventually(lambda: len(self.messages(to)) >= count, timeout)
-        return self.messages(to)
-
-
 @pytest.fixture
-def mailbox(tmp_path: Path) -> Mailbox:
+def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
     port = free_port()
     controller, sink = start_sink(tmp_path / "mail", "127.0.0.1", port)
     yield Mailbox(sink, port)
@@ -179,18 +143,30 @@ async def worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Asyn
 
 @pytest.fixture
 def complaint(settings: Settings) -> Callable[..., ComplaintSubmission]:
-    """A valid submission; keyword arguments replace its fields."""
+    """A valid submission by phone; keyword arguments replace its fields."""
 
     def make(**changes: Any) -> ComplaintSubmission:
-        data: dict[str, Any] = {
-            "channel": "phone",
-            "complainant": {"name": "Jeanne Martin", "email": "jeanne@example.com"},
-            "subject": "Colis abîmé",
-            "description": "Le colis est arrivé ouvert et le vase était cassé.",
-            "desired_resolution": "Le remplacement du vase",
-            "product": "Vase Médicis",
-        }
+        data: dict[str, Any] = {"channel": "phone", **copy.deepcopy(COMPLAINT)}
         data.update(changes)
         return validate_submission(data, settings.document_limits)
 
     return make
+
+
+@pytest_asyncio.fixture
+async def http(settings: Settings, pool: asyncpg.Pool, client: Client) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over the test's register and Temporal client, driven in-process."""
+    app = create_app(settings, pool, client)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://complaints.test", timeout=30) as http:
+        yield http
+
+
+@pytest_asyncio.fixture
+async def keys(pool: asyncpg.Pool) -> dict[str, dict[str, str]]:
+    """Authorization headers by operator: keys["handler"] → {"Authorization": ...}."""
+    found = {}
+    for label, (name, role) in OPERATORS.items():
+        _, key = await create_operator(pool, name, role)
+        found[label] = {"Authorization": f"Bearer {key}"}
+    return found

@@ -19,8 +19,12 @@ from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from devstack.temporal_server import temporal_cli
-from tests.conftest import Mailbox, eventually, free_port
-from tests.test_lifecycle import start, tuned
+from tests.helpers.complaint_workflow import start
+from tests.helpers.history import wait_until_idle
+from tests.helpers.mailbox import Mailbox, body_of
+from tests.helpers.network import free_port
+from tests.helpers.polling import eventually
+from tests.helpers.settings import tuned
 
 Make = Callable[..., ComplaintSubmission]
 SECRET = "webhook-shared-secret"
@@ -106,7 +110,11 @@ async def test_a_warning_and_a_breach_once_on_every_sink(
 
     await eventually(lambda: len(webhook.received) >= 2, timeout=30)  # after two refused attempts
     await mailbox.wait_for(alerting.operations_email, count=2)
-    await asyncio.sleep(2)
+    # Once: both alerts recorded and sent (through the webhook's refusals), and the
+    # delay notice; the run waits, nothing in flight, for the response's warning.
+    history = await wait_until_idle(handle)
+    assert history.scheduled("record_alert") == history.scheduled("send_alert") == history.completed("send_alert") == 2
+    assert history.running_timers == ["response warning"]
 
     events = webhook.events()
     assert [(e["type"], e["deadline"], e["reference"]) for e in events] == [
@@ -181,7 +189,7 @@ async def test_the_daily_digest_schedule_exists_once_and_lists_breaches_by_prior
     schedule = client.get_schedule_handle(schedule_id)
     await schedule.trigger()
     digest = await mailbox.wait_for(settings.operations_email, count=3, timeout=20)
-    body = digest[-1].get_body().get_content()
+    body = body_of(digest[-1])
     assert "1 en dépassement" in body and f"{handle.id} : DÉPASSÉ" in body
     priority = await pool.fetchval("SELECT priority FROM complaints WHERE reference = $1", handle.id)
     assert f"Priorité {priority} — —" in body  # not assigned yet

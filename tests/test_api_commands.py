@@ -10,19 +10,10 @@ import httpx
 from temporalio.client import Client
 
 from complaints.complaint_status import Phase
-from tests.api_support import COMPLAINT, CUSTOMER, customer_api, http, keys, path_of, status_link_in  # noqa: F401
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_phase
-
-ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
-
-
-async def _taken_in(http: httpx.AsyncClient, keys, client: Client, body: dict | None = None) -> str:
-    answer = await http.post("/complaints", json=body or COMPLAINT, headers=keys["intake"])
-    assert answer.status_code == 201, answer.text
-    ref = answer.json()["reference"]
-    await wait_for_phase(client, ref, Phase.ASSESSMENT)
-    return ref
+from tests.helpers.complaint_workflow import wait_for_phase
+from tests.helpers.examples import ARGUED, COMPLAINT, CUSTOMER
+from tests.helpers.mailbox import Mailbox, body_of, status_link_in
+from tests.helpers.web import customer_api, path_of, taken_in
 
 
 async def _actors(pool: asyncpg.Pool, ref: str) -> dict[str, str]:
@@ -33,7 +24,7 @@ async def _actors(pool: asyncpg.Pool, ref: str) -> dict[str, str]:
 async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, mailbox: Mailbox, worker
 ) -> None:
-    ref = await _taken_in(http, keys, client)
+    ref = await taken_in(http, keys, client)
     base = f"/complaints/{ref}"
 
     refused = await http.post(f"{base}/assignment", json={"handler": "Alice"}, headers=keys["intake"])
@@ -134,7 +125,7 @@ async def test_from_intake_to_closure_through_the_api_and_the_customer_links(
     await wait_for_phase(client, ref, Phase.RESPONDED)
 
     response_mail = (await mailbox.wait_for(CUSTOMER, count=4))[-1]
-    assert ARGUED in response_mail.get_body().get_content()
+    assert ARGUED in body_of(response_mail)
     view = (await http.get(customer_api(status_link_in(response_mail)))).json()
     assert view["decision"]["justification"] == ARGUED and view["offers"] == ["reply", "verdict"]
     for _ in range(2):  # a retry finds it accepted
@@ -197,7 +188,7 @@ async def test_postal_acknowledgement_by_an_intake_operator(
 async def test_a_contested_response_is_reviewed_by_another_handler(
     http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, mailbox: Mailbox, worker
 ) -> None:
-    ref = await _taken_in(http, keys, client)
+    ref = await taken_in(http, keys, client)
     base = f"/complaints/{ref}"
     await http.post(f"{base}/assessment", json={}, headers=keys["handler"])
     rejected = await http.post(

@@ -4,6 +4,7 @@ bad input refused with its reason and nothing stored."""
 
 import base64
 import json
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 
 import asyncpg
@@ -13,9 +14,10 @@ from temporalio.client import Client
 from api.body_limit import request_body_limit
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
-from tests.api_support import COMPLAINT, CUSTOMER, http, keys, status_link_in, table_counts  # noqa: F401
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_phase
+from tests.helpers.complaint_workflow import wait_for_phase
+from tests.helpers.examples import COMPLAINT, CUSTOMER
+from tests.helpers.mailbox import Mailbox, body_of, status_link_in
+from tests.helpers.register import table_counts
 
 PDF = b"%PDF-1.4 the delivery slip"
 
@@ -50,7 +52,7 @@ async def test_json_complaint_is_recorded_started_acknowledged_and_readable(
     assert received["actor"] == "Irène"  # the key's operator took it in
 
     [ack] = await mailbox.wait_for(CUSTOMER)
-    assert ref in str(ack["Subject"]) and "bordereau.pdf" in ack.get_body().get_content()
+    assert ref in str(ack["Subject"]) and "bordereau.pdf" in body_of(ack)
     assert status_link_in(ack).startswith(f"http://localhost:8000/suivi/{ref}?token=")
 
     detail = (await http.get(f"/complaints/{ref}", headers=keys["handler"])).json()
@@ -187,7 +189,7 @@ async def test_oversize_and_disallowed_uploads_are_refused_and_nothing_is_stored
     )
     assert declared.status_code == 413 and declared.headers["content-type"] == "application/problem+json"
 
-    async def endless() -> object:  # streamed without a Content-Length
+    async def endless() -> AsyncIterator[bytes]:  # streamed without a Content-Length
         chunk = b"A" * (1024 * 1024)
         for _ in range(limit // len(chunk) + 2):
             yield chunk

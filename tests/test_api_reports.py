@@ -13,8 +13,7 @@ from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from reporting.kpis import kpi_report
 from reporting.periods import days
-from tests.api_support import http, keys  # noqa: F401
-from tests.test_intake import wait_for_acknowledgement
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
 
 Make = Callable[..., ComplaintSubmission]
 

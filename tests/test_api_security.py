@@ -10,20 +10,11 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from complaints.complaint_status import Phase
 from complaints.links import LinkAction, LinkSigner, link_secret
 from complaints.settings import Settings
-from tests.api_support import COMPLAINT, CUSTOMER, customer_api, http, keys, path_of, shown, status_link_in  # noqa: F401
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_phase
-
-
-async def _complaint(http: httpx.AsyncClient, keys, client: Client, body: dict | None = None) -> str:
-    answer = await http.post("/complaints", json=body or COMPLAINT, headers=keys["intake"])
-    assert answer.status_code == 201, answer.text
-    ref = answer.json()["reference"]
-    await wait_for_phase(client, ref, Phase.ASSESSMENT)
-    return ref
+from tests.helpers.examples import COMPLAINT, CUSTOMER
+from tests.helpers.mailbox import Mailbox, status_link_in
+from tests.helpers.web import customer_api, path_of, shown, taken_in
 
 
 def _token(link: str) -> str:
@@ -33,8 +24,8 @@ def _token(link: str) -> str:
 async def test_tampered_expired_and_other_complaints_links_are_refused(
     http: httpx.AsyncClient, keys, client: Client, settings: Settings, mailbox: Mailbox, worker
 ) -> None:
-    first = await _complaint(http, keys, client)
-    second = await _complaint(
+    first = await taken_in(http, keys, client)
+    second = await taken_in(
         http, keys, client, {**COMPLAINT, "complainant": {"name": "Luc", "email": "luc@example.com"}}
     )
     link = status_link_in((await mailbox.wait_for(CUSTOMER))[0])
@@ -77,7 +68,7 @@ async def test_tampered_expired_and_other_complaints_links_are_refused(
 async def test_the_customer_never_sees_internal_notes_or_who_handles_the_complaint(
     http: httpx.AsyncClient, keys, client: Client, mailbox: Mailbox, worker
 ) -> None:
-    ref = await _complaint(http, keys, client)
+    ref = await taken_in(http, keys, client)
     await http.post(f"/complaints/{ref}/assessment", json={}, headers=keys["handler"])
     await http.post(f"/complaints/{ref}/assignment", json={"handler": "Alice Secret"}, headers=keys["handler"])
     await http.post(
@@ -113,12 +104,12 @@ async def test_markup_and_header_injection_is_inert_in_pages_and_emails(
     recipients: list[str] = []
     original = mailbox.sink.handle_RCPT
 
-    async def recording(server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+    async def recording(server, session, envelope, address, options):
         recipients.append(address)
         return await original(server, session, envelope, address, options)
 
     monkeypatch.setattr(mailbox.sink, "handle_RCPT", recording)
-    ref = await _complaint(http, keys, client, INJECTED)
+    ref = await taken_in(http, keys, client, INJECTED)
     [ack] = await mailbox.wait_for(CUSTOMER)
     assert recipients == [CUSTOMER]  # the SMTP envelope: the complainant only
     assert ack["Bcc"] is None and ack["Cc"] is None and ack["X-Injected"] is None

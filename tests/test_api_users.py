@@ -6,8 +6,7 @@ import hashlib
 import asyncpg
 import httpx
 
-from tests.api_support import http  # noqa: F401
-from tests.test_cli import complaints
+from tests.helpers.cli import complaints
 
 
 async def test_keys_are_issued_once_stored_hashed_and_revoked(

@@ -12,23 +12,9 @@ from temporalio.client import Client
 
 from complaints.database import NoDatabaseUrl, open_pool
 from complaints.settings import Settings
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_acknowledgement
-from tests.test_worker_restart import settings_environment
-
-
-async def complaints(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "starter", *args],
-        env=settings_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-IDENTITY = ["--name", "Jeanne Martin", "--subject", "Facture erronée"]
+from tests.helpers.cli import IDENTITY, complaints
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.mailbox import Mailbox
 
 
 async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
@@ -64,6 +50,7 @@ async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
     assert status.returncode == 0, status.stderr
     assert "assessment" in status.stdout and "by email" in status.stdout
     assert "response due" in status.stdout and f"/workflows/{reference}" in status.stdout
+    assert "  sent  " in status.stdout and "regime           general" in status.stdout  # from the register
 
 
 async def test_postal_acknowledgement_from_the_command_line(

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pydantic import AliasChoices
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
@@ -38,7 +39,7 @@ SERVER_NAME = "temporal.test"
 CLIENT_NAME = "complaints-worker"
 
 
-def _settings(**values: object) -> Settings:
+def _settings(**values: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
@@ -114,8 +115,11 @@ def _setting_names() -> dict[str, str]:
         alias = info.validation_alias
         if alias is None:
             names[f"COMPLAINTS_{field.upper()}"] = field
+        elif isinstance(alias, str):
+            names[alias] = field
         else:
-            names[str(alias if isinstance(alias, str) else alias.choices[0])] = field  # type: ignore[union-attr]
+            assert isinstance(alias, AliasChoices), f"{field}: {alias!r}"
+            names[str(alias.choices[0])] = field
     return names
 
 
@@ -245,7 +249,8 @@ def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
     assert int(env["COMPLAINTS_SMTP_PORT"]) != 8025, "that is Mailpit's web UI"
 
     # and the app reads them as meant (the env file adds nothing by default)
-    settings = Settings(_env_file=None, **{_setting_names()[k]: v for k, v in env.items() if k in _setting_names()})
+    read: dict[str, Any] = {_setting_names()[k]: v for k, v in env.items() if k in _setting_names()}
+    settings = Settings(_env_file=None, **read)
     assert settings.database_url == env["DATABASE_URL"]
     assert settings.temporal_address == "temporal:7233"
     assert (settings.smtp_host, settings.smtp_port) == ("mailpit", 1025)
@@ -506,7 +511,9 @@ class TlsProxy:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.tasks.add(task := asyncio.current_task())  # type: ignore[arg-type]
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
         peer = writer.get_extra_info("peercert") or {}
         subject = dict(item for rdn in peer.get("subject", ()) for item in rdn)
         self.clients.append(subject.get("commonName", "?"))
@@ -517,7 +524,7 @@ class TlsProxy:
             pass
         finally:
             writer.close()
-            self.tasks.discard(task)  # type: ignore[arg-type]
+            self.tasks.discard(task)
 
 
 async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

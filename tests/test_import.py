@@ -13,12 +13,16 @@ from bulk_import.csv_rows import CsvFileError, Row, read_rows
 from bulk_import.importer import import_rows
 from complaints.settings import Settings
 from complaints.submission import Channel
-from tests.test_cli import complaints
+from tests.helpers.cli import complaints
 
-HEADER = "name,email,phone,postal_address,customer_id,subject,description,desired_resolution,product,received_at,external_reference,channel\n"
+HEADER = (
+    "name,email,phone,postal_address,customer_id,subject,description,desired_resolution,product,received_at,"
+    "external_reference,channel\n"
+)
 ROWS = [
     # line 2: from a social network, with its own post id and an offset-less date
-    'Jeanne Martin,jeanne@example.com,,,C-17,Colis abîmé,"Le colis est arrivé ouvert,\nle vase cassé.",Remplacement,Vase,2026-01-15 10:30,fb-5512,social\n',
+    'Jeanne Martin,jeanne@example.com,,,C-17,Colis abîmé,"Le colis est arrivé ouvert,\nle vase cassé.",'
+    "Remplacement,Vase,2026-01-15 10:30,fb-5512,social\n",
     # line 4: an invalid email
     "Paul Durand,paul.example.com,,,,Retard,Livré en retard.,,,,,\n",
     # line 5: a paper form: no email, a postal address and a French date

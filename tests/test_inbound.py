@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
 import asyncpg
 import pytest_asyncio
@@ -23,9 +24,13 @@ from complaints.operator_commands import ConfirmAssessment, InformationRequest, 
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from inbound.server import InboundServer
-from tests.conftest import Mailbox, eventually, free_port
-from tests.test_intake import wait_for_acknowledgement, wait_for_phase
-from tests.test_worker_restart import settings_environment
+from tests.helpers.complaint_workflow import execute_update, wait_for_acknowledgement, wait_for_phase
+from tests.helpers.history import wait_until_idle
+from tests.helpers.mailbox import Mailbox, body_of
+from tests.helpers.network import free_port
+from tests.helpers.polling import eventually
+from tests.helpers.register import outbox
+from tests.helpers.settings import settings_environment
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
@@ -80,11 +85,11 @@ async def complaints_of(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return await pool.fetch("SELECT * FROM complaints ORDER BY reference")
 
 
-async def journal_of(pool: asyncpg.Pool, reference: str, event: str) -> list[asyncpg.Record]:
+async def journal_of(pool: asyncpg.Pool, reference: str, event: str) -> list[dict[str, Any]]:
     rows = await pool.fetch(
         "SELECT * FROM journal WHERE complaint_reference = $1 AND event = $2 ORDER BY id", reference, event
     )
-    return [{**row, "details": json.loads(row["details"])} for row in rows]  # type: ignore[misc]
+    return [{**row, "details": json.loads(row["details"])} for row in rows]
 
 
 async def test_a_new_message_becomes_one_complaint_with_its_attachment_once(
@@ -107,7 +112,7 @@ async def test_a_new_message_becomes_one_complaint_with_its_attachment_once(
     assert document["content"] == PDF  # byte for byte
 
     [ack] = await mailbox.wait_for(JEANNE)
-    assert reference in str(ack["Subject"]) and "facture.pdf" in ack.get_body().get_content()
+    assert reference in str(ack["Subject"]) and "facture.pdf" in body_of(ack)
     await wait_for_acknowledgement(client, reference)
 
     # The sending server did not get our 250 and delivers the same message again.
@@ -115,7 +120,10 @@ async def test_a_new_message_becomes_one_complaint_with_its_attachment_once(
     assert code == 250 and reference in answer
     assert len(await complaints_of(pool)) == 1
     assert await pool.fetchval("SELECT count(*) FROM documents") == 1
-    await asyncio.sleep(0.5)
+    # Nothing more reached the run, which waits idle, its acknowledgement emailed once.
+    history = await wait_until_idle(client.get_workflow_handle(reference))
+    assert history.scheduled("send_acknowledgement") == 1 and history.signals == []
+    assert await outbox(pool) == [(f"{reference}:acknowledgement", "sent", 1)]
     assert len(mailbox.messages(JEANNE)) == 1
     assert (
         await pool.fetchval("SELECT kind FROM inbound_messages WHERE message_id = $1", message["Message-ID"])
@@ -167,11 +175,11 @@ async def test_a_reply_is_added_to_its_complaint_and_signalled_once(
 ) -> None:
     reference = (await submit_complaint(pool, client, inbound, complaint(), actor="t")).reference
     await wait_for_acknowledgement(client, reference)
-    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, reference)
+    handle = client.get_workflow_handle(reference)
     alice = Operator(name="Alice")
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=alice))
-    await handle.execute_update(
-        ComplaintWorkflow.request_information, InformationRequest(by=alice, questions="Une photo du colis ?")
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=alice))
+    await execute_update(
+        handle, ComplaintWorkflow.request_information, InformationRequest(by=alice, questions="Une photo du colis ?")
     )
 
     # The reference in the subject is enough.
@@ -190,7 +198,7 @@ async def test_a_reply_is_added_to_its_complaint_and_signalled_once(
     assert replied[0]["details"]["document_ids"] == [photo["id"]]
 
     # A reply to the message we sent, with no reference in the subject, delivered twice.
-    [request] = [m for m in mailbox.messages(JEANNE) if "Une photo du colis ?" in m.get_body().get_content()]
+    [request] = [m for m in mailbox.messages(JEANNE) if "Une photo du colis ?" in body_of(m)]
     again = email("Autre chose", "J'ai aussi le bon de livraison.", In_Reply_To=request["Message-ID"])
     for _ in range(2):
         code, answer = await send(inbound, again)

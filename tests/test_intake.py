@@ -11,40 +11,19 @@ import pytest
 from temporalio import workflow
 from temporalio.client import Client
 
-from complaints.complaint_status import Phase
 from complaints.database import open_pool
-from complaints.intake import (
-    COMPLAINT_WORKFLOW,
-    ReferenceClash,
-    record_complaint,
-    resume_unstarted,
-    submit_complaint,
-)
+from complaints.intake import COMPLAINT_WORKFLOW, ReferenceClash, record_complaint, resume_unstarted, submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.conftest import Mailbox, eventually, fresh_database
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.databases import fresh_database
+from tests.helpers.history import wait_until_idle
+from tests.helpers.mailbox import Mailbox, body_of
+from tests.helpers.polling import eventually
+from tests.helpers.register import journal_events, outbox
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-
-
-async def journal_events(pool: asyncpg.Pool, reference: str) -> list[str]:
-    rows = await pool.fetch("SELECT event FROM journal WHERE complaint_reference = $1 ORDER BY id", reference)
-    return [row["event"] for row in rows]
-
-
-async def wait_for_phase(client: Client, reference: str, phase: Phase, timeout: float = 15) -> None:
-    handle = client.get_workflow_handle(reference)
-
-    async def reached() -> bool:
-        return (await handle.query(ComplaintWorkflow.status)).phase is phase
-
-    await eventually(reached, timeout)
-
-
-async def wait_for_acknowledgement(client: Client, reference: str) -> None:
-    """Acknowledged and recorded; the assessment follows at once."""
-    await wait_for_phase(client, reference, Phase.ASSESSMENT)
 
 
 def test_intake_starts_the_complaint_workflow_by_its_type() -> None:
@@ -66,7 +45,7 @@ async def test_a_complaint_is_recorded_journaled_and_acknowledged_once(
     await wait_for_acknowledgement(client, ref)
 
     assert ref in ack["Subject"]
-    body = ack.get_body().get_content()
+    body = body_of(ack)
     assert ref in body
     assert "Le remplacement du vase" in body  # the desired resolution as understood
     assert "Colis abîmé" in body
@@ -89,7 +68,11 @@ async def test_a_complaint_is_recorded_journaled_and_acknowledged_once(
     assert status.acknowledged_at == row["acknowledged_at"]
     assert status.response_due_at == row["response_due_at"]
 
-    await asyncio.sleep(1)
+    # Once: the run waits for a handler with nothing in flight; it emailed the
+    # acknowledgement once, delivered at the first attempt.
+    history = await wait_until_idle(client.get_workflow_handle(ref))
+    assert history.scheduled("send_acknowledgement") == history.completed("send_acknowledgement") == 1
+    assert await outbox(pool) == [(f"{ref}:acknowledgement", "sent", 1)]
     assert len(mailbox.messages()) == 1
 
 
@@ -106,10 +89,19 @@ async def test_the_same_submission_twice_is_one_complaint(
 
     await mailbox.wait_for("jeanne@example.com")
     await wait_for_acknowledgement(client, first.reference)
-    await asyncio.sleep(1)
     assert await pool.fetchval("SELECT count(*) FROM complaints") == 1
+    history = await wait_until_idle(client.get_workflow_handle(first.reference))
+    assert history.scheduled("send_acknowledgement") == 1
+    assert await outbox(pool) == [(f"{first.reference}:acknowledgement", "sent", 1)]
     assert len(mailbox.messages()) == 1
-    runs = [w async for w in client.list_workflows(f"TaskQueue = '{settings.task_queue}'")]
+    # Visibility has caught up with the run's assessment, later than every start: one run.
+    on_queue = f"TaskQueue = '{settings.task_queue}'"
+
+    async def assessed_in_visibility() -> int:
+        return (await client.count_workflows(f"{on_queue} AND ComplaintPhase = 'assessment'")).count
+
+    await eventually(assessed_in_visibility, every=0.2)
+    runs = [w async for w in client.list_workflows(on_queue)]
     assert len(runs) == 1
 
 

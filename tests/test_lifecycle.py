@@ -3,17 +3,15 @@ deadlines: assessment, handling, response, review, survey, closure."""
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
-import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client
 
 from complaints.assessment import Priority
 from complaints.complaint_status import Phase
 from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
-from complaints.intake import submit_complaint
 from complaints.operator_commands import (
     AnalysisExtension,
     ApprovalVerdict,
@@ -22,65 +20,22 @@ from complaints.operator_commands import (
     Decision,
     InformationRequest,
     InternalNote,
-    Operator,
     PlannedAction,
     ProgressUpdate,
 )
 from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.conftest import Mailbox, eventually
-from tests.test_intake import journal_events, wait_for_phase
+from tests.helpers.complaint_workflow import execute_update, phase_of, refused, start, wait_for_phase
+from tests.helpers.examples import ALICE, ARGUED, BRUNO, CHLOE, CUSTOMER, DENIS
+from tests.helpers.history import wait_until_idle
+from tests.helpers.mailbox import Mailbox, body_of
+from tests.helpers.polling import eventually
+from tests.helpers.register import journal_events
+from tests.helpers.settings import SHORT_RESPONSE, tuned
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-CUSTOMER = "jeanne@example.com"
-ALICE = Operator(name="Alice", role="handler")
-BRUNO = Operator(name="Bruno", role="handler")
-CHLOE = Operator(name="Chloé", role="manager")
-DENIS = Operator(name="Denis", role="manager")
-ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
-
-
-def spans(**values: str) -> dict[str, Span]:
-    return {name: Span.model_validate(text) for name, text in values.items()}
-
-
-# Response deadlines short of the regulatory maximum, so pauses and extensions show.
-SHORT_RESPONSE = {
-    p: PriorityDeadlines(assessment=Span.model_validate("5 days"), response=Span.model_validate("20 days"))
-    for p in ("P1", "P2", "P3", "P4")
-}
-
-
-def tuned(settings: Settings, **changes: object) -> Settings:
-    quick = spans(
-        information_reminder="2 seconds",
-        information_timeout="4 seconds",
-        verdict_wait="60 seconds",
-        survey_reminder="60 seconds",
-        survey_wait="120 seconds",
-        approval_wait="60 seconds",
-    )
-    return settings.model_copy(update={**quick, **changes})
-
-
-async def start(
-    client: Client, pool: asyncpg.Pool, settings: Settings, submission: ComplaintSubmission
-) -> WorkflowHandle:
-    ref = (await submit_complaint(pool, client, settings, submission, actor="t")).reference
-    await wait_for_phase(client, ref, Phase.ASSESSMENT)
-    return client.get_workflow_handle_for(ComplaintWorkflow.run, ref)
-
-
-async def phase_of(handle: WorkflowHandle) -> Phase:
-    return (await handle.query(ComplaintWorkflow.status)).phase
-
-
-async def refused(call: object) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as error:
-        await call  # type: ignore[misc]
-    return error.value.cause.message
 
 
 def subjects(mailbox: Mailbox, to: str) -> list[str]:
@@ -94,13 +49,14 @@ async def test_accepted_with_compensation_from_assessment_to_closure(
     handle = await start(client, pool, settings, complaint())
     ref = handle.id
     status = await handle.query(ComplaintWorkflow.status)
-    assert status.assessment is not None and status.priority is not None
+    assert status.assessment is not None and status.priority is not None and status.acknowledged_at is not None
     assert status.deadlines["assessment"].effective_due > status.acknowledged_at
 
-    status = await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    status = await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     assert status.phase is Phase.HANDLING and status.assessment_confirmed_by == "Alice"
-    await handle.execute_update(ComplaintWorkflow.assign, Assignment(by=ALICE, handler="Alice", team="Logistique"))
-    await handle.execute_update(
+    await execute_update(handle, ComplaintWorkflow.assign, Assignment(by=ALICE, handler="Alice", team="Logistique"))
+    await execute_update(
+        handle,
         ComplaintWorkflow.plan_action,
         PlannedAction(
             by=ALICE,
@@ -110,11 +66,12 @@ async def test_accepted_with_compensation_from_assessment_to_closure(
             due_on=date(2027, 1, 15),
         ),
     )
-    await handle.execute_update(ComplaintWorkflow.add_note, InternalNote(by=ALICE, text="Client fidèle depuis 2019"))
-    await handle.execute_update(
-        ComplaintWorkflow.send_progress_update, ProgressUpdate(by=ALICE, message="Le transporteur enquête.")
+    await execute_update(handle, ComplaintWorkflow.add_note, InternalNote(by=ALICE, text="Client fidèle depuis 2019"))
+    await execute_update(
+        handle, ComplaintWorkflow.send_progress_update, ProgressUpdate(by=ALICE, message="Le transporteur enquête.")
     )
-    status = await handle.execute_update(
+    status = await execute_update(
+        handle,
         ComplaintWorkflow.decide,
         Decision(
             by=ALICE,
@@ -126,7 +83,7 @@ async def test_accepted_with_compensation_from_assessment_to_closure(
     await wait_for_phase(client, ref, Phase.RESPONDED)
 
     [response] = [m for m in mailbox.messages(CUSTOMER) if "notre réponse" in str(m["Subject"])]
-    letter = response.get_body().get_content()
+    letter = body_of(response)
     assert ARGUED in letter and "un avoir de 45.50 EUR" in letter
     assert "Renforcer l'emballage des vases" in letter
     assert "médiateur" not in letter  # accepted: no recourse to state
@@ -178,7 +135,7 @@ async def test_rejection_states_the_recourse_and_a_decision_must_be_argued(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     handle = await start(client, pool, tuned(settings), complaint())
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
 
     reason = await refused(handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected")))
     assert "must be argued" in reason
@@ -195,10 +152,11 @@ async def test_rejection_states_the_recourse_and_a_decision_must_be_argued(
     )
     assert "grants no compensation" in reason
 
-    await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
+    await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
     await wait_for_phase(client, handle.id, Phase.RESPONDED)
     [response] = [m for m in mailbox.messages(CUSTOMER) if "notre réponse" in str(m["Subject"])]
-    letter = response.get_body().get_content()
+    letter = body_of(response)
+    assert settings.mediator_name and settings.mediator_contact  # the default mediator
     assert settings.mediator_name in letter and settings.mediator_contact in letter
     assert "réexaminée par un autre" in letter and ARGUED in letter
     assert await pool.fetchval("SELECT count(*) FROM compensations") == 0
@@ -208,7 +166,7 @@ async def test_no_rejection_without_the_mediator_configured(
     client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
 ) -> None:
     handle = await start(client, pool, tuned(settings, mediator_name=None), complaint())
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     for outcome in ("rejected", "partially_accepted"):
         reason = await refused(
             handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome=outcome, justification=ARGUED))
@@ -221,8 +179,8 @@ async def test_contest_opens_one_review_by_another_handler_then_mediator_informa
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     handle = await start(client, pool, tuned(settings), complaint())
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
     await wait_for_phase(client, handle.id, Phase.RESPONDED)
 
     await handle.signal(ComplaintWorkflow.contest_response, Contest(reason="Le vase était bien emballé."))
@@ -231,7 +189,8 @@ async def test_contest_opens_one_review_by_another_handler_then_mediator_informa
         handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
     )
     assert "another handler" in reason
-    await handle.execute_update(
+    await execute_update(
+        handle,
         ComplaintWorkflow.decide,
         Decision(
             by=BRUNO,
@@ -244,7 +203,8 @@ async def test_contest_opens_one_review_by_another_handler_then_mediator_informa
 
     letters = [m for m in mailbox.messages(CUSTOMER) if "Réexamen" in str(m["Subject"])]
     assert len(letters) == 1
-    text = letters[0].get_body().get_content()
+    text = body_of(letters[0])
+    assert settings.mediator_name  # the default mediator
     assert settings.mediator_name in text and "un remboursement de 20.00 EUR" in text
     assert "réexaminée par un autre" not in text  # one review only
     status = await handle.query(ComplaintWorkflow.status)
@@ -261,24 +221,26 @@ async def test_information_requested_and_answered_pauses_the_internal_clocks(
         priority_deadlines=SHORT_RESPONSE,
     )
     handle = await start(client, pool, settings, complaint())
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     before = (await handle.query(ComplaintWorkflow.status)).deadlines["response"].effective_due
 
-    status = await handle.execute_update(
-        ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Photo du colis ?")
+    asked = datetime.now(UTC)
+    status = await execute_update(
+        handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Photo du colis ?")
     )
     assert status.phase is Phase.AWAITING_CUSTOMER
     [request] = [m for m in mailbox.messages(CUSTOMER) if "précisions" in str(m["Subject"])]
-    assert "Photo du colis ?" in request.get_body().get_content()
-    await asyncio.sleep(2)
+    assert "Photo du colis ?" in body_of(request)
+    await asyncio.sleep(2)  # the customer takes two seconds to answer
     await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Voici la photo", document_ids=[1]))
     await wait_for_phase(client, handle.id, Phase.HANDLING)
+    waited = datetime.now(UTC) - asked
 
     status = await handle.query(ComplaintWorkflow.status)
     response = status.deadlines["response"]
-    assert response.paused_for >= timedelta(seconds=2)
+    # paused from the request until the reply was filed: within what this test waited
+    assert timedelta(seconds=2) <= response.paused_for <= waited
     assert response.effective_due - before == response.paused_for  # accounted exactly
-    assert response.paused_for < timedelta(seconds=6)
     assert status.deadlines["response"].cap == status.regulatory_due_at  # the regulatory maximum never pauses
     events = await journal_events(pool, handle.id)
     assert events.count("customer_replied") == 1 and "information_not_received" not in events
@@ -288,9 +250,9 @@ async def test_information_not_answered_reminder_then_goes_on(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     handle = await start(client, pool, tuned(settings), complaint())
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(
-        ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Numéro de commande ?")
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(
+        handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Numéro de commande ?")
     )
     await wait_for_phase(client, handle.id, Phase.HANDLING, timeout=20)
     titles = subjects(mailbox, CUSTOMER)
@@ -310,7 +272,11 @@ async def test_warning_then_breach_once_each_with_the_customer_told_of_the_delay
     ops = settings.operations_email
     await mailbox.wait_for(ops, count=2, timeout=20)
     await eventually(lambda: any("retard" in t for t in subjects(mailbox, CUSTOMER)))
-    await asyncio.sleep(2)
+    # Once each: both alerts recorded and sent, and the delay notice; the run then
+    # waits, nothing in flight, for the response deadline's warning minutes away.
+    history = await wait_until_idle(handle)
+    assert history.scheduled("record_alert") == history.scheduled("send_alert") == 2
+    assert history.running_timers == ["response warning"]
 
     alerts = await pool.fetch(
         "SELECT deadline, kind FROM alerts WHERE complaint_reference = $1 ORDER BY raised_at", handle.id
@@ -335,11 +301,13 @@ async def test_priority_override_needs_a_reason_and_moves_the_deadlines(
     )
     assert "needs a reason" in reason
 
-    after = await handle.execute_update(
+    after = await execute_update(
+        handle,
         ComplaintWorkflow.confirm_assessment,
         ConfirmAssessment(by=ALICE, priority=target, reason="Client hospitalisé selon son appel"),
     )
     acknowledged = after.acknowledged_at
+    assert acknowledged is not None
     policy = settings.complaint_policy
     assert after.priority is target
     assert after.response_due_at == policy.priority_response_due(target.value, acknowledged, after.received_at)
@@ -352,7 +320,7 @@ async def test_extension_cannot_pass_the_regulatory_maximum_and_the_customer_is_
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     handle = await start(client, pool, tuned(settings, priority_deadlines=SHORT_RESPONSE), complaint())
-    status = await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    status = await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     too_late = status.regulatory_due_at + timedelta(days=1)
     reason = await refused(
         handle.execute_update(
@@ -362,21 +330,23 @@ async def test_extension_cannot_pass_the_regulatory_maximum_and_the_customer_is_
     assert "regulatory maximum" in reason
 
     new_due = status.response_due_at + timedelta(days=3)
-    status = await handle.execute_update(
+    status = await execute_update(
+        handle,
         ComplaintWorkflow.extend_analysis,
         AnalysisExtension(by=ALICE, reason="Une expertise du vase est en cours.", new_due_at=new_due),
     )
     assert status.response_due_at == new_due
     [holding] = [m for m in mailbox.messages(CUSTOMER) if "plus de temps" in str(m["Subject"])]
-    assert "Une expertise du vase est en cours." in holding.get_body().get_content()
+    assert "Une expertise du vase est en cours." in body_of(holding)
 
 
 async def test_compensation_above_threshold_waits_for_another_manager(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     handle = await start(client, pool, tuned(settings), complaint())
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=CHLOE))
-    status = await handle.execute_update(
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=CHLOE))
+    status = await execute_update(
+        handle,
         ComplaintWorkflow.decide,
         Decision(
             by=CHLOE,
@@ -395,7 +365,7 @@ async def test_compensation_above_threshold_waits_for_another_manager(
     )
     assert await pool.fetchval("SELECT count(*) FROM compensations") == 0
 
-    await handle.execute_update(ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True))
+    await execute_update(handle, ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True))
     await wait_for_phase(client, handle.id, Phase.RESPONDED)
     ledger = await pool.fetchrow("SELECT * FROM compensations WHERE complaint_reference = $1", handle.id)
     assert (ledger["amount"], ledger["proposed_by"], ledger["approved_by"]) == (Decimal(650), "Chloé", "Denis")
@@ -405,8 +375,9 @@ async def test_nobody_approving_in_time_escalates(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
     handle = await start(client, pool, tuned(settings, approval_wait="2 seconds"), complaint())
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(
+        handle,
         ComplaintWorkflow.decide,
         Decision(
             by=ALICE,
@@ -425,8 +396,8 @@ async def test_survey_not_answered_is_reminded_then_closed(
 ) -> None:
     settings = tuned(settings, verdict_wait="1 second", survey_reminder="2 seconds", survey_wait="4 seconds")
     handle = await start(client, pool, settings, complaint())
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
     final = await asyncio.wait_for(handle.result(), 30)
     assert final.phase is Phase.CLOSED and final.survey is None
     titles = subjects(mailbox, CUSTOMER)
@@ -448,7 +419,8 @@ async def test_commands_that_do_not_fit_the_phase_are_refused(
         handle.execute_update(ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True))
     )
     assert "cannot approve a compensation" in reason
-    await handle.execute_update(
+    await execute_update(
+        handle,
         ComplaintWorkflow.confirm_assessment,
         ConfirmAssessment(by=ALICE, priority=Priority.P1, reason="Risque de blessure"),
     )
@@ -494,7 +466,9 @@ async def test_customer_messages_outside_a_request_are_journaled_once(
         return (await journal_events(pool, handle.id)).count("customer_message") == 1
 
     await eventually(filed)
-    await asyncio.sleep(1)
+    # Both deliveries reached the run, which waits with nothing in flight.
+    history = await wait_until_idle(handle)
+    assert history.signals == ["customer_reply", "customer_reply"]
     status = await handle.query(ComplaintWorkflow.status)
     assert status.messages_received == 1
     assert (await journal_events(pool, handle.id)).count("customer_message") == 1
@@ -506,9 +480,12 @@ async def test_a_verdict_or_survey_before_its_time_is_ignored(
     handle = await start(client, pool, tuned(settings), complaint())
     await handle.signal(ComplaintWorkflow.accept_response)  # nothing has been answered yet
     await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=1, ces=1, nps=0))
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
     await wait_for_phase(client, handle.id, Phase.RESPONDED)
-    await asyncio.sleep(1)
+    # The run received both early signals and, nothing in flight, waits for the verdict.
+    history = await wait_until_idle(handle)
+    assert history.signals == ["accept_response", "survey_answer"]
+    assert "customer's verdict" in history.running_timers
     status = await handle.query(ComplaintWorkflow.status)
     assert status.phase is Phase.RESPONDED and status.customer_verdict is None and status.survey is None

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
@@ -18,13 +19,16 @@ from complaints.intake import submit_complaint
 from complaints.operator_commands import Compensation, ConfirmAssessment, Decision, InternalNote, PlannedAction
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.conftest import CONVERTER, SUGGEST_CONTINUE_AS_NEW_AFTER
-from tests.test_intake import journal_events, wait_for_phase
-from tests.test_lifecycle import ALICE, ARGUED, start, tuned
+from tests.helpers.complaint_workflow import execute_update, start, wait_for_phase
+from tests.helpers.examples import ALICE, ARGUED
+from tests.helpers.histories import HISTORY_CONVERTER, load, patches, recorded, search_attributes
+from tests.helpers.register import journal_events
+from tests.helpers.session import SUGGEST_CONTINUE_AS_NEW_AFTER
+from tests.helpers.settings import tuned
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.visibility import CHANGED_ONLY_PATCH
 
 Make = Callable[..., ComplaintSubmission]
-HISTORY = Path(__file__).parent / "histories" / "complete_lifecycle.json"
 
 
 async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
@@ -32,8 +36,9 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
 ) -> None:
     handle = await start(client, pool, tuned(settings), complaint())
     first_run = (await handle.describe()).run_id
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(
+        handle,
         ComplaintWorkflow.plan_action,
         PlannedAction(
             by=ALICE, kind="improvement", description="Former les livreurs", owner="Transport", due_on=date(2027, 2, 1)
@@ -41,7 +46,7 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
     )
     notes = SUGGEST_CONTINUE_AS_NEW_AFTER // 6
     for n in range(notes):
-        await handle.execute_update(ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))
+        await execute_update(handle, ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))
 
     latest = client.get_workflow_handle(handle.id)
     assert (await latest.describe()).run_id != first_run
@@ -50,7 +55,7 @@ async def test_a_complaint_with_many_messages_continues_as_new_with_its_state(
     assert status.actions == ["Former les livreurs"]
     assert (await journal_events(pool, handle.id)).count("internal_note") == notes
 
-    await latest.execute_update(ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await execute_update(latest, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
     await wait_for_phase(client, handle.id, Phase.RESPONDED)
 
 
@@ -75,8 +80,23 @@ async def test_compensation_granted_twice_is_one_ledger_entry(
     assert (await journal_events(pool, ref)).count("compensation_granted") == 1
 
 
-async def test_the_recorded_complete_lifecycle_still_replays() -> None:
-    """A change that breaks determinism fails here: use workflow.patched."""
-    history = WorkflowHistory.from_json("REC-replay", json.loads(HISTORY.read_text()))
-    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=CONVERTER)
+@pytest.mark.parametrize("path", recorded(), ids=lambda path: path.stem)
+async def test_the_recorded_complete_lifecycle_still_replays(path: Path) -> None:
+    """Every history in tests/histories (`make histories` records one) replays
+    on this code. A change that breaks determinism fails here: use workflow.patched."""
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=HISTORY_CONVERTER)
     await replayer.replay_workflow(history)
+
+
+@pytest.mark.parametrize(
+    "path", [path for path in recorded() if CHANGED_ONLY_PATCH in patches(load(path))], ids=lambda path: path.stem
+)
+def test_a_run_upserts_only_the_search_attributes_that_changed(path: Path) -> None:
+    shown, upserts = search_attributes(load(path))
+    assert upserts
+    for upsert in upserts:
+        unchanged = {name: value for name, value in upsert.items() if shown.get(name) == value}
+        assert not unchanged, f"upserted with the values they had: {unchanged}"
+        shown.update(upsert)
+    assert shown["ComplaintPhase"] == '"closed"'

@@ -11,8 +11,10 @@ from complaints.metrics import count_open_complaints, prometheus_runtime
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from complaints.temporal_client import connect
-from tests.conftest import Mailbox, eventually, free_port
-from tests.test_intake import wait_for_acknowledgement
+from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.network import free_port
+from tests.helpers.polling import eventually
 from worker.main import build_worker
 
 Make = Callable[..., ComplaintSubmission]

@@ -14,13 +14,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from codec.server import create_app
 from complaints.complaint_status import Phase
+from complaints.customer_signals import CustomerReply
 from complaints.operator_commands import ConfirmAssessment, Decision, InformationRequest
 from complaints.payload_codec import EncryptionCodec, new_key_line, parse_keys
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from complaints.temporal_client import payload_codec
-from tests.test_intake import wait_for_phase
-from tests.test_lifecycle import ALICE, start, tuned
+from tests.helpers.complaint_workflow import execute_update, start, wait_for_phase
+from tests.helpers.examples import ALICE
+from tests.helpers.settings import tuned
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
@@ -36,14 +38,14 @@ async def test_the_raw_history_holds_no_personal_data(
         description=SECRET_STORY,
     )
     handle = await start(client, pool, tuned(settings), submission)
-    await handle.execute_update(ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
-    await handle.execute_update(
-        ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Adresse de Gérard ?")
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(
+        handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Adresse de Gérard ?")
     )
-    await handle.signal(ComplaintWorkflow.customer_reply, {"message": "Gérard habite au 12 rue Pasteur"})
+    await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Gérard habite au 12 rue Pasteur"))
     await wait_for_phase(client, handle.id, Phase.HANDLING)
-    await handle.execute_update(
-        ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=JUSTIFICATION)
+    await execute_update(
+        handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=JUSTIFICATION)
     )
     await wait_for_phase(client, handle.id, Phase.RESPONDED)
 

@@ -13,8 +13,8 @@ from complaints import journal
 from complaints.settings import Settings
 from reporting import projection
 from reporting.kpis import kpi_report
-from tests.test_cli import complaints
-from tests.test_kpis import AS_OF, HOUR, MARCH, add_complaint, at, seed_register
+from tests.helpers.cli import complaints
+from tests.helpers.seeded_register import AS_OF, HOUR, MARCH, add_complaint, at, seed_register
 
 
 async def projected(pool: asyncpg.Pool) -> dict[str, asyncpg.Record]:

@@ -3,42 +3,32 @@ Chromium, a screenshot kept as a test artifact."""
 
 import asyncio
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from temporalio.client import Client
 
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.conftest import ARTIFACTS
-from tests.test_lifecycle import start
+from tests.helpers.browser import headless_chromium, needs_chromium
+from tests.helpers.complaint_workflow import start
+from tests.helpers.session import ARTIFACTS
 
 Make = Callable[..., ComplaintSubmission]
 
 
 @pytest.fixture
-def chromium(tmp_path) -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    driver = headless_chromium(tmp_path / "profile", window="1400,1000")
     yield driver
     driver.quit()
 
 
+@needs_chromium
 async def test_the_ui_shows_a_complaints_run(
     client: Client,
     pool: asyncpg.Pool,

@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from temporalio.client import Client
@@ -19,14 +18,14 @@ from temporalio.client import Client
 from api.app import create_app
 from complaints.settings import Settings
 from starter.run import serve_http
-from tests.api_support import CUSTOMER, status_link_in
-from tests.conftest import ARTIFACTS, Mailbox, eventually, free_port
+from tests.helpers.browser import headless_chromium, needs_chromium
+from tests.helpers.examples import CUSTOMER
+from tests.helpers.mailbox import Mailbox, status_link_in
+from tests.helpers.network import free_port
+from tests.helpers.polling import eventually
+from tests.helpers.session import ARTIFACTS
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -63,19 +62,7 @@ async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--window-size=1000,1400",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = headless_chromium(tmp_path / "profile")
     yield driver
     driver.quit()
 

@@ -15,11 +15,12 @@ from api.app import create_app
 from api.body_limit import request_body_limit
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
-from tests.api_support import CUSTOMER, http, keys, path_of, shown, status_link_in, table_counts  # noqa: F401
-from tests.conftest import Mailbox
-from tests.test_intake import wait_for_phase
+from tests.helpers.complaint_workflow import wait_for_phase
+from tests.helpers.examples import ARGUED, CUSTOMER
+from tests.helpers.mailbox import Mailbox, status_link_in
+from tests.helpers.register import table_counts
+from tests.helpers.web import path_of, shown
 
-ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
 FORM = {
     "nom": "Jeanne Martin",
     "email": CUSTOMER,
@@ -34,8 +35,13 @@ FORM = {
 
 
 def _form_id(page: httpx.Response) -> str:
-    found = re.search(r'name="form_id" value="([^"]+)"', page.text)
-    assert found
+    return _found(r'name="form_id" value="([^"]+)"', page.text)
+
+
+def _found(pattern: str, text: str) -> str:
+    """The pattern's first group in the text, which must hold it."""
+    found = re.search(pattern, text)
+    assert found, f"{pattern!r} not in:\n{text}"
     return found[1]
 
 
@@ -54,7 +60,7 @@ async def test_the_form_records_a_web_complaint_once_and_confirms_it(
     confirmation = await http.get(sent.headers["location"])
     assert confirmation.status_code == 200
     text = shown(confirmation)
-    ref = re.search(r"Référence : (\S+)", text)[1]  # type: ignore[index]
+    ref = _found(r"Référence : (\S+)", text)
     assert "Votre réclamation est enregistrée" in text and "Et maintenant ?" in text
     assert f"Vous recevez à {CUSTOMER} un accusé de réception" in text
     assert "Vous recevez une réponse argumentée au plus tard le" in text
@@ -135,7 +141,7 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, mailbox: Mailbox, worker
 ) -> None:
     sent = await http.post("/reclamation", data={**FORM, "form_id": "f-1"})
-    ref = re.search(r"Référence : (\S+)", shown(await http.get(sent.headers["location"])))[1]  # type: ignore[index]
+    ref = _found(r"Référence : (\S+)", shown(await http.get(sent.headers["location"])))
     await wait_for_phase(client, ref, Phase.ASSESSMENT)
     base = f"/complaints/{ref}"
     await http.post(f"{base}/assessment", json={}, headers=keys["handler"])
@@ -146,7 +152,7 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
 
     page = await http.get(link)
     assert "Le numéro de commande ?" in shown(page) and "Envoyer ma réponse" in shown(page)
-    reply_action = re.search(r'action="(/suivi/[^"]+/reponse\?token=[^"]+)"', page.text)[1]  # type: ignore[index]
+    reply_action = _found(r'action="(/suivi/[^"]+/reponse\?token=[^"]+)"', page.text)
     empty = await http.post(
         reply_action, data={"message": " "}, files=[("documents", ("", b"", "application/octet-stream"))]
     )
@@ -171,10 +177,10 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     await wait_for_phase(client, ref, Phase.RESPONDED)
     page = await http.get(link)
     assert ARGUED in shown(page) and "J'accepte la réponse" in shown(page)
-    verdict_action = re.search(r'action="(/suivi/[^"]+/verdict\?token=[^"]+)"', page.text)[1]  # type: ignore[index]
+    verdict_action = _found(r'action="(/suivi/[^"]+/verdict\?token=[^"]+)"', page.text)
     # a message besides: "Nous écrire"; the same form sent twice is one message
     assert "Nous écrire" in shown(page)
-    reply_id = re.search(r'name="reply_id" value="([^"]+)"', page.text)[1]  # type: ignore[index]
+    reply_id = _found(r'name="reply_id" value="([^"]+)"', page.text)
     for _ in range(2):
         sent = await http.post(reply_action, data={"message": "Le livreur était pressé.", "reply_id": reply_id})
         assert sent.status_code == 303
@@ -183,7 +189,7 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     await wait_for_phase(client, ref, Phase.SURVEY)
 
     page = await http.get(link)
-    survey_action = re.search(r'action="(/suivi/[^"]+/enquete\?token=[^"]+)"', page.text)[1]  # type: ignore[index]
+    survey_action = _found(r'action="(/suivi/[^"]+/enquete\?token=[^"]+)"', page.text)
     incomplete = await http.post(survey_action, data={"csat": "4"})
     assert incomplete.status_code == 422 and "Répondez aux trois questions." in shown(incomplete)
     answered = await http.post(survey_action, data={"csat": "4", "ces": "2", "nps": "9", "commentaire": "Merci"})

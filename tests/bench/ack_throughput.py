@@ -136,7 +136,7 @@ async def measure_minimal(
     for i, handle in handles.items():
         await handle.result()
         closed = (await handle.describe()).close_time
-        assert closed is not None  # the run is over
+        assert closed is not None  # the result came: the run is closed
         finished[i] = closed.timestamp() - offset
     return began, finished, started
 

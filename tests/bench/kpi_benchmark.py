@@ -31,6 +31,7 @@ from complaints.database import _migrations
 from devstack.postgres import start_embedded_postgres
 from reporting import projection
 from reporting.kpis import kpi_report
+from reporting.model import Dimension
 from tests.bench.kpi_data import (
     ACTION_COLUMNS,
     ALERT_COLUMNS,
@@ -145,7 +146,8 @@ def lifecycle_steps(references: list[str]) -> list[tuple[str, tuple]]:
             ),
             (journal, (ref, "response_deadline_warning")),
             (
-                "UPDATE complaints SET phase = 'survey', outcome = 'accepted', responded_at = acknowledged_at + interval '9 days', "
+                "UPDATE complaints SET phase = 'survey', outcome = 'accepted', "
+                "responded_at = acknowledged_at + interval '9 days', "
                 "response_deadline_met = true, updated_at = now() WHERE reference = $1",
                 (ref,),
             ),
@@ -177,18 +179,22 @@ BEGIN
     FOREACH ref IN ARRAY refs LOOP
         UPDATE complaints SET phase = 'acknowledged', acknowledged_at = received_at + interval '40 seconds',
                ack_method = 'email', ack_deadline_met = true, updated_at = now() WHERE reference = ref;
-        INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES (ref, 'acknowledged', 'system', ref || ':a');
+        INSERT INTO journal (complaint_reference, event, actor, step_key)
+        VALUES (ref, 'acknowledged', 'system', ref || ':a');
         UPDATE complaints SET phase = 'handling', priority = 'P3', category = 'livraison', recurring = false,
                assessed_at = acknowledged_at + interval '1 day', handler = 'conseiller-01', updated_at = now()
          WHERE reference = ref;
-        INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES (ref, 'assessed', 'system', ref || ':b');
+        INSERT INTO journal (complaint_reference, event, actor, step_key)
+        VALUES (ref, 'assessed', 'system', ref || ':b');
         INSERT INTO alerts (key, complaint_reference, deadline, kind, due_at)
         VALUES (ref || ':response:0:warning', ref, 'response', 'warning', now());
         INSERT INTO journal (complaint_reference, event, actor, step_key)
         VALUES (ref, 'response_deadline_warning', 'system', ref || ':w');
-        UPDATE complaints SET phase = 'survey', outcome = 'accepted', responded_at = acknowledged_at + interval '9 days',
+        UPDATE complaints SET phase = 'survey', outcome = 'accepted',
+               responded_at = acknowledged_at + interval '9 days',
                response_deadline_met = true, updated_at = now() WHERE reference = ref;
-        INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES (ref, 'survey_emailed', 'system', ref || ':c');
+        INSERT INTO journal (complaint_reference, event, actor, step_key)
+        VALUES (ref, 'survey_emailed', 'system', ref || ':c');
         UPDATE complaints SET phase = 'closed', closed_at = acknowledged_at + interval '20 days',
                root_cause_category = 'cause 01', updated_at = now() WHERE reference = ref;
         INSERT INTO journal (complaint_reference, event, actor, step_key) VALUES (ref, 'closed', 'system', ref || ':d');
@@ -229,9 +235,9 @@ def start_server(folder: Path, shared_buffers: str) -> pgserver.PostgresServer:
     return start_embedded_postgres(folder)
 
 
-def year_report(pool: asyncpg.Pool, by: str | None = None) -> Callable[[], Awaitable[object]]:
+def year_report(pool: asyncpg.Pool, by: Dimension | None = None) -> Callable[[], Awaitable[object]]:
     period_to = DEFAULT_END
-    return lambda: kpi_report(pool, period_to - timedelta(days=365), period_to, by, as_of=period_to)  # type: ignore[arg-type]
+    return lambda: kpi_report(pool, period_to - timedelta(days=365), period_to, by, as_of=period_to)
 
 
 async def report_times(pool: asyncpg.Pool, runs: int = 5) -> None:
@@ -243,7 +249,8 @@ async def report_times(pool: asyncpg.Pool, runs: int = 5) -> None:
         f"    full report          first {first * 1000:6.0f} ms   warm median {statistics.median(warm) * 1000:6.0f} ms"
         f"   (runs: {', '.join(f'{t * 1000:.0f}' for t in warm)})"
     )
-    for by in ("product", "handler", "customer"):
+    dimensions: tuple[Dimension, ...] = ("product", "handler", "customer")
+    for by in dimensions:
         times = await best_of(3, year_report(pool, by))
         print(f"    --by {by:<15} warm median {statistics.median(times) * 1000:6.0f} ms")
 
@@ -269,8 +276,8 @@ async def main(count: int, writes: int, shared_buffers: str) -> None:
 
         print(f"\nCOPY, rows/s            {'plain':>12} {'reporting':>12}   rows")
         for table in ("complaints", "journal", "alerts"):
-            rates = [rows[table] / spent[name][table] for name in ("plain", "reporting")]
-            print(f"  {table:<21} {rates[0]:>12,.0f} {rates[1]:>12,.0f}   {rows[table]:,.0f}")
+            per_second = [rows[table] / spent[name][table] for name in ("plain", "reporting")]
+            print(f"  {table:<21} {per_second[0]:>12,.0f} {per_second[1]:>12,.0f}   {rows[table]:,.0f}")
         print(
             f"Projection built from the journal: {built:,} complaints in {spent_building:.1f} s"
             f" ({built / spent_building:,.0f}/s)"

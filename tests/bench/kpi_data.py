@@ -18,7 +18,7 @@ import json
 import math
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -172,11 +172,11 @@ class RegisterGenerator:
         self.customers: list[str] = []
         self._tables: dict[int, tuple[list[str], list[float]]] = {}
 
-    def _pick(self, weights: dict[str, float]) -> str:
+    def _pick(self, weights: Mapping[str, float]) -> str:
         names, cumulative = self._tables.get(id(weights)) or self._table(weights)
         return names[bisect.bisect(cumulative, self.rng.random() * cumulative[-1])]
 
-    def _table(self, weights: dict[str, float]) -> tuple[list[str], list[float]]:
+    def _table(self, weights: Mapping[str, float]) -> tuple[list[str], list[float]]:
         self._tables[id(weights)] = (list(weights), list(itertools.accumulate(weights.values())))
         return self._tables[id(weights)]
 

@@ -1,0 +1,1 @@
+"""Helpers shared by tests and test tools (never test modules themselves)."""

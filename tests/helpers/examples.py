@@ -1,0 +1,19 @@
+"""The complaint, the people and the wording the tests use again and again."""
+
+from complaints.operator_commands import Operator
+
+CUSTOMER = "jeanne@example.com"
+# A valid complaint as a client sends it (the API's JSON; the `complaint` fixture adds the channel).
+COMPLAINT = {
+    "complainant": {"name": "Jeanne Martin", "email": CUSTOMER},
+    "subject": "Colis abîmé",
+    "description": "Le colis est arrivé ouvert et le vase était cassé.",
+    "desired_resolution": "Le remplacement du vase",
+    "product": "Vase Médicis",
+}
+ALICE = Operator(name="Alice", role="handler")
+BRUNO = Operator(name="Bruno", role="handler")
+CHLOE = Operator(name="Chloé", role="manager")
+DENIS = Operator(name="Denis", role="manager")
+# A justification long enough to count as argued.
+ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."

@@ -1,0 +1,246 @@
+"""Record a complaint's workflow history for the replay test.
+
+    python -m tests.histories.record <scenario> [--out FILE]   # or: make histories SCENARIO=<scenario>
+
+Runs the scenario from start to closure on a throwaway stack (a Temporal dev
+server, an embedded PostgreSQL, a local SMTP sink), with the worker built from
+the code checked out, and writes the closed run's history as JSON to
+tests/histories/<scenario>.json. Payloads are encrypted with the fixed key of
+tests/helpers/histories.py, which the replay test decodes with.
+
+Record a history when the workflow changes how it runs (a new patch), and keep
+the old files: they are what runs still in flight look like."""
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from complaints import search_attributes
+from complaints.assessment import Priority
+from complaints.complaint_status import ComplaintStatus, Phase
+from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
+from complaints.database import open_pool
+from complaints.intake import submit_complaint
+from complaints.operator_commands import (
+    AnalysisExtension,
+    ApprovalVerdict,
+    Assignment,
+    Closure,
+    ConfirmAssessment,
+    Decision,
+    InformationRequest,
+    InternalNote,
+    Operator,
+    PlannedAction,
+    ProgressUpdate,
+    RootCause,
+)
+from complaints.policy import PriorityDeadlines, Span
+from complaints.settings import Settings
+from complaints.submission import validate_submission
+from devstack.mail_sink import start_sink
+from devstack.postgres import start_embedded_postgres
+from devstack.temporal_server import temporal_cli
+from tests.helpers.histories import FOLDER, HISTORY_CONVERTER, HISTORY_PAYLOAD_KEYS
+from worker.main import build_worker
+from workflows.complaint import ComplaintWorkflow
+
+Handle = WorkflowHandle[Any, Any]
+ALICE = Operator(name="Alice", role="handler")
+BRUNO = Operator(name="Bruno", role="handler")
+CHLOE = Operator(name="Chloé", role="manager")
+DENIS = Operator(name="Denis", role="manager")
+ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
+SUBMISSION = {
+    "channel": "phone",
+    "complainant": {"name": "Jeanne Martin", "email": "jeanne@example.com"},
+    "subject": "Colis abîmé",
+    "description": "Le colis est arrivé ouvert et le vase était cassé.",
+    "desired_resolution": "Le remplacement du vase",
+    "product": "Vase Médicis",
+}
+QUICK = {"verdict_wait": "60 seconds", "survey_reminder": "60 seconds", "survey_wait": "120 seconds"}
+
+
+async def until(handle: Handle, reached: Callable[[ComplaintStatus], bool], timeout: float = 30) -> ComplaintStatus:
+    """Poll the run's status until `reached`."""
+    for _ in range(int(timeout * 10)):
+        status = await handle.query(ComplaintWorkflow.status)
+        if reached(status):
+            return status
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"{handle.id} did not get there in {timeout}s")
+
+
+async def update(handle: Handle, method: Any, command: object) -> ComplaintStatus:
+    """`execute_update`, typed: the SDK types an update declared with `description=` as returning a coroutine."""
+    status: ComplaintStatus = await handle.execute_update(method, command)
+    return status
+
+
+async def in_phase(handle: Handle, phase: Phase) -> ComplaintStatus:
+    return await until(handle, lambda status: status.phase is phase)
+
+
+async def information_and_review(handle: Handle) -> None:
+    """The assessment deadline warns and breaches (the customer is told of the
+    delay); information asked and answered; a message outside the request; a
+    verdict sent too early (ignored); a rejection contested, reviewed by
+    another handler with a refund; the survey answered."""
+    await in_phase(handle, Phase.ASSESSMENT)
+    await until(handle, lambda status: status.escalation_level == 1)
+    await update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, category="transport"))
+    await update(handle, ComplaintWorkflow.assign, Assignment(by=ALICE, handler="Alice", team="Logistique"))
+    await update(
+        handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Photo du colis ?")
+    )
+    await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Voici la photo", message_id="m-1"))
+    await in_phase(handle, Phase.HANDLING)
+    await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Le livreur a signé", message_id="m-2"))
+    await until(handle, lambda status: status.messages_received == 1)
+    await handle.signal(ComplaintWorkflow.accept_response)  # before any response: ignored
+    await update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.contest_response, Contest(reason="Le vase était bien emballé."))
+    await in_phase(handle, Phase.REVIEW)
+    refund = {"kind": "refund", "amount": "20", "description": "moitié du prix"}
+    justification = "Après réexamen, la moitié du prix est due."
+    review = Decision.model_validate(
+        {"by": BRUNO, "outcome": "partially_accepted", "justification": justification, "compensation": refund}
+    )
+    await update(handle, ComplaintWorkflow.decide, review)
+    await in_phase(handle, Phase.SURVEY)
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=4, ces=3, nps=8, comment="Merci"))
+
+
+async def approval_and_close(handle: Handle) -> None:
+    """The priority raised to P1 (deadlines move); the analysis extended; a
+    corrective action with its root cause, a note, a progress update; a refund
+    above the threshold whose approval breaches, then approved by another
+    manager; the response accepted; closed by a manager during the survey."""
+    await in_phase(handle, Phase.ASSESSMENT)
+    raised = ConfirmAssessment(by=CHLOE, priority=Priority.P1, reason="Cliente vulnérable", category="transport")
+    status = await update(handle, ComplaintWorkflow.confirm_assessment, raised)
+    extension = AnalysisExtension(
+        by=CHLOE, reason="Une expertise du vase est en cours.", new_due_at=status.response_due_at + timedelta(days=1)
+    )
+    await update(handle, ComplaintWorkflow.extend_analysis, extension)
+    cause = RootCause(category="emballage", analysis="Calage insuffisant des objets fragiles")
+    action = PlannedAction(
+        by=CHLOE, kind="corrective", description="Caler les vases", owner="Entrepôt", due_on=date(2027, 1, 15)
+    )
+    await update(handle, ComplaintWorkflow.plan_action, action.model_copy(update={"root_cause": cause}))
+    await update(handle, ComplaintWorkflow.add_note, InternalNote(by=CHLOE, text="Cliente fidèle"))
+    await update(
+        handle, ComplaintWorkflow.send_progress_update, ProgressUpdate(by=CHLOE, message="Le transporteur enquête.")
+    )
+    refund = {"kind": "refund", "amount": "650", "description": "remboursement intégral"}
+    decision = Decision.model_validate(
+        {"by": CHLOE, "outcome": "accepted", "justification": ARGUED, "compensation": refund}
+    )
+    await update(handle, ComplaintWorkflow.decide, decision)
+    await until(handle, lambda status: "approval" in status.breaches)
+    await update(handle, ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.accept_response)
+    await in_phase(handle, Phase.SURVEY)
+    await update(handle, ComplaintWorkflow.close, Closure(by=DENIS, note="Remboursé, client satisfait"))
+
+
+def _fast_assessment(assessment: str) -> dict[str, PriorityDeadlines]:
+    quick = Span.model_validate(assessment)
+    response = Span.model_validate("10 minutes")
+    return {p: PriorityDeadlines(assessment=quick, response=response) for p in ("P1", "P2", "P3", "P4")}
+
+
+Scenario = Callable[[Handle], Awaitable[None]]
+SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
+    "information_and_review": (
+        information_and_review,
+        {**QUICK, "priority_deadlines": _fast_assessment("4 seconds"), "information_timeout": "60 seconds"},
+    ),
+    "approval_and_close": (approval_and_close, {**QUICK, "approval_wait": "2 seconds"}),
+}
+
+
+def _settings(folder: Path, smtp_port: int, database_url: str, changes: dict[str, Any]) -> Settings:
+    """Validated without reading the environment or .env: a recording never depends on the shell."""
+    return Settings.model_validate(
+        {
+            "data_dir": folder,
+            "database_url": database_url,
+            "task_queue": f"histories-{uuid.uuid4().hex[:8]}",
+            "reference_prefix": "HIST",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_port,
+            "payload_keys": HISTORY_PAYLOAD_KEYS,
+            "worker_shutdown_grace_seconds": 0,
+            **changes,
+        }
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def record(name: str) -> dict[str, Any]:
+    """Run `name` to closure on a throwaway stack; return its history."""
+    scenario, changes = SCENARIOS[name]
+    with tempfile.TemporaryDirectory(prefix="histories-") as tmp:
+        folder = Path(tmp)
+        postgres = start_embedded_postgres(folder / "postgres")
+        smtp_port = _free_port()
+        mail, _ = start_sink(folder / "mail", "127.0.0.1", smtp_port)
+        try:
+            settings = _settings(folder, smtp_port, postgres.get_uri(), changes)
+            async with await WorkflowEnvironment.start_local(
+                dev_server_existing_path=temporal_cli(),
+                data_converter=HISTORY_CONVERTER,
+                search_attributes=search_attributes.ALL,
+            ) as env:
+                pool = await open_pool(settings)
+                try:
+                    async with build_worker(env.client, pool, settings):
+                        submission = validate_submission(SUBMISSION, settings.document_limits)
+                        submitted = await submit_complaint(pool, env.client, settings, submission, actor="recorder")
+                        handle = env.client.get_workflow_handle(submitted.reference)
+                        await scenario(handle)
+                        await handle.result()
+                        return (await handle.fetch_history()).to_json_dict()
+                finally:
+                    await pool.close()
+        finally:
+            mail.stop()
+            postgres.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.histories.record", description=__doc__.split("\n")[0])
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--out", type=Path, help="default: tests/histories/<scenario>.json")
+    args = parser.parse_args(argv)
+    out: Path = args.out or FOLDER / f"{args.scenario}.json"
+    if out.exists():
+        parser.error(f"{out} exists: keep it (runs in flight look like it) and give another --out")
+    history = asyncio.run(record(args.scenario))
+    out.write_text(json.dumps(history, indent=1, ensure_ascii=False) + "\n")
+    print(f"{out}: {len(history['events'])} events")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

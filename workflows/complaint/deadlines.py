@@ -1,0 +1,178 @@
+"""The complaint's SLA clocks: when each starts and is due, which alert is due
+next, pauses while the complaint waits on the customer, moving a deadline, and
+what a warning or breach changes. Pure and deterministic: the workflow passes
+`now`."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from complaints.alerts import DeadlineAlert
+from complaints.assessment import Priority
+from complaints.complaint_status import Deadline, Phase, SlaStatus
+from complaints.policy import ComplaintPolicy
+from complaints.workflow_state import ComplaintStart, ComplaintState, DeadlineEvent
+
+# A breach of these delays the answer: the customer is told, with the regulatory date.
+DELAYING = ("assessment", "response")
+
+
+def received(start: ComplaintStart) -> ComplaintState:
+    """A new complaint: only the acknowledgement clock runs (it never warns)."""
+    policy, at = start.policy, start.received_at
+    acknowledgement = Deadline(name="acknowledgement", started_at=at, due_at=policy.acknowledgement_due(at), warn=False)
+    return ComplaintState(
+        reference=start.reference,
+        phase=Phase.RECEIVED,
+        channel=start.channel,
+        received_at=at,
+        ack_due_at=policy.acknowledgement_due(at),
+        response_due_at=policy.response_due(at),
+        regulatory_due_at=policy.response_due(at),
+        deadlines={"acknowledgement": acknowledgement},
+    )
+
+
+def for_priority(
+    policy: ComplaintPolicy, state: ComplaintState, priority: Priority, acknowledged: datetime
+) -> dict[str, Deadline]:
+    """The assessment and response clocks the priority sets, from the
+    acknowledgement; both pause for the customer and stop at the regulatory maximum."""
+    return {
+        "assessment": Deadline(
+            name="assessment",
+            started_at=acknowledged,
+            due_at=policy.assessment_due(priority.value, acknowledged),
+            cap=state.regulatory_due_at,
+            pausable=True,
+        ),
+        "response": Deadline(
+            name="response",
+            started_at=acknowledged,
+            due_at=policy.priority_response_due(priority.value, acknowledged, state.received_at),
+            cap=state.regulatory_due_at,
+            pausable=True,
+        ),
+    }
+
+
+def approval(policy: ComplaintPolicy, decided_at: datetime) -> Deadline:
+    """A manager's approval of a compensation: breaches (escalates) without warning."""
+    return Deadline(name="approval", started_at=decided_at, due_at=policy.approval_wait.after(decided_at), warn=False)
+
+
+def reprioritise(state: ComplaintState, policy: ComplaintPolicy, priority: Priority, now: datetime) -> None:
+    """A new priority moves the assessment and response deadlines still running."""
+    acknowledged = state.acknowledged_at or state.received_at
+    assessment = state.deadlines["assessment"]
+    if not assessment.met_at:
+        move(assessment, policy.assessment_due(priority.value, acknowledged), now)
+    response = state.deadlines["response"]
+    if not response.met_at:
+        move(response, policy.priority_response_due(priority.value, acknowledged, state.received_at), now)
+
+
+def next_event(deadlines: dict[str, Deadline], warning_fraction: float, paused: bool) -> DeadlineEvent | None:
+    """The earliest warning or breach still to fire."""
+    events = []
+    for deadline in deadlines.values():
+        if deadline.met_at or deadline.breached or (paused and deadline.pausable):
+            continue
+        if deadline.warn and not deadline.warned:
+            warn_at = deadline.warning_at(warning_fraction)
+            if warn_at < deadline.effective_due:
+                events.append(
+                    DeadlineEvent(deadline=deadline.name, kind="warning", at=warn_at, generation=deadline.generation)
+                )
+                continue
+        events.append(
+            DeadlineEvent(
+                deadline=deadline.name, kind="breach", at=deadline.effective_due, generation=deadline.generation
+            )
+        )
+    return min(events, key=lambda event: event.at, default=None)
+
+
+def paused(state: ComplaintState, policy: ComplaintPolicy) -> bool:
+    """Internal clocks stand still while the complaint waits on the customer (if the policy says so)."""
+    return policy.pause_while_awaiting_customer and state.awaiting_customer_since is not None
+
+
+def end_pause(state: ComplaintState, policy: ComplaintPolicy, now: datetime) -> None:
+    """The customer answered (or did not in time): the clocks run again, later by the wait."""
+    since = state.awaiting_customer_since
+    if since and policy.pause_while_awaiting_customer:
+        resume(state.deadlines, since, now)
+    state.awaiting_customer_since = None
+
+
+def resume(deadlines: dict[str, Deadline], paused_since: datetime, now: datetime) -> None:
+    """Add the time spent waiting on the customer to every running internal clock."""
+    for deadline in deadlines.values():
+        if deadline.pausable and not deadline.met_at:
+            deadline.paused_for += now - paused_since
+
+
+def move(deadline: Deadline, due_at: datetime, now: datetime) -> None:
+    """Set a new due date before pauses (pauses so far still count on top); a
+    moved deadline warns and breaches again, under a new generation of alerts."""
+    deadline.due_at = due_at
+    deadline.generation += 1
+    if deadline.effective_due > now:
+        deadline.warned = deadline.breached = False
+
+
+def meet(deadlines: dict[str, Deadline], name: str, at: datetime) -> bool:
+    """Stop the clock `name` at `at`; False when it is not running (absent or met already)."""
+    deadline = deadlines.get(name)
+    if not deadline or deadline.met_at:
+        return False
+    deadline.met_at = at
+    return True
+
+
+def stop_all(deadlines: dict[str, Deadline], now: datetime) -> None:
+    """Closure stops every clock still running."""
+    for deadline in deadlines.values():
+        deadline.met_at = deadline.met_at or now
+
+
+def next_due(deadlines: dict[str, Deadline]) -> datetime | None:
+    running = [d.effective_due for d in deadlines.values() if not d.met_at]
+    return min(running, default=None)
+
+
+def sync_response_due(state: ComplaintState) -> None:
+    """`response_due_at` is the response clock's effective date, once that clock runs."""
+    if "response" in state.deadlines:
+        state.response_due_at = state.deadlines["response"].effective_due
+
+
+@dataclass(frozen=True)
+class Raised:
+    """What a fired deadline event raises."""
+
+    alert: DeadlineAlert  # recorded, and sent to operations
+    delay_notice: bool  # the customer is told the answer is late
+
+
+def raise_alert(state: ComplaintState, event: DeadlineEvent) -> Raised:
+    """Mark `event` on its deadline and the complaint's SLA status: a warning
+    warns once (breached stays breached); a breach escalates one level."""
+    deadline = state.deadlines[event.deadline]
+    alert = DeadlineAlert(
+        reference=state.reference,
+        deadline=event.deadline,
+        kind=event.kind,
+        due_at=deadline.effective_due,
+        generation=event.generation,
+    )
+    if event.kind == "warning":
+        deadline.warned = True
+        if state.sla_status is SlaStatus.ON_TRACK:
+            state.sla_status = SlaStatus.WARNING
+    else:
+        deadline.breached = True
+        state.sla_status = SlaStatus.BREACHED
+        state.breaches.append(event.deadline)
+        state.escalation_level += 1
+    return Raised(alert=alert, delay_notice=event.kind == "breach" and event.deadline in DELAYING)

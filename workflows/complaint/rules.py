@@ -1,0 +1,137 @@
+"""Whether an operator's command fits the complaint as it stands.
+
+Pure checks the update validators call: each raises ValueError with the reason
+the operator reads, before anything is written to history. No workflow APIs
+(the validator passes `now`), so they are tested without a server."""
+
+from collections.abc import Set
+from datetime import datetime
+
+from activities.register import Acknowledgement
+from complaints.assessment import Priority
+from complaints.complaint_status import DecisionRecord, Phase
+from complaints.operator_commands import (
+    AnalysisExtension,
+    ApprovalVerdict,
+    ConfirmAssessment,
+    Decision,
+    Outcome,
+    PlannedAction,
+    PostalAcknowledgement,
+    Role,
+)
+from complaints.policy import ComplaintPolicy
+from complaints.workflow_state import ComplaintState
+
+MIN_JUSTIFICATION = 20  # characters: "toute réponse doit être argumentée"
+BEFORE_RESPONSE = frozenset({Phase.ASSESSMENT, Phase.HANDLING, Phase.AWAITING_CUSTOMER, Phase.AWAITING_APPROVAL})
+ACTIVE = BEFORE_RESPONSE | {Phase.ACKNOWLEDGED, Phase.RESPONDED, Phase.REVIEW, Phase.SURVEY}
+DECIDING = frozenset({Phase.HANDLING, Phase.REVIEW})
+ASKING = frozenset({Phase.ASSESSMENT, Phase.HANDLING})  # information is requested before the decision
+CLOSABLE = frozenset({Phase.RESPONDED, Phase.SURVEY})
+
+
+def require_phase(state: ComplaintState, action: str, allowed: Set[Phase]) -> None:
+    if state.phase not in allowed:
+        raise ValueError(
+            f"cannot {action} while the complaint is {state.phase.value} "
+            f"(possible when {', '.join(sorted(p.value for p in allowed))})"
+        )
+
+
+def needs_approval(decision: DecisionRecord, policy: ComplaintPolicy) -> bool:
+    """A compensation granted above the threshold waits for a manager."""
+    return bool(
+        decision.compensation
+        and decision.outcome is not Outcome.REJECTED
+        and decision.compensation.amount > policy.approval_threshold
+    )
+
+
+def check_confirm_assessment(state: ComplaintState, command: ConfirmAssessment) -> None:
+    require_phase(state, "confirm or change the assessment", BEFORE_RESPONSE)
+    if command.priority and command.priority is not state.priority and not command.reason:
+        raise ValueError(f"overriding the priority {state.priority} with {command.priority} needs a reason")
+
+
+def check_assign(state: ComplaintState) -> None:
+    require_phase(state, "assign the complaint", ACTIVE)
+
+
+def check_plan_action(state: ComplaintState, action: PlannedAction) -> None:
+    require_phase(state, "plan actions", ACTIVE)
+    if action.kind == "corrective" and state.priority is Priority.P1 and action.root_cause is None:
+        raise ValueError("a corrective action on a P1 complaint needs a root-cause analysis (root_cause)")
+
+
+def check_add_note(state: ComplaintState) -> None:
+    require_phase(state, "add a note", ACTIVE | {Phase.INTAKE})
+
+
+def check_progress_update(state: ComplaintState) -> None:
+    require_phase(state, "send a progress update", ACTIVE)
+
+
+def check_request_information(state: ComplaintState) -> None:
+    require_phase(state, "request information", ASKING)
+
+
+def check_extend_analysis(state: ComplaintState, extension: AnalysisExtension) -> None:
+    require_phase(state, "extend the analysis", BEFORE_RESPONSE)
+    if extension.new_due_at <= state.response_due_at:
+        raise ValueError(
+            f"the new date must be after the current response deadline ({state.response_due_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    if extension.new_due_at > state.regulatory_due_at:
+        raise ValueError(
+            f"the new date may not pass the regulatory maximum ({state.regulatory_due_at:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
+def check_decide(state: ComplaintState, policy: ComplaintPolicy, decision: Decision) -> None:
+    require_phase(state, "decide", DECIDING)
+    if state.decision or state.proposal:
+        raise ValueError("a decision is already being carried out")
+    if len(decision.justification) < MIN_JUSTIFICATION:
+        raise ValueError(
+            "every answer, positive or negative, must be argued: write a justification "
+            f"of at least {MIN_JUSTIFICATION} characters the customer can understand"
+        )
+    if decision.outcome is Outcome.REJECTED and decision.compensation:
+        raise ValueError("a rejection grants no compensation; decide 'partially_accepted' instead")
+    if decision.outcome is not Outcome.ACCEPTED and policy.mediator is None:
+        raise ValueError(
+            "a rejection must state the recourse: configure the mediator "
+            "(COMPLAINTS_MEDIATOR_NAME and COMPLAINTS_MEDIATOR_CONTACT) first"
+        )
+    if state.phase is Phase.REVIEW and state.decisions and decision.by.name == state.decisions[-1].decided_by:
+        raise ValueError("the review must be made by another handler than the first decision's")
+
+
+def check_approve_compensation(state: ComplaintState, verdict: ApprovalVerdict) -> None:
+    require_phase(state, "approve a compensation", {Phase.AWAITING_APPROVAL})
+    assert state.proposal is not None  # set whenever the complaint awaits approval
+    if verdict.by.role not in (Role.MANAGER, Role.ADMIN):
+        raise ValueError("only a manager approves a compensation above the threshold")
+    if verdict.by.name == state.proposal.decided_by:
+        raise ValueError("the compensation's proposer cannot approve it: another manager must")
+
+
+def check_postal_acknowledgement(
+    state: ComplaintState, ack: Acknowledgement | None, letter: PostalAcknowledgement, now: datetime
+) -> None:
+    """`ack`: an acknowledgement taken but not recorded yet (the run holds it until the register has it)."""
+    acknowledged = ack or state
+    if acknowledged.acknowledged_at is not None:
+        raise ValueError(
+            f"{state.reference} is already acknowledged "
+            f"({ack.method if ack else state.ack_method}, {acknowledged.acknowledged_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    if letter.sent_at and letter.sent_at < state.received_at:
+        raise ValueError("the letter cannot have been sent before the complaint was received")
+    if letter.sent_at and letter.sent_at > now:
+        raise ValueError("the letter's sending date is in the future")
+
+
+def check_close(state: ComplaintState) -> None:
+    require_phase(state, "close", CLOSABLE)

@@ -1,0 +1,387 @@
+"""ComplaintWorkflow: one durable run per complaint, id = its reference.
+
+The run walks the complaint through its phases (intake, assessment, handling,
+response, satisfaction, closure); operators act through updates whose
+validators refuse what does not fit (rules.py) and whose effects steps.py
+carries out, the complainant through signals, and a watcher raises each SLA
+warning and breach once (deadlines.py)."""
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.compensation import CompensationGrant
+    from activities.register import AssessmentRequest, IntakeRecord, SurveyRecord
+    from complaints.complaint_status import ComplaintStatus, DecisionRecord, Phase
+    from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
+    from complaints.operator_commands import (
+        AnalysisExtension,
+        ApprovalVerdict,
+        Assignment,
+        Closure,
+        ConfirmAssessment,
+        Decision,
+        InformationRequest,
+        InternalNote,
+        Outcome,
+        PlannedAction,
+        PostalAcknowledgement,
+        ProgressUpdate,
+    )
+    from complaints.workflow_state import ComplaintStart
+    from workflows.complaint import calls, deadlines, entries, rules, visibility
+    from workflows.complaint.entries import Entry
+    from workflows.complaint.steps import ComplaintSteps
+
+# Customer messages outside an information request are journaled (runs started before: dropped).
+FILE_REPLIES_PATCH = "file-replies-in-any-phase"
+# A verdict or survey answer counts only in its phase (runs started before: in any).
+IN_PHASE_PATCH = "messages-only-in-their-phase"
+
+
+@workflow.defn
+class ComplaintWorkflow(ComplaintSteps):
+    @workflow.init
+    def __init__(self, start: ComplaintStart) -> None:
+        self._start = start
+        self._ref = start.reference
+        self._policy = start.policy
+        self.state = start.carried_over or deadlines.received(start)
+        self._ack = None
+        self._close = None
+        self._lock = asyncio.Lock()
+        self._clock_version = 0
+        self._firing = False
+
+    # --- the run --------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: ComplaintStart) -> ComplaintStatus:
+        watcher = asyncio.create_task(self._watch_deadlines())
+        self._files_replies = workflow.patched(FILE_REPLIES_PATCH)
+        self._changed_only = workflow.patched(visibility.CHANGED_ONLY_PATCH)
+        filer = asyncio.create_task(self._file_replies()) if self._files_replies else None
+        phases = {
+            Phase.RECEIVED: self._take_in,
+            Phase.INTAKE: self._take_in,
+            Phase.ACKNOWLEDGED: self._assess,
+            Phase.ASSESSMENT: self._wait_while_in_phase,
+            Phase.HANDLING: self._handle,
+            Phase.AWAITING_CUSTOMER: self._await_customer,
+            Phase.AWAITING_APPROVAL: self._wait_while_in_phase,
+            Phase.RESPONDED: self._await_verdict,
+            Phase.REVIEW: self._handle,
+            Phase.SURVEY: self._survey,
+        }
+        while self.state.phase is not Phase.CLOSED:
+            await phases[self.state.phase]()
+            if workflow.info().is_continue_as_new_suggested() and self.state.phase is not Phase.CLOSED:
+                await self._continue_as_new()
+        watcher.cancel()
+        if filer:
+            filer.cancel()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state.public()
+
+    async def _take_in(self) -> None:
+        """Phase 1: record, acknowledge by email or confirmed letter."""
+        facts = await calls.record_intake(IntakeRecord(reference=self._ref, ack_due_at=self.state.ack_due_at))
+        self.state.has_email = facts.has_email
+        if self.state.phase is Phase.RECEIVED:
+            visibility.count_received(self.state.channel)
+        self._move_to(Phase.INTAKE, visibility.waiting_for_acknowledgement(facts.has_email))
+        emailing = asyncio.create_task(self._acknowledge_by_email()) if facts.has_email else None
+        await workflow.wait_condition(lambda: self._ack is not None)
+        if emailing and not emailing.done():
+            emailing.cancel()  # acknowledged by post while email kept failing
+        ack = self._ack
+        assert ack is not None
+        await calls.record_acknowledgement(ack)
+        self.state.acknowledged_at = ack.acknowledged_at
+        self.state.ack_method = ack.method
+        visibility.record_acknowledgement_latency(self.state, ack)
+        self._meet("acknowledgement", ack.acknowledged_at)
+        self._move_to(Phase.ACKNOWLEDGED)
+
+    async def _assess(self) -> None:
+        """Score the complaint, then start the deadlines its priority sets."""
+        request = AssessmentRequest(reference=self._ref, window=self._policy.recurrence_window)
+        assessment = await calls.assess(request)
+        self.state.assessment = assessment
+        self.state.priority = assessment.priority
+        self.state.category = assessment.category
+        acknowledged = self.state.acknowledged_at or workflow.now()
+        self.state.deadlines.update(deadlines.for_priority(self._policy, self.state, assessment.priority, acknowledged))
+        self._deadlines_changed()
+        await self._record(entries.assessed(self.state, assessment))
+        self._move_to(Phase.ASSESSMENT)
+
+    async def _wait_while_in_phase(self) -> None:
+        """Updates move the complaint on from here."""
+        phase = self.state.phase
+        await workflow.wait_condition(
+            lambda: self.state.phase is not phase or workflow.info().is_continue_as_new_suggested()
+        )
+
+    async def _handle(self) -> None:
+        """Handling (or review): wait for a decision, then respond."""
+        phase = self.state.phase
+        await workflow.wait_condition(
+            lambda: (
+                self.state.decision is not None
+                or self.state.phase is not phase
+                or workflow.info().is_continue_as_new_suggested()
+            )
+        )
+        if self.state.decision is not None and self.state.phase is phase:
+            await self._respond(self.state.decision)
+
+    async def _await_customer(self) -> None:
+        """Wait for the reply to an information request: remind once, then go
+        on with what we have. Internal clocks may pause meanwhile."""
+        asked_at = self.state.awaiting_customer_since or workflow.now()
+        reply_by = self._policy.information_timeout.after(asked_at)
+        remind_at = self._policy.information_reminder.after(asked_at)
+        pending = self.state.replies_pending
+        replied = await self._wait_until(lambda: bool(pending), remind_at, "information reminder")
+        if not replied and remind_at < reply_by:
+            reminder = {"questions": self.state.open_questions, "reply_by": reply_by}
+            await self._email_customer("information_reminder", reminder)
+            replied = await self._wait_until(lambda: bool(pending), reply_by, "information timeout")
+        if replied:
+            reply = pending.pop(0)
+            message = {"message": reply.message, "document_ids": reply.document_ids}
+            await self._record(Entry("customer_replied", "complainant", message, visible_to_customer=True))
+        else:
+            await self._record(Entry("information_not_received", "system", {"reply_by": reply_by}))
+        deadlines.end_pause(self.state, self._policy, workflow.now())
+        self._deadlines_changed()
+        self._move_to(Phase.HANDLING)
+
+    async def _respond(self, decision: DecisionRecord) -> None:
+        """Grant the compensation, send the argued response, record it."""
+        number = len(self.state.decisions) + 1
+        if decision.compensation and decision.outcome is not Outcome.REJECTED:
+            visibility.record_compensation(decision.compensation)
+            grant = CompensationGrant(
+                reference=self._ref,
+                key=f"{self._ref}:compensation:{number}",
+                compensation=decision.compensation,
+                proposed_by=decision.decided_by,
+                approved_by=decision.approved_by,
+            )
+            await calls.grant_compensation(grant)
+        now = workflow.now()
+        letter = entries.response_letter(self.state, self._policy, decision, now)
+        await self._email_customer("response", letter, step=f"response:{number}")
+        self.state.decisions.append(decision)
+        self.state.decision = None
+        self.state.responded_at = responded_at = self.state.responded_at or now
+        self._meet("response", now)
+        await self._record(entries.responded(self.state, decision, responded_at))
+        self._move_to(Phase.SURVEY if decision.review else Phase.RESPONDED)
+
+    async def _await_verdict(self) -> None:
+        verdict_by = self._policy.verdict_wait.after(self.state.responded_at or workflow.now())
+        s = self.state
+        await self._wait_until(
+            lambda: s.accepted_signal or s.contest_signal is not None or self._close is not None,
+            verdict_by,
+            "customer's verdict",
+        )
+        if self._close is not None:
+            await self._finish()
+        elif s.contest_signal is not None and not s.contested:
+            s.contested = True
+            s.customer_verdict = "contested"
+            await self._record(entries.contested(s.contest_signal.reason))
+            self._move_to(Phase.REVIEW)
+        else:
+            accepted = s.accepted_signal and not s.contested
+            s.customer_verdict = s.customer_verdict or ("accepted" if accepted else None)
+            await self._record(entries.verdict(accepted, s.customer_verdict))
+            self._move_to(Phase.SURVEY)
+
+    async def _survey(self) -> None:
+        """Ask for satisfaction; remind once; close with or without an answer."""
+        if self.state.has_email and self._close is None:
+            sent_at = workflow.now()
+            answer_by = self._policy.survey_wait.after(sent_at)
+            remind_at = self._policy.survey_reminder.after(sent_at)
+            await self._email_customer("survey", {"answer_by": answer_by})
+            done = lambda: self.state.survey is not None or self._close is not None  # noqa: E731
+            if not await self._wait_until(done, remind_at, "survey reminder") and remind_at < answer_by:
+                await self._email_customer("survey_reminder", {"answer_by": answer_by})
+                await self._wait_until(done, answer_by, "survey closes")
+        if self.state.survey is not None:
+            await calls.record_survey(SurveyRecord(reference=self._ref, answer=self.state.survey))
+        await self._finish()
+
+    async def _finish(self) -> None:
+        """Closure: every clock stopped, the closing facts journaled."""
+        now = workflow.now()
+        self.state.closed_at = now
+        deadlines.stop_all(self.state.deadlines, now)
+        self._deadlines_changed()
+        await self._record(entries.closed(self.state, self._close, now))
+        self._move_to(Phase.CLOSED)
+
+    # --- what operators do (updates; steps.py carries them out) ---------------
+
+    @workflow.update(description="Confirm the suggested priority, or override it with a reason.")
+    async def confirm_assessment(self, command: ConfirmAssessment) -> ComplaintStatus:
+        async with self._lock:
+            await self._confirm_assessment(command)
+        return self.state.public()
+
+    @confirm_assessment.validator
+    def _check_confirm_assessment(self, command: ConfirmAssessment) -> None:
+        rules.check_confirm_assessment(self.state, command)
+
+    @workflow.update(description="Assign the complaint to a handler and team.")
+    async def assign(self, command: Assignment) -> ComplaintStatus:
+        async with self._lock:
+            await self._assign(command)
+        return self.state.public()
+
+    @assign.validator
+    def _check_assign(self, command: Assignment) -> None:
+        rules.check_assign(self.state)
+
+    @workflow.update(description="Plan a corrective or improvement action (owner, due date).")
+    async def plan_action(self, action: PlannedAction) -> ComplaintStatus:
+        async with self._lock:
+            await self._plan_action(action)
+        return self.state.public()
+
+    @plan_action.validator
+    def _check_plan_action(self, action: PlannedAction) -> None:
+        rules.check_plan_action(self.state, action)
+
+    @workflow.update(description="Add an internal note (never shown to the customer).")
+    async def add_note(self, note: InternalNote) -> ComplaintStatus:
+        async with self._lock:
+            await self._record(Entry("internal_note", note.by.name, {"text": note.text}))
+        return self.state.public()
+
+    @add_note.validator
+    def _check_add_note(self, note: InternalNote) -> None:
+        rules.check_add_note(self.state)
+
+    @workflow.update(description="Tell the customer where the complaint stands (emailed).")
+    async def send_progress_update(self, update: ProgressUpdate) -> ComplaintStatus:
+        async with self._lock:
+            await self._email_customer("progress_update", {"message": update.message})
+        return self.state.public()
+
+    @send_progress_update.validator
+    def _check_progress_update(self, update: ProgressUpdate) -> None:
+        rules.check_progress_update(self.state)
+
+    @workflow.update(description="Ask the customer for information; the complaint waits for the reply.")
+    async def request_information(self, request: InformationRequest) -> ComplaintStatus:
+        async with self._lock:
+            await self._request_information(request)
+        return self.state.public()
+
+    @request_information.validator
+    def _check_request_information(self, request: InformationRequest) -> None:
+        rules.check_request_information(self.state)
+
+    @workflow.update(description="Extend the analysis: the customer is told why and the new date.")
+    async def extend_analysis(self, extension: AnalysisExtension) -> ComplaintStatus:
+        async with self._lock:
+            await self._extend_analysis(extension)
+        return self.state.public()
+
+    @extend_analysis.validator
+    def _check_extend_analysis(self, extension: AnalysisExtension) -> None:
+        rules.check_extend_analysis(self.state, extension)
+
+    @workflow.update(description="Decide: accepted, partially accepted or rejected, with a justification.")
+    async def decide(self, decision: Decision) -> ComplaintStatus:
+        record = DecisionRecord(
+            outcome=decision.outcome,
+            justification=decision.justification,
+            compensation=decision.compensation,
+            decided_by=decision.by.name,
+            decided_at=workflow.now(),
+            review=self.state.phase is Phase.REVIEW,
+        )
+        async with self._lock:
+            await self._decide(record)
+        return self.state.public()
+
+    @decide.validator
+    def _check_decide(self, decision: Decision) -> None:
+        rules.check_decide(self.state, self._policy, decision)
+
+    @workflow.update(description="A manager approves (or refuses) the proposed compensation.")
+    async def approve_compensation(self, verdict: ApprovalVerdict) -> ComplaintStatus:
+        async with self._lock:
+            await self._approve_compensation(verdict)
+        return self.state.public()
+
+    @approve_compensation.validator
+    def _check_approve_compensation(self, verdict: ApprovalVerdict) -> None:
+        rules.check_approve_compensation(self.state, verdict)
+
+    @workflow.update(
+        description="An operator confirms the acknowledgement was sent by post "
+        "(the complainant gave no email, or email keeps failing)."
+    )
+    async def confirm_postal_acknowledgement(self, letter: PostalAcknowledgement) -> ComplaintStatus:
+        await self._acknowledge_by_post(letter)
+        return self.state.public()
+
+    @confirm_postal_acknowledgement.validator
+    def _check_postal_acknowledgement(self, letter: PostalAcknowledgement) -> None:
+        rules.check_postal_acknowledgement(self.state, self._ack, letter, workflow.now())
+
+    @workflow.update(description="Close the complaint after the response without waiting further.")
+    async def close(self, closure: Closure) -> ComplaintStatus:
+        self._close = closure
+        await workflow.wait_condition(lambda: self.state.phase is Phase.CLOSED)
+        return self.state.public()
+
+    @close.validator
+    def _check_close(self, closure: Closure) -> None:
+        rules.check_close(self.state)
+
+    # --- what the complainant sends (signals) ---------------------------------
+
+    @workflow.signal(description="The customer answers an information request (documents by id).")
+    def customer_reply(self, reply: CustomerReply) -> None:
+        if reply.message_id:
+            if reply.message_id in self.state.reply_ids:
+                return  # the same message delivered again
+            self.state.reply_ids = [*self.state.reply_ids[-199:], reply.message_id]
+        self.state.replies_pending.append(reply)
+
+    @workflow.signal(description="The customer accepts the response.")
+    def accept_response(self) -> None:
+        if self._verdict_ignored():
+            return
+        self.state.accepted_signal = True
+
+    @workflow.signal(description="The customer contests the response.")
+    def contest_response(self, contest: Contest) -> None:
+        if self._verdict_ignored():
+            return
+        self.state.contest_signal = self.state.contest_signal or contest
+
+    @workflow.signal(description="The customer answers the satisfaction survey.")
+    def survey_answer(self, answer: SurveyAnswer) -> None:
+        if self.state.phase is not Phase.SURVEY and workflow.patched(IN_PHASE_PATCH):
+            return  # no survey has been sent
+        if self.state.survey is None:
+            self.state.survey = answer
+
+    def _verdict_ignored(self) -> bool:
+        """A verdict counts only on a response the customer has received."""
+        return self.state.phase is not Phase.RESPONDED and workflow.patched(IN_PHASE_PATCH)
+
+    @workflow.query(description="Where the complaint stands: phase, priority, deadlines, SLA.")
+    def status(self) -> ComplaintStatus:
+        return self.state.public()
