@@ -1,6 +1,13 @@
 """Email through the register's outbox: one row per business step, so a
-retried or restarted send delivers a message once."""
+retried or restarted send delivers a message once.
 
+An attempt claims its row (a row lock held while it sends): a second attempt
+at the same message while the first is still sending (a retry that overtook
+an attempt past its timeout) does not send it again, it fails and is retried.
+A whole SMTP exchange is bounded by `smtp_timeout_seconds`, so an attempt ends
+within its activity's timeout."""
+
+import asyncio
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -10,6 +17,15 @@ import asyncpg
 
 from activities.letters import Letters
 from complaints.settings import Settings
+
+
+class EmailInFlight(RuntimeError):
+    """Another attempt is sending this message now: retry later (it will have
+    been sent, or failed)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the email {key} is being sent by another attempt: retried later")
+        self.key = key
 
 
 class Outbox:
@@ -32,13 +48,13 @@ class Outbox:
 
         The first attempt's content is kept, so a retry resends the same
         message with the same Message-ID. An `html` alternative to the text
-        body is not kept: the caller gives the same again (a stored report's)."""
+        body is not kept: the caller gives the same again (a stored report's).
+        Raises EmailInFlight while another attempt sends it."""
         async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(
+            await conn.execute(
                 """INSERT INTO outbox (key, complaint_reference, kind, recipient, subject, body, message_id)
                    VALUES ($1, $2, $3, $4, $5, $6, $7)
-                   ON CONFLICT (key) DO UPDATE SET attempts = outbox.attempts
-                   RETURNING status, sent_at, recipient, subject, body, message_id""",
+                   ON CONFLICT (key) DO NOTHING""",
                 key,
                 reference,
                 kind,
@@ -47,22 +63,35 @@ class Outbox:
                 body,
                 make_msgid(idstring=key.replace(":", "."), domain=self._domain),
             )
-            if row["status"] == "sent":
-                return row["sent_at"]
-            try:
-                await self._deliver(row, html)
-            except (aiosmtplib.SMTPException, OSError) as error:
-                await conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE key = $1",
+            failure: Exception
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    """SELECT status, sent_at, recipient, subject, body, message_id
+                         FROM outbox WHERE key = $1 FOR UPDATE SKIP LOCKED""",
                     key,
-                    str(error)[:1000],
                 )
-                raise
-            return await conn.fetchval(
-                """UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1
-                    WHERE key = $1 RETURNING sent_at""",
-                key,
-            )
+                if row is None:
+                    raise EmailInFlight(key)
+                if row["status"] == "sent":
+                    return row["sent_at"]
+                try:
+                    async with asyncio.timeout(self._settings.smtp_timeout_seconds):
+                        await self._deliver(row, html)
+                except (aiosmtplib.SMTPException, OSError) as error:  # a timeout is an OSError
+                    await conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE key = $1",
+                        key,
+                        str(error)[:1000] or type(error).__name__,
+                    )
+                    failure = error
+                else:
+                    sent_at: datetime = await conn.fetchval(
+                        """UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1
+                            WHERE key = $1 RETURNING sent_at""",
+                        key,
+                    )
+                    return sent_at
+            raise failure  # its attempt recorded (the transaction committed)
 
     @property
     def _domain(self) -> str:

@@ -40,6 +40,13 @@ DEFAULT_DOCUMENT_TYPES = [
 
 AlertSink = Literal["email", "webhook", "log"]
 
+# An emailing activity's attempt: one SMTP exchange, bounded as a whole by
+# smtp_timeout_seconds (at most SMTP_TIMEOUT_MAX_SECONDS), and the register's
+# reads and writes around it. A workflow gives an emailing activity this
+# start-to-close timeout, so that an attempt is not timed out while it sends.
+SMTP_TIMEOUT_MAX_SECONDS = 20.0
+EMAIL_ATTEMPT_TIMEOUT_SECONDS = 30.0
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", env_file=".env", extra="ignore", populate_by_name=True)
@@ -84,7 +91,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
-    smtp_timeout_seconds: float = 10.0
+    # A whole SMTP exchange (connect, login, send) is given up after this.
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=SMTP_TIMEOUT_MAX_SECONDS)
     mail_from: str = "reclamations@example.org"
     organisation_name: str = "Service clients"
     operations_email: str = "operations@example.org"
