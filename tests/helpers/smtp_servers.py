@@ -17,6 +17,7 @@ class ScriptedSmtp:
     """aiosmtpd handler; what it saw is counted, what it accepted kept."""
 
     def __init__(self) -> None:
+        self.mail_reply: str | None = None  # e.g. "553 5.7.1 Sender rejected": refuse the sender
         self.rcpt_reply: str | None = None  # e.g. "550 5.1.1 No such user": refuse every recipient
         self.data_reply: str | None = None  # e.g. "554 5.7.1 Rejected as spam": refuse the content
         self.gate = threading.Event()  # DATA waits until it is set
@@ -31,6 +32,15 @@ class ScriptedSmtp:
         self.connections += 1
         session.host_name = hostname
         return responses
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
