@@ -2,6 +2,7 @@
 every one has a working default for `make run`."""
 
 import functools
+import typing
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,20 @@ DEFAULT_DOCUMENT_TYPES = [
 ]
 
 AlertSink = Literal["email", "webhook", "log"]
+ALERT_SINKS: tuple[str, ...] = typing.get_args(AlertSink)
+
+
+def alert_sink_problems(sinks: list[str], webhook_url: str | None) -> list[str]:
+    """What keeps the configured alert sinks from working, in words."""
+    problems = [
+        f"unknown alert sink {sink!r} (the sinks are {', '.join(ALERT_SINKS)})"
+        for sink in sinks
+        if sink not in ALERT_SINKS
+    ]
+    if "webhook" in sinks and not (webhook_url or "").strip():
+        problems.append("COMPLAINTS_ALERT_SINKS includes webhook but COMPLAINTS_ALERT_WEBHOOK_URL is not set")
+    return problems
+
 
 # An emailing activity's attempt: one SMTP exchange, bounded as a whole by
 # smtp_timeout_seconds (at most SMTP_TIMEOUT_MAX_SECONDS), and the register's
@@ -223,6 +238,13 @@ class Settings(BaseSettings):
         if taken:
             raise ValueError(f"{', '.join(taken)}: a built-in regime's name; give the organisation's regime its own")
         return value
+
+    @model_validator(mode="after")
+    def _alert_sinks_work(self) -> "Settings":
+        problems = alert_sink_problems(list(self.alert_sinks), self.alert_webhook_url)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _regimes_known(self) -> "Settings":
