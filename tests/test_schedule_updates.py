@@ -3,6 +3,7 @@ interval updates the existing schedule's spec (its action and state kept); the
 same settings change nothing."""
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio.client import Client, ScheduleCalendarSpec, ScheduleHandle, ScheduleIntervalSpec, ScheduleRange
@@ -17,7 +18,8 @@ from worker.schedules import (
 
 
 def _at(calendar: ScheduleCalendarSpec) -> tuple[tuple[ScheduleRange, ...], ...]:
-    return calendar.hour, calendar.minute, calendar.day_of_week
+    fields: tuple[Sequence[ScheduleRange], ...] = (calendar.hour, calendar.minute, calendar.day_of_week)
+    return tuple(tuple(ranges) for ranges in fields)
 
 
 async def _delete(*handles: ScheduleHandle) -> None:

@@ -5,10 +5,12 @@ the session's shared server cannot have without failing every other test."""
 from pathlib import Path
 
 import asyncpg
-from pgserver._commands import pg_ctl
+from pgserver._commands import create_command_function
 
 from complaints.database import apply_migrations
 from devstack.postgres import start_embedded_postgres
+
+pg_ctl = create_command_function("pg_ctl")  # pgserver's own runner of its pg_ctl (as its user)
 
 
 class StoppablePostgres:
