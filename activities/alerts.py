@@ -7,7 +7,7 @@ whatever the others did. A sink that fails for now (unreachable, a webhook 5xx,
 alert for good (a webhook 3xx or 4xx, an SMTP 5xx) is recorded as a failed
 delivery (alert_deliveries, the journal, the log) and not tried again. Once
 only such refusals are left, the activity fails for good: a non-retryable
-ApplicationError of type AlertRefused. A sink that cannot work as configured
+ApplicationError of type AlertUndeliverable. A sink that cannot work as configured
 (the webhook without its URL, an unknown sink) stops the worker at start."""
 
 import hashlib
@@ -43,7 +43,7 @@ DEADLINE_LABELS = {
 # The failure types of send_alert: still to be delivered somewhere (retried), or
 # refused for good by every sink that has not delivered it (not retried).
 ALERT_NOT_DELIVERED = "AlertNotDelivered"
-ALERT_REFUSED = "AlertRefused"
+ALERT_UNDELIVERABLE = "AlertUndeliverable"  # the complaint workflow's ALERT_RETRY does not retry it
 SIGNATURE_HEADER = "X-Complaints-Signature"
 TIMESTAMP_HEADER = "X-Complaints-Timestamp"
 
@@ -136,7 +136,7 @@ class AlertActivities(EmailingActivities):
         if refused:
             raise ApplicationError(
                 f"alert {alert.key} refused for good by " + "; ".join(refused),
-                type=ALERT_REFUSED,
+                type=ALERT_UNDELIVERABLE,
                 non_retryable=True,
             )
 

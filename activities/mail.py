@@ -1,10 +1,10 @@
 """Letters the workflow emails to the complainant. Content is read from the
 register, never from workflow history.
 
-A letter the complainant's mail server refuses for good (a 5xx reply) is
-journaled for operations and fails its activity with a non-retryable
+A letter the complainant's mail server refuses for good (a 5xx reply) is kept
+as refused on its outbox row and fails its activity with a non-retryable
 ApplicationError of type `EmailRefused` (activities.outbox.EMAIL_REFUSED): the
-workflow sends it by post instead."""
+workflow journals it and sends the letter by post instead."""
 
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,7 @@ import asyncpg
 from pydantic import BaseModel, Field
 from temporalio import activity
 
-from activities.outbox import EmailingActivities, EmailRefused
+from activities.outbox import EmailingActivities
 from complaints import journal
 
 DESCRIPTION_EXCERPT = 400
@@ -86,18 +86,14 @@ class MailActivities(EmailingActivities):
         recipient = complaint["complainant_email"]
         sent_at = None
         if recipient:
-            try:
-                sent_at = await self._outbox.send_once(
-                    key=email.step_key,
-                    reference=email.reference,
-                    kind=email.template,
-                    recipient=recipient,
-                    subject=subject,
-                    body=body,
-                )
-            except EmailRefused as refused:
-                await self._refused(email, refused)
-                raise
+            sent_at = await self._outbox.send_once(  # EmailRefused when refused for good
+                key=email.step_key,
+                reference=email.reference,
+                kind=email.template,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+            )
         async with self._pool.acquire() as conn:
             await journal.append(
                 conn,
@@ -109,18 +105,6 @@ class MailActivities(EmailingActivities):
                 visible_to_customer=True,
             )
         return sent_at
-
-    async def _refused(self, email: CustomerEmail, refused: EmailRefused) -> None:
-        """Journal the refusal once, for operations (not the complainant)."""
-        async with self._pool.acquire() as conn:
-            await journal.append(
-                conn,
-                email.reference,
-                "email_refused",
-                "system",
-                {"template": email.template, "code": refused.code, "reply": refused.reply},
-                step_key=f"{email.step_key}:refused",
-            )
 
     async def _complaint(self, reference: str) -> asyncpg.Record:
         row = await self._pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", reference)

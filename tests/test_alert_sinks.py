@@ -1,7 +1,7 @@
 """Each alert sink fails on its own: a sink that refuses an alert for good (an
 SMTP 5xx, a webhook 4xx) is recorded as a failed delivery and not tried again,
 the other sinks are still tried, and the activity then fails for good
-(AlertRefused, non-retryable); a sink that fails for now keeps the activity
+(AlertUndeliverable, non-retryable); a sink that fails for now keeps the activity
 retrying; sinks that cannot work as configured stop the worker at start."""
 
 from collections.abc import Callable, Iterator
@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.alerts import ALERT_NOT_DELIVERED, ALERT_REFUSED, AlertActivities
+from activities.alerts import ALERT_NOT_DELIVERED, ALERT_UNDELIVERABLE, AlertActivities
 from activities.letters import Letters
 from activities.outbox import Outbox
 from activities.register import RegisterActivities
@@ -86,7 +86,7 @@ async def test_an_email_sink_refused_for_good_is_recorded_and_the_later_sinks_st
 
         with pytest.raises(ApplicationError) as failure:
             await _send(pool, alerting, alert)
-        assert failure.value.type == ALERT_REFUSED and failure.value.non_retryable
+        assert failure.value.type == ALERT_UNDELIVERABLE and failure.value.non_retryable
         assert "email" in str(failure.value) and code in str(failure.value)
 
         found = await _deliveries(pool, alert)
@@ -103,7 +103,7 @@ async def test_an_email_sink_refused_for_good_is_recorded_and_the_later_sinks_st
         connections = smtp.connections
         with pytest.raises(ApplicationError) as again:  # retried anyway: nothing is sent again
             await _send(pool, alerting, alert)
-        assert again.value.type == ALERT_REFUSED
+        assert again.value.type == ALERT_UNDELIVERABLE
         assert smtp.connections == connections and webhook.requests == 1
 
 
@@ -117,7 +117,7 @@ async def test_a_webhook_refusing_for_good_is_recorded_and_the_email_still_goes(
 
     with pytest.raises(ApplicationError) as failure:
         await _send(pool, alerting, alert)
-    assert failure.value.type == ALERT_REFUSED and failure.value.non_retryable
+    assert failure.value.type == ALERT_UNDELIVERABLE and failure.value.non_retryable
 
     found = await _deliveries(pool, alert)
     assert found["email"] == ("delivered", None)
