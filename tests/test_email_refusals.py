@@ -47,6 +47,7 @@ async def test_a_refusal_for_good_is_recorded_and_fails_at_once_never_to_be_sent
             await _acknowledge(settings, pool, port, reference)
         assert failure.value.type == EMAIL_REFUSED and failure.value.non_retryable
         assert "jeanne" not in str(failure.value)  # failures are not encrypted: no address in them
+        assert str(code) in str(failure.value)  # the reason the workflow journals
 
         row = await pool.fetchrow("SELECT * FROM outbox WHERE key = $1", f"{reference}:acknowledgement")
         assert (row["status"], row["refusal_code"], row["attempts"]) == ("refused", code, 1)
