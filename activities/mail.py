@@ -31,6 +31,8 @@ class CustomerEmail(BaseModel):
     template: str
     step_key: str
     values: dict[str, Any] = Field(default_factory=dict)
+    # By post although the register has an address (the address refused mail for good).
+    by_post: bool = False
 
 
 class MailActivities(EmailingActivities):
@@ -83,7 +85,7 @@ class MailActivities(EmailingActivities):
             status_link=status_link(self._settings, email.reference),
             **email.values,
         )
-        recipient = complaint["complainant_email"]
+        recipient = None if email.by_post else complaint["complainant_email"]
         sent_at = None
         if recipient:
             sent_at = await self._outbox.send_once(  # EmailRefused when refused for good

@@ -64,7 +64,10 @@ class Deadline(BaseModel):
         return min(due, self.cap) if self.cap else due
 
     def warning_at(self, fraction: float) -> datetime:
-        return self.started_at + (self.effective_due - self.started_at) * fraction
+        """`fraction` of the time the clock runs, after its pauses: a pause
+        moves the warning as much as the due date."""
+        running = self.effective_due - self.started_at - self.paused_for
+        return self.started_at + self.paused_for + running * fraction
 
 
 class DecisionRecord(BaseModel):

@@ -110,5 +110,13 @@ class PostalAcknowledgement(BaseModel):
     sent_at: datetime | None = None
 
 
+class PostalLetter(BaseModel):
+    """An operator confirms a letter to a complainant without email (the
+    response) went by post: the response counts from then."""
+
+    confirmed_by: str = Field(min_length=1, max_length=200)
+    sent_at: datetime | None = None
+
+
 class Closure(Command):
     note: Text | None = None

@@ -15,7 +15,7 @@ from complaints.policy import Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from tests.helpers.complaint_workflow import execute_update, refused, wait_for_acknowledgement
-from tests.helpers.examples import CUSTOMER
+from tests.helpers.examples import CUSTOMER, without_email
 from tests.helpers.history import RunHistory, history_of, wait_until_idle
 from tests.helpers.mailbox import Mailbox, body_of
 from tests.helpers.polling import eventually
@@ -23,13 +23,6 @@ from tests.helpers.register import journal_events, outbox, outbox_attempts
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-
-
-def without_email(complaint: Make) -> ComplaintSubmission:
-    return complaint(
-        channel="in_person",
-        complainant={"name": "Paul Petit", "phone": "06 12 34 56 78", "postal_address": "3 rue Haute, 75011 Paris"},
-    )
 
 
 def shortened(settings: Settings, ack: str) -> Settings:

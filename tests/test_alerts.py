@@ -9,62 +9,23 @@ import logging
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import asyncpg
 import pytest
 from temporalio.client import Client
 
-from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from devstack.temporal_server import temporal_cli
 from tests.helpers.complaint_workflow import start
 from tests.helpers.history import wait_until_idle
 from tests.helpers.mailbox import Mailbox, body_of
-from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
-from tests.helpers.settings import tuned
+from tests.helpers.settings import QUICK_ASSESSMENT, tuned
+from tests.helpers.webhooks import WebhookReceiver
 
 Make = Callable[..., ComplaintSubmission]
 SECRET = "webhook-shared-secret"
-QUICK_ASSESSMENT = {
-    p: PriorityDeadlines(assessment=Span.model_validate("3 seconds"), response=Span.model_validate("10 minutes"))
-    for p in ("P1", "P2", "P3", "P4")
-}
-
-
-class WebhookReceiver:
-    """A chat tool's incoming webhook: records what it receives; can fail first."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.failures = failures
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.failures:
-                    receiver.failures -= 1
-                    self.send_response(503)
-                else:
-                    receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/sla"
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body in self.received]
 
 
 @pytest.fixture

@@ -74,6 +74,18 @@ def test_every_import_follows_the_dependency_rule() -> None:
     assert broken == [], "imports against the dependency rule (docs/architecture.md):\n" + "\n".join(broken)
 
 
+def test_tests_share_helpers_not_each_other() -> None:
+    """Shared helpers live in tests/helpers and fixtures in conftest.py: a test
+    module that imports another (or conftest) hides where its helpers are."""
+    broken = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in _modules("tests")
+        for line, module, _ in imported_parts(path.read_text(encoding="utf-8"))
+        if module.startswith(("tests.test_", "tests.conftest")) and path.name != "test_architecture.py"
+    ]
+    assert broken == [], "import the helper from tests/helpers instead:\n" + "\n".join(broken)
+
+
 def test_the_check_sees_every_kind_of_import() -> None:
     source = """
 import devstack.postgres

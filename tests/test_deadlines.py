@@ -246,3 +246,76 @@ def test_the_customer_is_told_of_a_delay_when_the_answer_is_late(
 ) -> None:
     _, raised = fire(kind, name)
     assert raised.delay_notice is told
+
+
+# --- pauses move the warning; an extension during a pause; approval rounds (issue 13) -------
+
+
+def test_a_pause_moves_the_warning_by_the_whole_pause() -> None:
+    """#15: the warning keeps its place in the time the clock runs."""
+    response = deadline("response", due_in=10 * DAY, paused_for=2 * DAY)
+    event = deadlines.next_event(clocks(response), 0.75, paused=False)
+    assert event is not None and (event.kind, event.at) == ("warning", ACKNOWLEDGED + 2 * DAY + 7.5 * DAY)
+    assert response.warning_at(0.75) == ACKNOWLEDGED + 9.5 * DAY
+    # Runs started before the fix keep the warning they computed: 0.75 of the paused length.
+    before = deadlines.next_event(clocks(response), 0.75, paused=False, whole_pause=False)
+    assert before is not None and before.at == ACKNOWLEDGED + 9 * DAY
+
+
+def test_a_capped_paused_clock_warns_within_what_is_left() -> None:
+    capped = deadline("response", due_in=10 * DAY, paused_for=2 * DAY, cap=ACKNOWLEDGED + 10 * DAY)
+    event = deadlines.next_event(clocks(capped), 0.75, paused=False)
+    assert event is not None and event.at == ACKNOWLEDGED + 2 * DAY + 6 * DAY  # 0.75 of the 8 days it runs
+
+
+def waiting_since(since: timedelta, **response: object) -> ComplaintState:
+    state = status(Phase.AWAITING_CUSTOMER, awaiting_customer_since=ACKNOWLEDGED + since)
+    state.deadlines = clocks(deadline("response", due_in=10 * DAY, pausable=True, **response))
+    deadlines.sync_response_due(state)
+    return state
+
+
+def test_an_extension_during_a_customer_wait_is_due_on_the_date_told() -> None:
+    """#11: the wait going on is not added on top of the date the customer was told."""
+    state = waiting_since(DAY, paused_for=DAY)
+    told = ACKNOWLEDGED + 20 * DAY
+    deadlines.extend(state, POLICY, told, ACKNOWLEDGED + 3 * DAY)
+    deadlines.sync_response_due(state)
+    assert state.response_due_at == told
+    deadlines.end_pause(state, POLICY, ACKNOWLEDGED + 6 * DAY)  # the customer answers three days later
+    deadlines.sync_response_due(state)
+    assert state.response_due_at == told and state.running_through_pause == []
+
+
+def test_an_extended_clock_runs_through_the_wait() -> None:
+    state = waiting_since(DAY)
+    deadlines.extend(state, POLICY, ACKNOWLEDGED + 4 * DAY, ACKNOWLEDGED + 2 * DAY)
+    paused = deadlines.paused(state, POLICY)
+    assert paused and state.running_through_pause == ["response"]
+    event = deadlines.next_event(state.deadlines, 0.75, paused, running=state.running_through_pause)
+    assert event is not None and (event.deadline, event.kind, event.generation) == ("response", "warning", 1)
+    assert deadlines.next_event(state.deadlines, 0.75, paused) is None  # without: paused as before
+
+
+def test_an_extension_outside_a_wait_keeps_the_pauses_so_far() -> None:
+    state = status(Phase.HANDLING)
+    state.deadlines = clocks(deadline("response", due_in=10 * DAY, pausable=True, paused_for=DAY))
+    deadlines.extend(state, POLICY, ACKNOWLEDGED + 20 * DAY, ACKNOWLEDGED + 3 * DAY)
+    deadlines.sync_response_due(state)
+    assert state.response_due_at == ACKNOWLEDGED + 20 * DAY and state.running_through_pause == []
+
+
+def test_a_second_approval_round_is_a_new_generation_with_its_own_alerts() -> None:
+    """#6: the first round's breach key does not swallow the second round's."""
+    first = deadlines.approval(POLICY, ACKNOWLEDGED)
+    first.breached, first.met_at = True, ACKNOWLEDGED + 3 * DAY
+    second = deadlines.approval(POLICY, ACKNOWLEDGED + 4 * DAY, first)
+    assert (first.generation, second.generation) == (0, 1)
+    state = status(Phase.AWAITING_APPROVAL)
+    keys = []
+    for clock in (first, second):
+        state.deadlines = clocks(clock.model_copy(update={"breached": False, "met_at": None}))
+        event = deadlines.next_event(state.deadlines, 0.75, paused=False)
+        assert event is not None
+        keys.append(deadlines.raise_alert(state, event).alert.key)
+    assert keys == ["REC-2026-000001:approval:0:breach", "REC-2026-000001:approval:1:breach"]

@@ -29,17 +29,13 @@ from complaints.submission import ComplaintSubmission
 from tests.helpers.complaint_workflow import execute_update, phase_of, refused, start, wait_for_phase
 from tests.helpers.examples import ALICE, ARGUED, BRUNO, CHLOE, CUSTOMER, DENIS
 from tests.helpers.history import wait_until_idle
-from tests.helpers.mailbox import Mailbox, body_of
+from tests.helpers.mailbox import Mailbox, body_of, subjects
 from tests.helpers.polling import eventually
 from tests.helpers.register import journal_events
 from tests.helpers.settings import SHORT_RESPONSE, tuned
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-
-
-def subjects(mailbox: Mailbox, to: str) -> list[str]:
-    return [str(m["Subject"]) for m in mailbox.messages(to)]
 
 
 async def test_accepted_with_compensation_from_assessment_to_closure(

@@ -4,7 +4,9 @@ and the response's values."""
 from datetime import timedelta
 from decimal import Decimal
 
+from activities.register import ComplaintChanges
 from complaints.complaint_status import Phase
+from complaints.customer_signals import CustomerReply
 from complaints.operator_commands import Closure
 from tests.helpers.complaint_states import ACKNOWLEDGED, DENIS, POLICY, RECEIVED, deadline, decision, status
 from workflows.complaint import entries
@@ -74,3 +76,37 @@ def test_a_response_in_time_meets_the_response_deadline() -> None:
         Phase.SURVEY,
         False,
     )
+
+
+def test_an_information_request_journals_both_phase_changes() -> None:
+    """Issue 13 #9: the register's phase follows the wait and its end."""
+    reply_by = RECEIVED + timedelta(days=15)
+    asked = entries.information_requested("Alice", {"questions": "Photo du colis ?", "reply_by": reply_by})
+    assert (asked.event, asked.actor, asked.changes.phase) == (
+        "information_requested",
+        "Alice",
+        Phase.AWAITING_CUSTOMER,
+    )
+    assert asked.details == {"questions": "Photo du colis ?", "reply_by": reply_by}
+    answered = entries.information_ended(CustomerReply(message="Voici", document_ids=[3]), reply_by, Phase.ASSESSMENT)
+    assert (answered.event, answered.changes.phase, answered.visible_to_customer) == (
+        "customer_replied",
+        Phase.ASSESSMENT,
+        True,
+    )
+    assert answered.details == {"message": "Voici", "document_ids": [3]}
+    silent = entries.information_ended(None, reply_by, Phase.HANDLING)
+    assert (silent.event, silent.details, silent.changes.phase) == (
+        "information_not_received",
+        {"reply_by": reply_by},
+        Phase.HANDLING,
+    )
+    # Runs started before the change journal the end without a phase, as they did.
+    assert entries.information_ended(None, reply_by, None).changes == ComplaintChanges()
+
+
+def test_a_response_confirmed_by_post_names_who_confirmed_it() -> None:
+    state = status(Phase.HANDLING)
+    entry = entries.responded(state, decision(), RECEIVED + timedelta(days=5), "Claire")
+    assert entry.details["letter_confirmed_by"] == "Claire"
+    assert "letter_confirmed_by" not in entries.responded(state, decision(), RECEIVED + timedelta(days=5)).details

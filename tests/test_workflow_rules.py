@@ -10,6 +10,7 @@ import pytest
 from activities.register import Acknowledgement
 from complaints.assessment import Priority
 from complaints.complaint_status import Phase
+from complaints.customer_signals import Contest
 from complaints.operator_commands import (
     AnalysisExtension,
     ApprovalVerdict,
@@ -18,6 +19,7 @@ from complaints.operator_commands import (
     Operator,
     PlannedAction,
     PostalAcknowledgement,
+    PostalLetter,
     RootCause,
 )
 from complaints.workflow_state import ComplaintState
@@ -291,3 +293,81 @@ def test_a_letter_dated_before_receipt_or_in_the_future_is_refused() -> None:
     assert refusal(rules.check_postal_acknowledgement, state, None, letter(timedelta(days=3, seconds=1)), NOW) == (
         "the letter's sending date is in the future"
     )
+
+
+def test_a_verdict_when_the_proposal_was_just_taken_is_refused_not_asserted() -> None:
+    """A second verdict validated in the same activation as the first finds no proposal (issue 13 #4)."""
+    taken = status(Phase.AWAITING_APPROVAL)  # the first verdict took the proposal
+    assert refusal(rules.check_approve_compensation, taken, ApprovalVerdict(by=DENIS, approved=True)) == (
+        "the compensation is already being approved or refused"
+    )
+
+
+# --- claims: what a command or the response holds while it is carried out --------------
+
+
+def test_a_decision_being_journaled_refuses_another() -> None:
+    """Claimed before the decision's first await (issue 13 #2)."""
+    assert refusal(rules.check_decide, status(Phase.HANDLING, deciding=True), POLICY, decide("accepted")) == (
+        "a decision is already being carried out"
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "args", "action"),
+    [
+        (rules.check_request_information, (), "request information"),
+        (rules.check_extend_analysis, (extension(timedelta(days=45)),), "extend the analysis"),
+        (rules.check_confirm_assessment, (ConfirmAssessment(by=ALICE),), "confirm or change the assessment"),
+        (rules.check_decide, (POLICY, decide("accepted")), "decide"),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_nothing_changes_the_answer_while_the_response_goes_out(check: Check, args: tuple, action: str) -> None:
+    """From the decision taken until the response is journaled (issue 13 #7)."""
+    going_out = status(Phase.HANDLING, responding=True)
+    assert refusal(check, going_out, *args) == f"cannot {action} while the response is being sent"
+    taken = status(Phase.HANDLING, decision=decision())  # taken, the response not started yet
+    assert refusal(check, taken, *args) in (
+        f"cannot {action} while the response is being sent",
+        "a decision is already being carried out",
+    )
+
+
+# --- the response letter to a complainant without email -----------------------------------
+
+
+def awaiting_letter(**changes: object) -> ComplaintState:
+    return status(Phase.HANDLING, responding=True, response_letter_awaited=True, decision=decision(), **changes)
+
+
+def test_the_response_letter_is_confirmed_once_it_awaits_confirmation() -> None:
+    now = decision().decided_at + timedelta(hours=1)
+    rules.check_postal_response(awaiting_letter(), PostalLetter(confirmed_by="Claire"), now)
+    rules.check_postal_response(awaiting_letter(), PostalLetter(confirmed_by="Claire", sent_at=now), now)
+    assert refusal(rules.check_postal_response, status(Phase.HANDLING), PostalLetter(confirmed_by="Claire"), now) == (
+        "REC-2026-000001 has no response letter awaiting confirmation"
+    )
+
+
+def test_a_response_letter_dated_before_the_decision_or_in_the_future_is_refused() -> None:
+    decided = decision().decided_at
+    early = PostalLetter(confirmed_by="Claire", sent_at=decided - timedelta(seconds=1))
+    assert refusal(rules.check_postal_response, awaiting_letter(), early, decided + timedelta(hours=1)) == (
+        "the letter cannot have been sent before the decision"
+    )
+    late = PostalLetter(confirmed_by="Claire", sent_at=decided + timedelta(hours=2))
+    assert refusal(rules.check_postal_response, awaiting_letter(), late, decided + timedelta(hours=1)) == (
+        "the letter's sending date is in the future"
+    )
+
+
+# --- closing ------------------------------------------------------------------------------
+
+
+def test_a_contested_response_is_not_closed_before_its_review() -> None:
+    contested = status(Phase.RESPONDED, contest_signal=Contest(reason="Le vase était bien emballé."))
+    assert refusal(rules.check_close, contested) == (
+        "the customer has contested the response: a second handler reviews it first"
+    )
+    rules.check_close(status(Phase.RESPONDED))

@@ -1,6 +1,9 @@
 """The complaint, the people and the wording the tests use again and again."""
 
+from collections.abc import Callable
+
 from complaints.operator_commands import Operator
+from complaints.submission import ComplaintSubmission
 
 CUSTOMER = "jeanne@example.com"
 # A valid complaint as a client sends it (the API's JSON; the `complaint` fixture adds the channel).
@@ -17,3 +20,10 @@ CHLOE = Operator(name="Chloé", role="manager")
 DENIS = Operator(name="Denis", role="manager")
 # A justification long enough to count as argued.
 ARGUED = "Le transporteur a reconnu avoir endommagé le colis lors de la livraison."
+
+
+def without_email(complaint: Callable[..., ComplaintSubmission]) -> ComplaintSubmission:
+    return complaint(
+        channel="in_person",
+        complainant={"name": "Paul Petit", "phone": "06 12 34 56 78", "postal_address": "3 rue Haute, 75011 Paris"},
+    )

@@ -38,3 +38,7 @@ def status_link_in(message: EmailMessage) -> str:
     found = re.search(r"(https?://\S+/suivi/\S+)", body)
     assert found, f"no status link in:\n{body}"
     return found[1]
+
+
+def subjects(mailbox: Mailbox, to: str) -> list[str]:
+    return [str(m["Subject"]) for m in mailbox.messages(to)]

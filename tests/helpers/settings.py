@@ -6,6 +6,12 @@ import os
 from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 
+# Assessments due within seconds; responses far off.
+QUICK_ASSESSMENT = {
+    p: PriorityDeadlines(assessment=Span.model_validate("3 seconds"), response=Span.model_validate("10 minutes"))
+    for p in ("P1", "P2", "P3", "P4")
+}
+
 
 def spans(**values: str) -> dict[str, Span]:
     return {name: Span.model_validate(text) for name, text in values.items()}

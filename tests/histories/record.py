@@ -8,6 +8,9 @@ the code checked out, and writes the closed run's history as JSON to
 tests/histories/<scenario>.json. Payloads are encrypted with the fixed key of
 tests/helpers/histories.py, which the replay test decodes with.
 
+A scenario that continues as new writes each run: the last to
+<scenario>.json, the first to <scenario>-first-run.json.
+
 Record a history when the workflow changes how it runs (a new patch), and keep
 the old files: they are what runs still in flight look like."""
 
@@ -158,6 +161,63 @@ async def approval_and_close(handle: Handle) -> None:
     await update(handle, ComplaintWorkflow.close, Closure(by=DENIS, note="Remboursé, client satisfait"))
 
 
+async def information_timed_out(handle: Handle) -> None:
+    """An information request during the assessment, not answered: reminded,
+    timed out, back to the assessment, which is then confirmed; a second
+    request during handling, the analysis extended while the customer is
+    awaited, then answered; a progress update; accepted; the survey answered."""
+    await in_phase(handle, Phase.ASSESSMENT)
+    await update(
+        handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="N° de commande ?")
+    )
+    await until(handle, lambda status: status.phase is Phase.ASSESSMENT and status.awaiting_customer_since is None)
+    status = await update(
+        handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, category="transport")
+    )
+    await update(handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Photo ?"))
+    extension = AnalysisExtension(
+        by=ALICE, reason="Une expertise du vase est en cours.", new_due_at=status.response_due_at + timedelta(days=2)
+    )
+    await update(handle, ComplaintWorkflow.extend_analysis, extension)
+    await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Voici la photo", message_id="m-1"))
+    await in_phase(handle, Phase.HANDLING)
+    await update(
+        handle, ComplaintWorkflow.send_progress_update, ProgressUpdate(by=ALICE, message="Expertise en cours.")
+    )
+    await update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.accept_response)
+    await in_phase(handle, Phase.SURVEY)
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=5, ces=2, nps=9))
+
+
+async def continued_as_new(handle: Handle) -> None:
+    """The assessment deadline warns and breaches (each alert delivered beside
+    the watcher, the customer told of the delay); confirmed; a customer
+    message, and notes until the run continues as new; in the new run a
+    refund above the threshold approved by another manager, the response
+    accepted, closed during the survey."""
+    await in_phase(handle, Phase.ASSESSMENT)
+    await until(handle, lambda status: status.escalation_level == 1)
+    await update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=CHLOE))
+    first = (await handle.describe()).run_id
+    await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Le livreur a signé", message_id="m-1"))
+    n = 0
+    while (await handle.describe()).run_id == first:
+        await update(handle, ComplaintWorkflow.add_note, InternalNote(by=CHLOE, text=f"appel {n}"))
+        n += 1
+    refund = {"kind": "refund", "amount": "650", "description": "remboursement intégral"}
+    decision = Decision.model_validate(
+        {"by": CHLOE, "outcome": "accepted", "justification": ARGUED, "compensation": refund}
+    )
+    await update(handle, ComplaintWorkflow.decide, decision)
+    await update(handle, ComplaintWorkflow.approve_compensation, ApprovalVerdict(by=DENIS, approved=True))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.accept_response)
+    await in_phase(handle, Phase.SURVEY)
+    await update(handle, ComplaintWorkflow.close, Closure(by=DENIS, note="Remboursé"))
+
+
 def _fast_assessment(assessment: str) -> dict[str, PriorityDeadlines]:
     quick = Span.model_validate(assessment)
     response = Span.model_validate("10 minutes")
@@ -171,6 +231,20 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
         {**QUICK, "priority_deadlines": _fast_assessment("4 seconds"), "information_timeout": "60 seconds"},
     ),
     "approval_and_close": (approval_and_close, {**QUICK, "approval_wait": "2 seconds"}),
+    "information_timed_out": (
+        information_timed_out,
+        {
+            **QUICK,
+            "priority_deadlines": _fast_assessment("1 day"),
+            "information_reminder": "2 seconds",
+            "information_timeout": "4 seconds",
+        },
+    ),
+    "continued_as_new": (continued_as_new, {**QUICK, "priority_deadlines": _fast_assessment("4 seconds")}),
+}
+# Dev-server settings a scenario needs (continue-as-new suggested early).
+SERVER_ARGS = {
+    "continued_as_new": ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"],
 }
 
 
@@ -197,8 +271,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def record(name: str) -> dict[str, Any]:
-    """Run `name` to closure on a throwaway stack; return its history."""
+async def record(name: str) -> list[dict[str, Any]]:
+    """Run `name` to closure on a throwaway stack; return its histories, the
+    last run's first (the first run's after it, if the run continued as new)."""
     scenario, changes = SCENARIOS[name]
     with tempfile.TemporaryDirectory(prefix="histories-") as tmp:
         folder = Path(tmp)
@@ -209,6 +284,7 @@ async def record(name: str) -> dict[str, Any]:
             settings = _settings(folder, smtp_port, postgres.get_uri(), changes)
             async with await WorkflowEnvironment.start_local(
                 dev_server_existing_path=temporal_cli(),
+                dev_server_extra_args=SERVER_ARGS.get(name, []),
                 data_converter=HISTORY_CONVERTER,
                 search_attributes=search_attributes.ALL,
             ) as env:
@@ -218,9 +294,14 @@ async def record(name: str) -> dict[str, Any]:
                         submission = validate_submission(SUBMISSION, settings.document_limits)
                         submitted = await submit_complaint(pool, env.client, settings, submission, actor="recorder")
                         handle = env.client.get_workflow_handle(submitted.reference)
+                        first_run = (await handle.describe()).run_id
                         await scenario(handle)
                         await handle.result()
-                        return (await handle.fetch_history()).to_json_dict()
+                        histories = [(await handle.fetch_history()).to_json_dict()]
+                        if (await handle.describe()).run_id != first_run:
+                            first = env.client.get_workflow_handle(submitted.reference, run_id=first_run)
+                            histories.append((await first.fetch_history()).to_json_dict())
+                        return histories
                 finally:
                     await pool.close()
         finally:
@@ -234,11 +315,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="default: tests/histories/<scenario>.json")
     args = parser.parse_args(argv)
     out: Path = args.out or FOLDER / f"{args.scenario}.json"
-    if out.exists():
-        parser.error(f"{out} exists: keep it (runs in flight look like it) and give another --out")
-    history = asyncio.run(record(args.scenario))
-    out.write_text(json.dumps(history, indent=1, ensure_ascii=False) + "\n")
-    print(f"{out}: {len(history['events'])} events")
+    first_out = out.with_name(f"{out.stem}-first-run.json")
+    for path in (out, first_out):
+        if path.exists():
+            parser.error(f"{path} exists: keep it (runs in flight look like it) and give another --out")
+    histories = asyncio.run(record(args.scenario))
+    for path, history in zip((out, first_out), histories, strict=False):
+        path.write_text(json.dumps(history, indent=1, ensure_ascii=False) + "\n")
+        print(f"{path}: {len(history['events'])} events")
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.types import MethodAsyncSingleParam
 
 with workflow.unsafe.imports_passed_through():
@@ -39,6 +40,17 @@ EMAIL_RETRY = RetryPolicy(
     maximum_attempts=0,
 )
 
+# Operations' alerts: retried for about twenty minutes, then journaled as
+# undeliverable (the alert stays recorded, the digest lists it); a delivery
+# the activity finds impossible (AlertUndeliverable) is not retried.
+ALERT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=12,
+    non_retryable_error_types=["AlertUndeliverable"],
+)
+
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
 
@@ -50,10 +62,12 @@ async def _register(activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg
     )
 
 
-async def _deliver(activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg, summary: str) -> Result:
-    """An email or alert: retried until it goes through."""
+async def _deliver(
+    activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg, summary: str, retry: RetryPolicy = EMAIL_RETRY
+) -> Result:
+    """An email or alert: retried until it goes through (or as `retry` says)."""
     return await workflow.execute_activity_method(
-        activity, arg, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_RETRY, summary=summary
+        activity, arg, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=retry, summary=summary
     )
 
 
@@ -98,9 +112,25 @@ async def send_acknowledgement(email: AcknowledgementEmail) -> datetime:
     return await _deliver(MailActivities.send_acknowledgement, email, "email the acknowledgement to the complainant")
 
 
-async def email_customer(email: CustomerEmail) -> None:
-    await _deliver(MailActivities.send_customer_email, email, f"email the customer: {email.template.replace('_', ' ')}")
+async def email_customer(email: CustomerEmail) -> datetime | None:
+    """Returns when the email went; None when the letter goes by post."""
+    summary = f"email the customer: {email.template.replace('_', ' ')}"
+    return await _deliver(MailActivities.send_customer_email, email, summary)
 
 
-async def send_alert(alert: DeadlineAlert) -> None:
-    await _deliver(AlertActivities.send_alert, alert, f"alert operations: {alert.deadline} deadline {alert.kind}")
+async def send_alert(alert: DeadlineAlert, retry: RetryPolicy = EMAIL_RETRY) -> None:
+    """`retry`: ALERT_RETRY for runs that deliver alerts beside the watcher."""
+    summary = f"alert operations: {alert.deadline} deadline {alert.kind}"
+    await _deliver(AlertActivities.send_alert, alert, summary, retry)
+
+
+def failed_with(error: BaseException, error_type: str) -> bool:
+    """Whether an activity failed with an ApplicationError of `error_type`."""
+    cause = error.cause if isinstance(error, ActivityError) else None
+    return isinstance(cause, ApplicationError) and cause.type == error_type
+
+
+def reason(error: BaseException) -> str:
+    """What an activity's failure says (its cause's message)."""
+    cause = error.cause if isinstance(error, ActivityError) else None
+    return str(getattr(cause, "message", None) or cause or error)

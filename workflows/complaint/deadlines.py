@@ -3,6 +3,7 @@ next, pauses while the complaint waits on the customer, moving a deadline, and
 what a warning or breach changes. Pure and deterministic: the workflow passes
 `now`."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,9 +56,17 @@ def for_priority(
     }
 
 
-def approval(policy: ComplaintPolicy, decided_at: datetime) -> Deadline:
-    """A manager's approval of a compensation: breaches (escalates) without warning."""
-    return Deadline(name="approval", started_at=decided_at, due_at=policy.approval_wait.after(decided_at), warn=False)
+def approval(policy: ComplaintPolicy, decided_at: datetime, previous: Deadline | None = None) -> Deadline:
+    """A manager's approval of a compensation: breaches (escalates) without
+    warning. A new round (after a refusal) is a new generation of the
+    previous round's clock, so its alerts are not taken for the first round's."""
+    return Deadline(
+        name="approval",
+        started_at=decided_at,
+        due_at=policy.approval_wait.after(decided_at),
+        warn=False,
+        generation=previous.generation + 1 if previous else 0,
+    )
 
 
 def reprioritise(state: ComplaintState, policy: ComplaintPolicy, priority: Priority, now: datetime) -> None:
@@ -71,14 +80,26 @@ def reprioritise(state: ComplaintState, policy: ComplaintPolicy, priority: Prior
         move(response, policy.priority_response_due(priority.value, acknowledged, state.received_at), now)
 
 
-def next_event(deadlines: dict[str, Deadline], warning_fraction: float, paused: bool) -> DeadlineEvent | None:
-    """The earliest warning or breach still to fire."""
+def next_event(
+    deadlines: dict[str, Deadline],
+    warning_fraction: float,
+    paused: bool,
+    *,
+    whole_pause: bool = True,
+    running: Collection[str] = (),
+) -> DeadlineEvent | None:
+    """The earliest warning or breach still to fire. `running`: clocks that
+    run through the pause (extended during it). `whole_pause=False`: the
+    warning moves by the warning fraction of a pause, as runs started before
+    WARNING_MOVES_WITH_PAUSES computed it."""
     events = []
     for deadline in deadlines.values():
-        if deadline.met_at or deadline.breached or (paused and deadline.pausable):
+        if deadline.met_at or deadline.breached or (paused and deadline.pausable and deadline.name not in running):
             continue
         if deadline.warn and not deadline.warned:
-            warn_at = deadline.warning_at(warning_fraction)
+            warn_at = (
+                deadline.warning_at(warning_fraction) if whole_pause else _warning_as_before(deadline, warning_fraction)
+            )
             if warn_at < deadline.effective_due:
                 events.append(
                     DeadlineEvent(deadline=deadline.name, kind="warning", at=warn_at, generation=deadline.generation)
@@ -92,6 +113,10 @@ def next_event(deadlines: dict[str, Deadline], warning_fraction: float, paused: 
     return min(events, key=lambda event: event.at, default=None)
 
 
+def _warning_as_before(deadline: Deadline, fraction: float) -> datetime:
+    return deadline.started_at + (deadline.effective_due - deadline.started_at) * fraction
+
+
 def paused(state: ComplaintState, policy: ComplaintPolicy) -> bool:
     """Internal clocks stand still while the complaint waits on the customer (if the policy says so)."""
     return policy.pause_while_awaiting_customer and state.awaiting_customer_since is not None
@@ -101,15 +126,28 @@ def end_pause(state: ComplaintState, policy: ComplaintPolicy, now: datetime) -> 
     """The customer answered (or did not in time): the clocks run again, later by the wait."""
     since = state.awaiting_customer_since
     if since and policy.pause_while_awaiting_customer:
-        resume(state.deadlines, since, now)
+        resume(state.deadlines, since, now, state.running_through_pause)
     state.awaiting_customer_since = None
+    state.running_through_pause = []
 
 
-def resume(deadlines: dict[str, Deadline], paused_since: datetime, now: datetime) -> None:
-    """Add the time spent waiting on the customer to every running internal clock."""
+def resume(
+    deadlines: dict[str, Deadline], paused_since: datetime, now: datetime, running: Collection[str] = ()
+) -> None:
+    """Add the time spent waiting on the customer to every running internal
+    clock but those that ran through the wait (`running`)."""
     for deadline in deadlines.values():
-        if deadline.pausable and not deadline.met_at:
+        if deadline.pausable and not deadline.met_at and deadline.name not in running:
             deadline.paused_for += now - paused_since
+
+
+def extend(state: ComplaintState, policy: ComplaintPolicy, new_due_at: datetime, now: datetime) -> None:
+    """The response is now due at the date the customer is told. During a
+    customer wait the clock runs on through it: the wait is not added on top."""
+    response = state.deadlines["response"]
+    move(response, new_due_at - response.paused_for, now)
+    if paused(state, policy) and response.name not in state.running_through_pause:
+        state.running_through_pause.append(response.name)
 
 
 def move(deadline: Deadline, due_at: datetime, now: datetime) -> None:

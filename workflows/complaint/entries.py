@@ -10,6 +10,7 @@ from typing import Any, Literal
 from activities.register import ComplaintChanges
 from complaints.assessment import Assessment, Priority
 from complaints.complaint_status import DecisionRecord, Phase
+from complaints.customer_signals import CustomerReply
 from complaints.operator_commands import Closure, ConfirmAssessment, Outcome
 from complaints.policy import ComplaintPolicy
 from complaints.workflow_state import ComplaintState
@@ -76,6 +77,27 @@ def assessment_confirmed(
     )
 
 
+def information_requested(by: str, letter: dict[str, Any]) -> Entry:
+    """The complaint waits for the customer (the register's phase says so)."""
+    return Entry(
+        "information_requested",
+        by,
+        {"questions": letter["questions"], "reply_by": letter["reply_by"]},
+        ComplaintChanges(phase=Phase.AWAITING_CUSTOMER),
+    )
+
+
+def information_ended(reply: CustomerReply | None, reply_by: datetime, back_to: Phase | None) -> Entry:
+    """The customer's reply, or none by `reply_by`; `back_to`: the phase the
+    complaint returns to (None: the register's phase as it was, as runs
+    started before INFORMATION_RETURNS_TO_ITS_PHASE)."""
+    changes = ComplaintChanges(phase=back_to)
+    if reply is None:
+        return Entry("information_not_received", "system", {"reply_by": reply_by}, changes)
+    message = {"message": reply.message, "document_ids": reply.document_ids}
+    return Entry("customer_replied", "complainant", message, changes, visible_to_customer=True)
+
+
 def compensation_values(decision: DecisionRecord) -> dict[str, Any] | None:
     given = decision.compensation
     if not given or decision.outcome is Outcome.REJECTED:
@@ -102,13 +124,19 @@ def response_letter(
     }
 
 
-def responded(state: ComplaintState, decision: DecisionRecord, responded_at: datetime) -> Entry:
+def responded(
+    state: ComplaintState, decision: DecisionRecord, responded_at: datetime, letter_confirmed_by: str | None = None
+) -> Entry:
     """`responded_at`: the first response's time. After a review, the mediator's
-    details went with the letter: on to the survey."""
+    details went with the letter: on to the survey. `letter_confirmed_by`: the
+    operator who confirmed the letter went by post."""
+    details: dict[str, Any] = {"outcome": decision.outcome.value, "justification": decision.justification}
+    if letter_confirmed_by:
+        details["letter_confirmed_by"] = letter_confirmed_by
     return Entry(
         "review_responded" if decision.review else "responded",
         decision.decided_by,
-        {"outcome": decision.outcome.value, "justification": decision.justification},
+        details,
         ComplaintChanges(
             phase=Phase.SURVEY if decision.review else Phase.RESPONDED,
             outcome=decision.outcome,

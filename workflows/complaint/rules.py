@@ -18,6 +18,7 @@ from complaints.operator_commands import (
     Outcome,
     PlannedAction,
     PostalAcknowledgement,
+    PostalLetter,
     Role,
 )
 from complaints.policy import ComplaintPolicy
@@ -39,6 +40,13 @@ def require_phase(state: ComplaintState, action: str, allowed: Set[Phase]) -> No
         )
 
 
+def require_no_response_going_out(state: ComplaintState, action: str) -> None:
+    """Once a decision is taken, the response is on its way: nothing may
+    change what it answers (or ask the customer something beside it)."""
+    if state.responding or state.decision is not None:
+        raise ValueError(f"cannot {action} while the response is being sent")
+
+
 def needs_approval(decision: DecisionRecord, policy: ComplaintPolicy) -> bool:
     """A compensation granted above the threshold waits for a manager."""
     return bool(
@@ -50,6 +58,7 @@ def needs_approval(decision: DecisionRecord, policy: ComplaintPolicy) -> bool:
 
 def check_confirm_assessment(state: ComplaintState, command: ConfirmAssessment) -> None:
     require_phase(state, "confirm or change the assessment", BEFORE_RESPONSE)
+    require_no_response_going_out(state, "confirm or change the assessment")
     if command.priority and command.priority is not state.priority and not command.reason:
         raise ValueError(f"overriding the priority {state.priority} with {command.priority} needs a reason")
 
@@ -74,10 +83,12 @@ def check_progress_update(state: ComplaintState) -> None:
 
 def check_request_information(state: ComplaintState) -> None:
     require_phase(state, "request information", ASKING)
+    require_no_response_going_out(state, "request information")
 
 
 def check_extend_analysis(state: ComplaintState, extension: AnalysisExtension) -> None:
     require_phase(state, "extend the analysis", BEFORE_RESPONSE)
+    require_no_response_going_out(state, "extend the analysis")
     if extension.new_due_at <= state.response_due_at:
         raise ValueError(
             f"the new date must be after the current response deadline ({state.response_due_at:%Y-%m-%d %H:%M} UTC)"
@@ -90,8 +101,9 @@ def check_extend_analysis(state: ComplaintState, extension: AnalysisExtension) -
 
 def check_decide(state: ComplaintState, policy: ComplaintPolicy, decision: Decision) -> None:
     require_phase(state, "decide", DECIDING)
-    if state.decision or state.proposal:
+    if state.deciding or state.decision or state.proposal:
         raise ValueError("a decision is already being carried out")
+    require_no_response_going_out(state, "decide")
     if len(decision.justification) < MIN_JUSTIFICATION:
         raise ValueError(
             "every answer, positive or negative, must be argued: write a justification "
@@ -110,7 +122,8 @@ def check_decide(state: ComplaintState, policy: ComplaintPolicy, decision: Decis
 
 def check_approve_compensation(state: ComplaintState, verdict: ApprovalVerdict) -> None:
     require_phase(state, "approve a compensation", {Phase.AWAITING_APPROVAL})
-    assert state.proposal is not None  # set whenever the complaint awaits approval
+    if state.proposal is None:  # taken by an approval or refusal being carried out
+        raise ValueError("the compensation is already being approved or refused")
     if verdict.by.role not in (Role.MANAGER, Role.ADMIN):
         raise ValueError("only a manager approves a compensation above the threshold")
     if verdict.by.name == state.proposal.decided_by:
@@ -133,5 +146,18 @@ def check_postal_acknowledgement(
         raise ValueError("the letter's sending date is in the future")
 
 
+def check_postal_response(state: ComplaintState, letter: PostalLetter, now: datetime) -> None:
+    """An operator confirms the response letter went by post, once it awaits that."""
+    if not state.response_letter_awaited or state.response_letter is not None:
+        raise ValueError(f"{state.reference} has no response letter awaiting confirmation")
+    decided_at = state.decision.decided_at if state.decision else state.received_at
+    if letter.sent_at and letter.sent_at < decided_at:
+        raise ValueError("the letter cannot have been sent before the decision")
+    if letter.sent_at and letter.sent_at > now:
+        raise ValueError("the letter's sending date is in the future")
+
+
 def check_close(state: ComplaintState) -> None:
     require_phase(state, "close", CLOSABLE)
+    if state.phase is Phase.RESPONDED and state.contest_signal is not None and state.closure is None:
+        raise ValueError("the customer has contested the response: a second handler reviews it first")

@@ -37,6 +37,9 @@ WAITING_FOR = {
 }
 
 
+WAITING_FOR_RESPONSE_LETTER = "an operator to confirm the response letter went by post"
+
+
 def waiting_for_acknowledgement(has_email: bool) -> str:
     return "the acknowledgement email" if has_email else "an operator to confirm the acknowledgement letter"
 

@@ -2,16 +2,15 @@
 
 The run walks the complaint through its phases (intake, assessment, handling,
 response, satisfaction, closure); operators act through updates whose
-validators refuse what does not fit (rules.py) and whose effects steps.py
+validators refuse what does not fit (rules.py) and whose effects commands.py
 carries out, the complainant through signals, and a watcher raises each SLA
-warning and breach once (deadlines.py)."""
+warning and breach once (deadlines.py, background.py)."""
 
 import asyncio
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.compensation import CompensationGrant
     from activities.register import AssessmentRequest, IntakeRecord, SurveyRecord
     from complaints.complaint_status import ComplaintStatus, DecisionRecord, Phase
     from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
@@ -24,15 +23,17 @@ with workflow.unsafe.imports_passed_through():
         Decision,
         InformationRequest,
         InternalNote,
-        Outcome,
         PlannedAction,
         PostalAcknowledgement,
+        PostalLetter,
         ProgressUpdate,
     )
     from complaints.workflow_state import ComplaintStart
     from workflows.complaint import calls, deadlines, entries, rules, visibility
+    from workflows.complaint.background import BackgroundSteps
+    from workflows.complaint.commands import CommandSteps
     from workflows.complaint.entries import Entry
-    from workflows.complaint.steps import ComplaintSteps
+    from workflows.complaint.patches import Paths
 
 # Customer messages outside an information request are journaled (runs started before: dropped).
 FILE_REPLIES_PATCH = "file-replies-in-any-phase"
@@ -41,18 +42,19 @@ IN_PHASE_PATCH = "messages-only-in-their-phase"
 
 
 @workflow.defn
-class ComplaintWorkflow(ComplaintSteps):
+class ComplaintWorkflow(CommandSteps, BackgroundSteps):
     @workflow.init
     def __init__(self, start: ComplaintStart) -> None:
         self._start = start
         self._ref = start.reference
         self._policy = start.policy
         self.state = start.carried_over or deadlines.received(start)
+        self._paths = Paths()  # the run's own, once it runs
         self._ack = None
-        self._close = None
         self._lock = asyncio.Lock()
         self._clock_version = 0
-        self._firing = False
+        self._firing = self._filing = self._continuing = False
+        self._delivering = {}
 
     # --- the run --------------------------------------------------------------
 
@@ -61,6 +63,8 @@ class ComplaintWorkflow(ComplaintSteps):
         watcher = asyncio.create_task(self._watch_deadlines())
         self._files_replies = workflow.patched(FILE_REPLIES_PATCH)
         self._changed_only = workflow.patched(visibility.CHANGED_ONLY_PATCH)
+        self._paths = Paths.of_this_run()
+        self._resume_deliveries()
         filer = asyncio.create_task(self._file_replies()) if self._files_replies else None
         phases = {
             Phase.RECEIVED: self._take_in,
@@ -81,7 +85,7 @@ class ComplaintWorkflow(ComplaintSteps):
         watcher.cancel()
         if filer:
             filer.cancel()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.state.deliveries)
         return self.state.public()
 
     async def _take_in(self) -> None:
@@ -144,53 +148,56 @@ class ComplaintWorkflow(ComplaintSteps):
         reply_by = self._policy.information_timeout.after(asked_at)
         remind_at = self._policy.information_reminder.after(asked_at)
         pending = self.state.replies_pending
-        replied = await self._wait_until(lambda: bool(pending), remind_at, "information reminder")
+        answered = lambda: bool(pending) and not self._filing  # noqa: E731 (a message filed before is no answer)
+        replied = await self._wait_until(answered, remind_at, "information reminder")
         if not replied and remind_at < reply_by:
             reminder = {"questions": self.state.open_questions, "reply_by": reply_by}
             await self._email_customer("information_reminder", reminder)
-            replied = await self._wait_until(lambda: bool(pending), reply_by, "information timeout")
-        if replied:
-            reply = pending.pop(0)
-            message = {"message": reply.message, "document_ids": reply.document_ids}
-            await self._record(Entry("customer_replied", "complainant", message, visible_to_customer=True))
-        else:
-            await self._record(Entry("information_not_received", "system", {"reply_by": reply_by}))
+            replied = await self._wait_until(answered, reply_by, "information timeout")
+        # Back where it was asked (runs started before INFORMATION_RETURNS_TO_ITS_PHASE: to handling, unjournaled).
+        returns = self._paths.information_returns_to_its_phase
+        back_to = (self.state.information_asked_in if returns else None) or Phase.HANDLING
+        reply = pending.pop(0) if replied else None
+        await self._record(entries.information_ended(reply, reply_by, back_to if returns else None))
         deadlines.end_pause(self.state, self._policy, workflow.now())
+        self.state.information_asked_in = None
         self._deadlines_changed()
-        self._move_to(Phase.HANDLING)
+        self._move_to(back_to)
 
     async def _respond(self, decision: DecisionRecord) -> None:
-        """Grant the compensation, send the argued response, record it."""
+        """Grant the compensation, send the argued response, record it. The
+        response counts from when it went (RESPONSE_WHEN_SENT): after the
+        email, or by post once an operator confirms the letter went."""
+        self.state.responding = True  # commands that would change the answer are refused meanwhile
         number = len(self.state.decisions) + 1
-        if decision.compensation and decision.outcome is not Outcome.REJECTED:
-            visibility.record_compensation(decision.compensation)
-            grant = CompensationGrant(
-                reference=self._ref,
-                key=f"{self._ref}:compensation:{number}",
-                compensation=decision.compensation,
-                proposed_by=decision.decided_by,
-                approved_by=decision.approved_by,
-            )
-            await calls.grant_compensation(grant)
+        await self._grant_compensation(decision, number)
         now = workflow.now()
         letter = entries.response_letter(self.state, self._policy, decision, now)
         await self._email_customer("response", letter, step=f"response:{number}")
+        confirmed = None
+        if self._paths.response_when_sent:
+            now = workflow.now()
+            if not self.state.has_email:
+                confirmed = await self._response_letter_confirmed()
+                now = confirmed.sent_at or now
         self.state.decisions.append(decision)
         self.state.decision = None
         self.state.responded_at = responded_at = self.state.responded_at or now
         self._meet("response", now)
-        await self._record(entries.responded(self.state, decision, responded_at))
+        by = confirmed.confirmed_by if confirmed else None
+        await self._record(entries.responded(self.state, decision, responded_at, by))
+        self.state.responding = False
         self._move_to(Phase.SURVEY if decision.review else Phase.RESPONDED)
 
     async def _await_verdict(self) -> None:
         verdict_by = self._policy.verdict_wait.after(self.state.responded_at or workflow.now())
         s = self.state
         await self._wait_until(
-            lambda: s.accepted_signal or s.contest_signal is not None or self._close is not None,
+            lambda: s.accepted_signal or s.contest_signal is not None or self.state.closure is not None,
             verdict_by,
             "customer's verdict",
         )
-        if self._close is not None:
+        if self.state.closure is not None:
             await self._finish()
         elif s.contest_signal is not None and not s.contested:
             s.contested = True
@@ -205,13 +212,14 @@ class ComplaintWorkflow(ComplaintSteps):
 
     async def _survey(self) -> None:
         """Ask for satisfaction; remind once; close with or without an answer."""
-        if self.state.has_email and self._close is None:
+        if self.state.has_email and self.state.closure is None:
             sent_at = workflow.now()
             answer_by = self._policy.survey_wait.after(sent_at)
             remind_at = self._policy.survey_reminder.after(sent_at)
             await self._email_customer("survey", {"answer_by": answer_by})
-            done = lambda: self.state.survey is not None or self._close is not None  # noqa: E731
-            if not await self._wait_until(done, remind_at, "survey reminder") and remind_at < answer_by:
+            done = lambda: self.state.survey is not None or self.state.closure is not None  # noqa: E731
+            reminding = remind_at < answer_by
+            if not await self._wait_until(done, remind_at, "survey reminder") and reminding and self.state.has_email:
                 await self._email_customer("survey_reminder", {"answer_by": answer_by})
                 await self._wait_until(done, answer_by, "survey closes")
         if self.state.survey is not None:
@@ -224,10 +232,10 @@ class ComplaintWorkflow(ComplaintSteps):
         self.state.closed_at = now
         deadlines.stop_all(self.state.deadlines, now)
         self._deadlines_changed()
-        await self._record(entries.closed(self.state, self._close, now))
+        await self._record(entries.closed(self.state, self.state.closure, now))
         self._move_to(Phase.CLOSED)
 
-    # --- what operators do (updates; steps.py carries them out) ---------------
+    # --- what operators do (updates; commands.py carries them out) ------------
 
     @workflow.update(description="Confirm the suggested priority, or override it with a reason.")
     async def confirm_assessment(self, command: ConfirmAssessment) -> ComplaintStatus:
@@ -271,8 +279,7 @@ class ComplaintWorkflow(ComplaintSteps):
 
     @workflow.update(description="Tell the customer where the complaint stands (emailed).")
     async def send_progress_update(self, update: ProgressUpdate) -> ComplaintStatus:
-        async with self._lock:
-            await self._email_customer("progress_update", {"message": update.message})
+        await self._send_progress_update(update)
         return self.state.public()
 
     @send_progress_update.validator
@@ -281,8 +288,7 @@ class ComplaintWorkflow(ComplaintSteps):
 
     @workflow.update(description="Ask the customer for information; the complaint waits for the reply.")
     async def request_information(self, request: InformationRequest) -> ComplaintStatus:
-        async with self._lock:
-            await self._request_information(request)
+        await self._request_information(request)
         return self.state.public()
 
     @request_information.validator
@@ -291,8 +297,7 @@ class ComplaintWorkflow(ComplaintSteps):
 
     @workflow.update(description="Extend the analysis: the customer is told why and the new date.")
     async def extend_analysis(self, extension: AnalysisExtension) -> ComplaintStatus:
-        async with self._lock:
-            await self._extend_analysis(extension)
+        await self._extend_analysis(extension)
         return self.state.public()
 
     @extend_analysis.validator
@@ -301,16 +306,7 @@ class ComplaintWorkflow(ComplaintSteps):
 
     @workflow.update(description="Decide: accepted, partially accepted or rejected, with a justification.")
     async def decide(self, decision: Decision) -> ComplaintStatus:
-        record = DecisionRecord(
-            outcome=decision.outcome,
-            justification=decision.justification,
-            compensation=decision.compensation,
-            decided_by=decision.by.name,
-            decided_at=workflow.now(),
-            review=self.state.phase is Phase.REVIEW,
-        )
-        async with self._lock:
-            await self._decide(record)
+        await self._take_decision(decision, workflow.now())
         return self.state.public()
 
     @decide.validator
@@ -319,8 +315,7 @@ class ComplaintWorkflow(ComplaintSteps):
 
     @workflow.update(description="A manager approves (or refuses) the proposed compensation.")
     async def approve_compensation(self, verdict: ApprovalVerdict) -> ComplaintStatus:
-        async with self._lock:
-            await self._approve_compensation(verdict)
+        await self._approve_compensation(verdict)
         return self.state.public()
 
     @approve_compensation.validator
@@ -339,10 +334,24 @@ class ComplaintWorkflow(ComplaintSteps):
     def _check_postal_acknowledgement(self, letter: PostalAcknowledgement) -> None:
         rules.check_postal_acknowledgement(self.state, self._ack, letter, workflow.now())
 
+    @workflow.update(
+        description="An operator confirms the response letter went by post (the complainant has no email)."
+    )
+    async def confirm_postal_response(self, letter: PostalLetter) -> ComplaintStatus:
+        self.state.response_letter = letter.model_copy(update={"sent_at": letter.sent_at or workflow.now()})
+        await workflow.wait_condition(lambda: not self.state.responding)
+        return self.state.public()
+
+    @confirm_postal_response.validator
+    def _check_postal_response(self, letter: PostalLetter) -> None:
+        rules.check_postal_response(self.state, letter, workflow.now())
+
     @workflow.update(description="Close the complaint after the response without waiting further.")
     async def close(self, closure: Closure) -> ComplaintStatus:
-        self._close = closure
-        await workflow.wait_condition(lambda: self.state.phase is Phase.CLOSED)
+        """Answers once closed, or once the run continues as new (the closure
+        carried over; waiting would deadlock: continue-as-new waits for handlers)."""
+        self.state.closure = self.state.closure or closure  # a second close is answered as the first
+        await workflow.wait_condition(lambda: self.state.phase is Phase.CLOSED or self._continuing)
         return self.state.public()
 
     @close.validator

@@ -1,0 +1,205 @@
+"""What operators' commands do once their validators let them in (the
+handlers in workflow.py call these).
+
+Two commands delivered in the same activation both pass their validators
+before either handler runs past its first await: a command that changes what
+the complaint does next claims it before its first await, or checks again
+(`refuse_unless`) once it holds the lock and claims it there. The lock is
+never held across an email (EMAIL_OUTSIDE_THE_LOCK): a failing mailbox does
+not block every other command."""
+
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.register import ActionRecord, ComplaintChanges
+    from complaints.complaint_status import DecisionRecord, Phase
+    from complaints.operator_commands import (
+        AnalysisExtension,
+        ApprovalVerdict,
+        Assignment,
+        ConfirmAssessment,
+        Decision,
+        InformationRequest,
+        PlannedAction,
+        ProgressUpdate,
+    )
+    from workflows.complaint import calls, deadlines, entries, rules, visibility
+    from workflows.complaint.entries import Entry
+    from workflows.complaint.steps import ComplaintSteps, refuse_unless
+
+
+class CommandSteps(ComplaintSteps):
+    async def _confirm_assessment(self, command: ConfirmAssessment) -> None:
+        suggested = self.state.priority
+        priority = command.priority or suggested
+        if priority is None:  # the validator's phases come after the assessment
+            raise ApplicationError("the complaint is not assessed yet", type="CommandRefused", non_retryable=True)
+        if command.category:
+            self.state.category = command.category
+        if priority is not suggested:
+            self._reprioritise(priority)
+        first = self.state.assessment_confirmed_by is None
+        self.state.assessment_confirmed_by = command.by.name
+        if first:
+            self._meet("assessment", workflow.now())
+        await self._record(
+            entries.assessment_confirmed(self.state, command, suggested, priority, first, workflow.now())
+        )
+        if self.state.phase is Phase.ASSESSMENT:
+            self._move_to(Phase.HANDLING)
+
+    async def _assign(self, command: Assignment) -> None:
+        self.state.handler, self.state.team = command.handler, command.team
+        visibility.show_handler(command.handler)
+        details = {"handler": command.handler, "team": command.team}
+        await self._record(
+            Entry("assigned", command.by.name, details, ComplaintChanges(handler=command.handler, team=command.team))
+        )
+
+    async def _plan_action(self, action: PlannedAction) -> None:
+        self.state.actions.append(action.description)
+        if action.root_cause:
+            self.state.root_cause_category = action.root_cause.category
+        await calls.record_action(ActionRecord(reference=self._ref, step_key=self._step_key("action"), action=action))
+
+    async def _send_progress_update(self, update: ProgressUpdate) -> None:
+        if self._paths.email_outside_the_lock:
+            await self._email_customer("progress_update", {"message": update.message})
+            return
+        async with self._lock:
+            await self._email_customer("progress_update", {"message": update.message})
+
+    # --- an information request --------------------------------------------------
+
+    async def _request_information(self, request: InformationRequest) -> None:
+        if not self._paths.email_outside_the_lock:
+            async with self._lock:
+                await self._request_information_as_before(request)
+            return
+        async with self._lock:
+            refuse_unless(rules.check_request_information, self.state)
+            letter = self._ask(request)
+            if self._paths.information_returns_to_its_phase:
+                await self._record(entries.information_requested(request.by.name, letter))
+        await self._email_customer("information_request", letter)
+
+    def _ask(self, request: InformationRequest) -> dict[str, Any]:
+        """Claim the wait for the customer at once (the clocks pause from now);
+        returns the letter's values."""
+        now = workflow.now()
+        s = self.state
+        s.open_questions = request.questions
+        s.information_requests += 1
+        s.information_asked_in = s.phase
+        s.awaiting_customer_since = now
+        self._deadlines_changed()
+        self._move_to(Phase.AWAITING_CUSTOMER)
+        return {"questions": request.questions, "reply_by": self._policy.information_timeout.after(now)}
+
+    async def _request_information_as_before(self, request: InformationRequest) -> None:
+        now = workflow.now()
+        self.state.open_questions = request.questions
+        self.state.information_requests += 1
+        reply_by = self._policy.information_timeout.after(now)
+        await self._email_customer("information_request", {"questions": request.questions, "reply_by": reply_by})
+        self.state.awaiting_customer_since = now
+        if not self._files_replies:
+            self.state.replies_pending.clear()
+        self._deadlines_changed()
+        self._move_to(Phase.AWAITING_CUSTOMER)
+
+    # --- an extension ----------------------------------------------------------------
+
+    async def _extend_analysis(self, extension: AnalysisExtension) -> None:
+        if not self._paths.email_outside_the_lock:
+            async with self._lock:
+                await self._extend_analysis_as_before(extension)
+            return
+        async with self._lock:
+            refuse_unless(rules.check_extend_analysis, self.state, extension)  # after the date now in force
+            told = self._extend(extension)
+            changes = ComplaintChanges(response_due_at=self.state.response_due_at)
+            await self._record(Entry("analysis_extended", extension.by.name, told, changes, visible_to_customer=True))
+        await self._email_customer("analysis_extension", told)
+
+    def _extend(self, extension: AnalysisExtension) -> dict[str, Any]:
+        """Move the response date at once; returns what the customer is told."""
+        if self._paths.extension_as_told:
+            deadlines.extend(self.state, self._policy, extension.new_due_at, workflow.now())
+        else:
+            response = self.state.deadlines["response"]
+            deadlines.move(response, extension.new_due_at - response.paused_for, workflow.now())
+        self.state.extensions += 1
+        self._deadlines_changed()
+        return {"reason": extension.reason, "new_due_at": extension.new_due_at}
+
+    async def _extend_analysis_as_before(self, extension: AnalysisExtension) -> None:
+        told = self._extend(extension)
+        await self._email_customer("analysis_extension", told)
+        changes = ComplaintChanges(response_due_at=self.state.response_due_at)
+        await self._record(Entry("analysis_extended", extension.by.name, told, changes, visible_to_customer=True))
+
+    # --- a decision and its approval ---------------------------------------------------
+
+    async def _take_decision(self, decision: Decision, now: datetime) -> None:
+        """The decision is claimed before the first await: a second one
+        validated meanwhile is refused here, never journaled."""
+        record = DecisionRecord(
+            outcome=decision.outcome,
+            justification=decision.justification,
+            compensation=decision.compensation,
+            decided_by=decision.by.name,
+            decided_at=now,
+            review=self.state.phase is Phase.REVIEW,
+        )
+        if not self._paths.decision_claimed:
+            async with self._lock:
+                await self._decide(record)
+            return
+        refuse_unless(rules.check_decide, self.state, self._policy, decision)
+        self.state.deciding = True
+        try:
+            async with self._lock:
+                refuse_unless(rules.require_phase, self.state, "decide", rules.DECIDING)
+                await self._decide(record)
+        finally:
+            self.state.deciding = False
+
+    async def _decide(self, record: DecisionRecord) -> None:
+        """Carried out at once, unless a manager must approve the compensation first."""
+        details = {"outcome": record.outcome.value, "compensation": entries.compensation_values(record)}
+        await self._record(Entry("review_decided" if record.review else "decided", record.decided_by, details))
+        if not rules.needs_approval(record, self._policy):
+            self.state.decision = record
+            return
+        self.state.proposal = record
+        self.state.deadlines["approval"] = deadlines.approval(
+            self._policy, record.decided_at, self.state.deadlines.get("approval")
+        )
+        self._deadlines_changed()
+        amount = {"amount": record.compensation.amount if record.compensation else 0}
+        changes = ComplaintChanges(phase=Phase.AWAITING_APPROVAL)
+        await self._record(Entry("approval_requested", record.decided_by, amount, changes))
+        self._move_to(Phase.AWAITING_APPROVAL)
+
+    async def _approve_compensation(self, verdict: ApprovalVerdict) -> None:
+        """The proposal is taken as soon as the lock is held: a second verdict
+        (validated in the same activation) finds none and is refused."""
+        async with self._lock:
+            refuse_unless(rules.check_approve_compensation, self.state, verdict)
+            proposal = self.state.proposal
+            if proposal is None:  # refused just above; says so to the type checker
+                return
+            self.state.proposal = None
+            self._meet("approval", workflow.now())
+            back_to = Phase.REVIEW if proposal.review else Phase.HANDLING
+            event = "compensation_approved" if verdict.approved else "compensation_refused"
+            comment = {"comment": verdict.comment}
+            await self._record(Entry(event, verdict.by.name, comment, ComplaintChanges(phase=back_to)))
+            self._move_to(back_to)
+            if verdict.approved:
+                self.state.decision = proposal.model_copy(update={"approved_by": verdict.by.name})

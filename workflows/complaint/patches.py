@@ -1,0 +1,56 @@
+"""The paths a complaint's run takes where the workflow changed how it runs
+(issue 13, robust runs). Each id is asked once, when the run starts: runs
+started before a change keep the commands their histories recorded, runs
+started (or continued as new) after it take the new path.
+
+Patches of earlier changes stay where they were introduced (workflow.py,
+visibility.py)."""
+
+from dataclasses import dataclass
+
+from temporalio import workflow
+
+# Alerts are delivered beside the watcher (a task each), the customer's delay
+# notice beside operations' alert; the watcher goes on meanwhile.
+ALERTS_BESIDE_THE_WATCHER = "alerts-beside-the-watcher"
+# A decision is claimed at the top of its handler: a second one validated
+# meanwhile is refused there (runs started before: journaled twice).
+DECISION_CLAIMED = "decision-claimed"
+# Commands claim their state under the lock and email outside it (progress
+# updates, information requests, extensions).
+EMAIL_OUTSIDE_THE_LOCK = "email-outside-the-lock"
+# An information request returns to the phase it was made in, and both phase
+# changes are journaled with their register columns.
+INFORMATION_RETURNS_TO_ITS_PHASE = "information-returns-to-its-phase"
+# The response counts from when it went: after the email, or once an operator
+# confirms the letter went by post.
+RESPONSE_WHEN_SENT = "response-when-sent"
+# An extension sets the date the customer is told, also during a customer wait.
+EXTENSION_AS_TOLD = "extension-as-told"
+# A pause moves the warning by the whole pause (before: by the warning fraction of it).
+WARNING_MOVES_WITH_PAUSES = "warning-moves-with-pauses"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Which side of each patch this run is on (False: as recorded before)."""
+
+    alerts_beside_the_watcher: bool = False
+    decision_claimed: bool = False
+    email_outside_the_lock: bool = False
+    information_returns_to_its_phase: bool = False
+    response_when_sent: bool = False
+    extension_as_told: bool = False
+    warning_moves_with_pauses: bool = False
+
+    @classmethod
+    def of_this_run(cls) -> "Paths":
+        return cls(
+            alerts_beside_the_watcher=workflow.patched(ALERTS_BESIDE_THE_WATCHER),
+            decision_claimed=workflow.patched(DECISION_CLAIMED),
+            email_outside_the_lock=workflow.patched(EMAIL_OUTSIDE_THE_LOCK),
+            information_returns_to_its_phase=workflow.patched(INFORMATION_RETURNS_TO_ITS_PHASE),
+            response_when_sent=workflow.patched(RESPONSE_WHEN_SENT),
+            extension_as_told=workflow.patched(EXTENSION_AS_TOLD),
+            warning_moves_with_pauses=workflow.patched(WARNING_MOVES_WITH_PAUSES),
+        )
