@@ -19,10 +19,12 @@ from activities.letters import Letters
 from activities.outbox import Outbox
 from activities.register import RegisterActivities
 from complaints.alerts import DeadlineAlert
-from complaints.intake import record_complaint
+from complaints.intake import record_complaint, submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from tests.helpers.alert_webhook import AlertWebhook, alert_webhook
+from tests.helpers.polling import eventually
+from tests.helpers.settings import QUICK_ASSESSMENT, tuned
 from tests.helpers.smtp_servers import scripted_smtp
 from worker.main import build_worker
 
@@ -169,3 +171,41 @@ async def test_a_worker_with_alert_sinks_that_cannot_work_does_not_start(
 ) -> None:
     with pytest.raises(ValueError, match=said):
         build_worker(client, pool, settings.model_copy(update=changes))
+
+
+async def test_a_webhook_refusing_every_alert_is_tried_once_per_alert_and_the_run_journals_it(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: AlertWebhook
+) -> None:
+    """The real activity and the complaint's workflow: the assessment's
+    warning and breach each reach the log, the webhook refuses each once (404),
+    and the run journals each as undeliverable, not to be retried."""
+    webhook.answers = [404] * 50
+    alerting = tuned(
+        settings,
+        priority_deadlines=QUICK_ASSESSMENT,
+        alert_sinks=["webhook", "log"],
+        alert_webhook_url=webhook.url,
+    )
+    async with build_worker(client, pool, alerting):
+        reference = (await submit_complaint(pool, client, alerting, complaint(), actor="t")).reference
+
+        async def undeliverable() -> list[asyncpg.Record]:
+            found = await pool.fetch(
+                "SELECT details FROM journal WHERE complaint_reference = $1 AND event = 'alert_undeliverable'",
+                reference,
+            )
+            return found if len(found) == 2 else []
+
+        entries = await eventually(undeliverable, timeout=30)
+    assert all('"retried": false' in entry["details"] for entry in entries)
+    rows = await pool.fetch(
+        "SELECT alert_key, sink, status FROM alert_deliveries WHERE alert_key LIKE $1 ORDER BY alert_key, sink",
+        f"{reference}:%",
+    )
+    assert [(row["sink"], row["status"]) for row in rows] == [
+        ("log", "delivered"),
+        ("webhook", "failed"),
+        ("log", "delivered"),
+        ("webhook", "failed"),
+    ]
+    assert webhook.requests == 2 and webhook.accepted == []  # each alert tried once

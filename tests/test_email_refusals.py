@@ -10,16 +10,22 @@ from datetime import UTC, datetime
 import aiosmtplib
 import asyncpg
 import pytest
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.letters import Letters
 from activities.mail import AcknowledgementEmail, MailActivities
 from activities.outbox import EMAIL_REFUSED, Outbox
-from complaints.intake import record_complaint
+from complaints.complaint_status import Phase
+from complaints.intake import record_complaint, submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
+from tests.helpers.complaint_workflow import wait_for_phase
+from tests.helpers.polling import eventually
 from tests.helpers.smtp_servers import scripted_smtp
+from worker.main import build_worker
+from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
 REFUSALS = [
@@ -75,3 +81,29 @@ async def test_a_temporary_refusal_is_retried_and_the_message_goes_once_accepted
         await _acknowledge(settings, pool, port, reference)
         assert len(smtp.delivered) == 1
     assert await pool.fetchval("SELECT status FROM outbox WHERE key = $1", f"{reference}:acknowledgement") == "sent"
+
+
+async def test_a_refused_acknowledgement_puts_the_complaint_on_the_postal_path_after_one_attempt(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make
+) -> None:
+    """The real activity and the complaint's workflow: the address refused
+    for good, the run journals it and waits for the acknowledgement letter."""
+    with scripted_smtp() as (smtp, port):
+        smtp.rcpt_reply = "550 5.1.1 <jeanne@example.com>: Recipient address rejected"
+        refusing = settings.model_copy(update={"smtp_port": port})
+        async with build_worker(client, pool, refusing):
+            reference = (await submit_complaint(pool, client, refusing, complaint(), actor="t")).reference
+            await wait_for_phase(client, reference, Phase.INTAKE)
+
+            async def journaled() -> list[asyncpg.Record]:
+                return await pool.fetch(
+                    "SELECT details FROM journal WHERE complaint_reference = $1 AND event = 'email_refused'", reference
+                )
+
+            [entry] = await eventually(journaled)
+            status = await client.get_workflow_handle(reference).query(ComplaintWorkflow.status)
+        assert '"template": "acknowledgement"' in entry["details"] and "550" in entry["details"]
+        assert status.phase is Phase.INTAKE and not status.has_email
+        row = await pool.fetchrow("SELECT status, attempts FROM outbox WHERE key = $1", f"{reference}:acknowledgement")
+        assert (row["status"], row["attempts"]) == ("refused", 1)  # one attempt: not retried
+        assert smtp.connections == 1 and smtp.delivered == []
