@@ -1,5 +1,10 @@
 """Letters the workflow emails to the complainant. Content is read from the
-register, never from workflow history."""
+register, never from workflow history.
+
+A letter the complainant's mail server refuses for good (a 5xx reply) is kept
+as refused on its outbox row and fails its activity with a non-retryable
+ApplicationError of type `EmailRefused` (activities.outbox.EMAIL_REFUSED): the
+workflow journals it and sends the letter by post instead."""
 
 from datetime import datetime
 from typing import Any
@@ -83,7 +88,7 @@ class MailActivities(EmailingActivities):
         recipient = None if email.by_post else complaint["complainant_email"]
         sent_at = None
         if recipient:
-            sent_at = await self._outbox.send_once(
+            sent_at = await self._outbox.send_once(  # EmailRefused when refused for good
                 key=email.step_key,
                 reference=email.reference,
                 kind=email.template,

@@ -1,15 +1,67 @@
 """Email through the register's outbox: one row per business step, so a
-retried or restarted send delivers a message once."""
+retried or restarted send delivers a message once.
 
+An attempt claims its row (a row lock held while it sends): a second attempt
+at the same message while the first is still sending (a retry that overtook
+an attempt past its timeout) does not send it again, it fails and is retried.
+A whole SMTP exchange is bounded by `smtp_timeout_seconds`, so an attempt ends
+within its activity's timeout. A refusal for good (a 5xx reply to the
+recipient, the sender or the content) is kept on the row: the message is
+never sent again, and every later attempt is told so."""
+
+import asyncio
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
 import asyncpg
+from temporalio.exceptions import ApplicationError
 
 from activities.letters import Letters
 from complaints.settings import Settings
+
+# The type of the failure of an activity whose message was refused for good: a
+# workflow matches it (ActivityError.cause.type) to take another way.
+EMAIL_REFUSED = "EmailRefused"
+
+
+class EmailInFlight(RuntimeError):
+    """Another attempt is sending this message now: retry later (it will have
+    been sent, or failed)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the email {key} is being sent by another attempt: retried later")
+        self.key = key
+
+
+class EmailRefused(ApplicationError):
+    """The receiving server refused the message for good: it will never be
+    sent. Non-retryable: an activity it escapes from fails at once, of type
+    EMAIL_REFUSED. Its message and details name no address."""
+
+    def __init__(self, key: str, reply: str, code: int | None = None) -> None:
+        super().__init__(
+            f"the email {key} was refused for good by the receiving server ({code or 'a 5xx reply'}): not retried",
+            {"key": key, "code": code},
+            type=EMAIL_REFUSED,
+            non_retryable=True,
+        )
+        self.key = key
+        self.code = code
+        self.reply = reply  # the server's words: may name the address, kept out of failures
+
+
+def permanent_refusal(error: BaseException) -> int | None:
+    """The 5xx code when `error` refuses the message for good (its recipients,
+    its sender or its content), None when a later attempt may go through."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in error.recipients]
+        return codes[0] if codes and all(500 <= code < 600 for code in codes) else None
+    refusals = (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPDataError)
+    if isinstance(error, refusals) and 500 <= error.code < 600:
+        return error.code
+    return None
 
 
 class Outbox:
@@ -32,13 +84,14 @@ class Outbox:
 
         The first attempt's content is kept, so a retry resends the same
         message with the same Message-ID. An `html` alternative to the text
-        body is not kept: the caller gives the same again (a stored report's)."""
+        body is not kept: the caller gives the same again (a stored report's).
+        Raises EmailInFlight while another attempt sends it, EmailRefused once
+        it is refused for good."""
         async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(
+            await conn.execute(
                 """INSERT INTO outbox (key, complaint_reference, kind, recipient, subject, body, message_id)
                    VALUES ($1, $2, $3, $4, $5, $6, $7)
-                   ON CONFLICT (key) DO UPDATE SET attempts = outbox.attempts
-                   RETURNING status, sent_at, recipient, subject, body, message_id""",
+                   ON CONFLICT (key) DO NOTHING""",
                 key,
                 reference,
                 kind,
@@ -47,22 +100,44 @@ class Outbox:
                 body,
                 make_msgid(idstring=key.replace(":", "."), domain=self._domain),
             )
-            if row["status"] == "sent":
-                return row["sent_at"]
-            try:
-                await self._deliver(row, html)
-            except (aiosmtplib.SMTPException, OSError) as error:
-                await conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE key = $1",
+            failure: Exception
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    """SELECT status, sent_at, recipient, subject, body, message_id, last_error, refusal_code
+                         FROM outbox WHERE key = $1 FOR UPDATE SKIP LOCKED""",
                     key,
-                    str(error)[:1000],
                 )
-                raise
-            return await conn.fetchval(
-                """UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1
-                    WHERE key = $1 RETURNING sent_at""",
-                key,
-            )
+                if row is None:
+                    raise EmailInFlight(key)
+                if row["status"] == "sent":
+                    return row["sent_at"]
+                if row["status"] == "refused":
+                    raise EmailRefused(key, row["last_error"] or "", row["refusal_code"])
+                try:
+                    async with asyncio.timeout(self._settings.smtp_timeout_seconds):
+                        await self._deliver(row, html)
+                except (aiosmtplib.SMTPException, OSError) as error:  # a timeout is an OSError
+                    code = permanent_refusal(error)
+                    reply = str(error)[:1000] or type(error).__name__
+                    await conn.execute(
+                        """UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                                  status = CASE WHEN $3 THEN 'refused' ELSE status END,
+                                  refused_at = CASE WHEN $3 THEN now() END, refusal_code = $4
+                            WHERE key = $1""",
+                        key,
+                        reply,
+                        code is not None,
+                        code,
+                    )
+                    failure = EmailRefused(key, reply, code) if code is not None else error
+                else:
+                    sent_at: datetime = await conn.fetchval(
+                        """UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1
+                            WHERE key = $1 RETURNING sent_at""",
+                        key,
+                    )
+                    return sent_at
+            raise failure  # its attempt recorded (the transaction committed)
 
     @property
     def _domain(self) -> str:

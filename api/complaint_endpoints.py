@@ -162,7 +162,7 @@ def _json(text: str, field: str) -> Any:
     response_model=ComplaintPage,
     summary="List complaints from the register",
     description="Newest first; filters combine.",
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 422, 503),
 )
 async def list_complaints(
     request: Request,
@@ -201,7 +201,7 @@ async def list_complaints(
     "/{ref}",
     response_model=ComplaintDetail,
     summary="A complaint: where it stands, its timeline and documents",
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422, 503),
 )
 async def get_complaint(
     ref: Reference,
@@ -290,7 +290,7 @@ def _deadlines(status: ComplaintStatus | None, row: Any) -> list[DeadlineView]:
     response_class=Response,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "the document"},
-        **responses(401, 403, 404, 422),
+        **responses(401, 403, 404, 422, 503),
     },
 )
 async def download_document(

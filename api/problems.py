@@ -12,11 +12,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from complaints.database import REGISTER_ERRORS, register_unavailable
 from complaints.submission import field_reasons
 
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
+# The register (PostgreSQL) down: what a client is told, and when to retry.
+REGISTER_RETRY_AFTER = "10"
+REGISTER_UNAVAILABLE = (
+    "the complaint register cannot be reached at the moment: retry in a few seconds "
+    "(a complaint sent with an Idempotency-Key is taken in once however often it is sent)"
+)
 
 
 class FieldProblem(BaseModel):
@@ -111,10 +118,24 @@ def install(app: FastAPI) -> None:
             detail = f"nothing at {request.url.path}: see /docs for the endpoints"
         return problem_response(request, error.status_code, detail, headers=error.headers)
 
+    async def _register(request: Request, error: Exception) -> JSONResponse:
+        if not register_unavailable(error):
+            raise error  # a failure of its own: the 500 below
+        log.warning("the register is unavailable on %s %s: %s", request.method, request.url.path, error)
+        return register_down(request)
+
+    for kind in REGISTER_ERRORS:
+        app.add_exception_handler(kind, _register)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response(request, 500, "an unexpected error occurred: retry later, or tell the operations team")
+
+
+def register_down(request: Request | None) -> JSONResponse:
+    """503: the register is unreachable; the client retries after `Retry-After`."""
+    return problem_response(request, 503, REGISTER_UNAVAILABLE, headers={"Retry-After": REGISTER_RETRY_AFTER})
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

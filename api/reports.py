@@ -19,7 +19,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
     "/kpis",
     response_model=KpiReport,
     summary="Indicators of the complaints received in a period (managers)",
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 422, 503),
 )
 async def kpis(
     first: date | None = Query(None, alias="from", description=FIRST_DAY_HELP),

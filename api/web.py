@@ -3,13 +3,16 @@ complaint form and its confirmation, and the status page behind the signed
 link with the forms to reply, accept or contest, and answer the survey.
 Everything shown is escaped (Jinja2 autoescape)."""
 
+import logging
 import math
 import secrets
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -17,16 +20,39 @@ from temporalio.service import RPCError
 
 from api import customer, register_queries, wording_fr
 from api.body_limit import BodyTooLarge
-from api.problems import ProblemError
+from api.problems import REGISTER_RETRY_AFTER, ProblemError
 from api.services import Services, services
 from api.uploads import DocumentTooLarge, read_files
 from complaints.customer_signals import SurveyAnswer
+from complaints.database import REGISTER_ERRORS, register_unavailable
 from complaints.dates import LocalDates
-from complaints.intake import submit_complaint
+from complaints.intake import record_complaint, start_workflow
 from complaints.links import CONFIRMATION_MAX_AGE, LinkAction, LinkRefused
 from complaints.submission import Channel, validate_submission
 
-router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+
+
+class _PageRoute(APIRoute):
+    """A page's route: the register unreachable is a page in French (503,
+    Retry-After), as every other answer of the pages, not the API's problem."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except REGISTER_ERRORS as error:
+                if not register_unavailable(error):
+                    raise
+                log.warning("the register is unavailable on %s %s: %s", request.method, request.url.path, error)
+                return _unavailable(services(request), request.method)
+
+        return page
+
+
+router = APIRouter(include_in_schema=False, route_class=_PageRoute)
 
 _pages = Environment(
     loader=PackageLoader("api", "templates"),
@@ -76,6 +102,18 @@ def _page(svc: Services, name: str, status: int = 200, **values: Any) -> HTMLRes
 
 def _error_page(svc: Services, status: int, heading: str, message: str) -> HTMLResponse:
     return _page(svc, "error.html", status, heading=heading, message=message)
+
+
+def _unavailable(svc: Services, method: str) -> HTMLResponse:
+    message = (
+        "Cette page ne peut pas être affichée pour le moment : réessayez dans quelques minutes."
+        if method in ("GET", "HEAD")
+        else "Votre envoi n'est pas encore enregistré : notre service est momentanément indisponible. "
+        "Revenez à la page précédente et renvoyez-le dans quelques minutes."
+    )
+    page = _error_page(svc, 503, "Service momentanément indisponible", message)
+    page.headers["Retry-After"] = REGISTER_RETRY_AFTER
+    return page
 
 
 def _link_refused(svc: Services, refused: LinkRefused) -> HTMLResponse:
@@ -180,12 +218,30 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
             422,
         )
     try:
-        submitted = await submit_complaint(
-            svc.pool, svc.client, svc.settings, submission, actor="complainant (web form)"
+        submitted = await record_complaint(svc.pool, svc.settings, submission, actor="complainant (web form)")
+    except REGISTER_ERRORS as error:
+        if not register_unavailable(error):
+            raise
+        log.warning("the register is unavailable: a web complaint is not recorded: %s", error)
+        message = (
+            "Votre réclamation n'est pas encore enregistrée : notre service est momentanément indisponible. "
+            "Renvoyez ce formulaire dans quelques minutes."
         )
-    except RPCError:
-        message = "Le service est momentanément indisponible : renvoyez le formulaire dans quelques minutes."
-        return _form(svc, values, {}, message, form_id, 503)
+        if documents:
+            message += " Joignez à nouveau vos documents."
+        page = _form(svc, values, {}, message, form_id, 503)
+        page.headers["Retry-After"] = REGISTER_RETRY_AFTER
+        return page
+    # Recorded: the complaint is taken in. Should its workflow not start now
+    # (Temporal down), the intake sweep starts it within minutes.
+    try:
+        await start_workflow(svc.pool, svc.client, svc.settings, submitted.reference)
+    except (RPCError, *REGISTER_ERRORS) as error:
+        if not isinstance(error, RPCError) and not register_unavailable(error):
+            raise
+        log.warning(
+            "%s is recorded; its workflow did not start (the intake sweep starts it): %s", submitted.reference, error
+        )
     token = svc.links.sign(submitted.reference, LinkAction.CONFIRMATION)
     return RedirectResponse(f"/reclamation/enregistree?{urlencode({'token': token})}", 303)
 

@@ -2,6 +2,7 @@
 
 import logging
 import re
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -16,6 +17,43 @@ log = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 # Any constant works; it only keeps two processes from migrating at once.
 _MIGRATION_LOCK = 0x636F6D70
+
+
+# What PostgreSQL or the driver raise when the register cannot be reached now:
+# the server is down, starting up, shutting down, out of connections, or the
+# connection broke. Errors of a query itself (a constraint, a bug) are not.
+_UNREACHABLE = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, and a connection lost mid-query
+    asyncpg.CannotConnectNowError,  # starting up or recovering
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    # what a pooled connection raises when the server ended its session while
+    # it was idle (a restart, a failover, pg_terminate_backend)
+    asyncpg.InternalClientError,
+)
+
+
+# What to catch to ask register_unavailable: the driver's and the network's errors.
+REGISTER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+
+
+def register_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the register cannot be reached now, so that the
+    same request may succeed later: what a caller answers with "retry later"
+    (the API's 503, the inbound mailbox's 451) rather than as a failure."""
+    if isinstance(error, _UNREACHABLE):
+        return True
+    if isinstance(error, asyncpg.ObjectNotInPrerequisiteStateError):
+        return "not currently accepting connections" in str(error)  # ALLOW_CONNECTIONS false
+    if isinstance(error, asyncpg.InterfaceError):
+        return "closed" in str(error) or "closing" in str(error)  # the connection or the pool
+    if isinstance(error, OSError):  # refused, reset, no route, timed out: only on the way to the register
+        return any(
+            frame.f_globals.get("__name__", "").startswith("asyncpg")
+            for frame, _ in traceback.walk_tb(error.__traceback__)
+        )
+    return False
 
 
 class NoDatabaseUrl(RuntimeError):

@@ -4,12 +4,14 @@ The complaint and its documents are written to the register in one
 transaction, then its workflow is started. The same idempotency key (or the
 same channel + external reference) returns the same complaint: never a second
 row, workflow or email. A complaint recorded whose workflow did not start (the
-Temporal service was down) is started by `resume_unstarted` at worker start.
+Temporal service was down) is started by the intake sweep (`start_unstarted`,
+on a schedule every minute) and by `resume_unstarted` at worker start.
 
 The workflow is started by its type name: the core does not import the
 workflows that run on it."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -126,6 +128,52 @@ def _details(start: ComplaintStart) -> str:
         f"- regulatory response deadline: {policy.response_due(start.received_at):%Y-%m-%d %H:%M} UTC\n\n"
         "The complaint's content is in the register; payloads here are encrypted."
     )
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What a sweep of unstarted complaints did."""
+
+    started: list[str]  # references whose workflow it started (or found started)
+    refused: dict[str, str]  # reference → why it cannot be started (a clash of references)
+    remaining: int  # unstarted complaints left for the next sweep (past its limit)
+
+
+async def start_unstarted(
+    pool: asyncpg.Pool,
+    client: Client,
+    settings: Settings,
+    *,
+    limit: int = 200,
+    each: Callable[[str], None] = lambda reference: None,
+) -> Sweep:
+    """Start the workflows of recorded complaints that have none, oldest first,
+    at most `limit`; `each` is called after each one (an activity heartbeats).
+    A complaint whose reference another register's run holds is left (and
+    reported) while the others are started; the Temporal service unreachable
+    raises, to be retried."""
+    rows = await pool.fetch(
+        """SELECT reference FROM complaints WHERE workflow_started_at IS NULL
+            ORDER BY created_at LIMIT $1""",
+        limit + 1,
+    )
+    started, refused = [], {}
+    for row in rows[:limit]:
+        reference = row["reference"]
+        try:
+            await start_workflow(pool, client, settings, reference)
+        except ReferenceClash as clash:
+            log.error("%s cannot be started: %s", reference, clash)
+            refused[reference] = str(clash)
+        else:
+            log.warning("started the workflow of %s, recorded without one", reference)
+            started.append(reference)
+        each(reference)
+    remaining = 0
+    if len(rows) > limit:
+        remaining = await pool.fetchval("SELECT count(*) FROM complaints WHERE workflow_started_at IS NULL")
+        remaining -= len(refused)
+    return Sweep(started, refused, remaining)
 
 
 async def resume_unstarted(pool: asyncpg.Pool, client: Client, settings: Settings) -> int:

@@ -48,23 +48,23 @@ class ConfirmAssessment(Command):
 
     priority: Priority | None = None
     reason: Text | None = None
-    category: OneLine | None = None
+    category: OneLine | None = Field(default=None, max_length=200)
 
 
 class Assignment(Command):
-    handler: OneLine = Field(min_length=1)
-    team: OneLine | None = None
+    handler: OneLine = Field(min_length=1, max_length=200)
+    team: OneLine | None = Field(default=None, max_length=200)
 
 
 class RootCause(BaseModel):
-    category: OneLine = Field(min_length=1)
+    category: OneLine = Field(min_length=1, max_length=200)
     analysis: Text = Field(min_length=1)
 
 
 class PlannedAction(Command):
     kind: Literal["corrective", "improvement"]
     description: Text = Field(min_length=1)
-    owner: OneLine = Field(min_length=1)
+    owner: OneLine = Field(min_length=1, max_length=200)
     due_on: date
     root_cause: RootCause | None = None
 

@@ -2,6 +2,7 @@
 every one has a working default for `make run`."""
 
 import functools
+import typing
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,27 @@ DEFAULT_DOCUMENT_TYPES = [
 ]
 
 AlertSink = Literal["email", "webhook", "log"]
+ALERT_SINKS: tuple[str, ...] = typing.get_args(AlertSink)
+
+
+def alert_sink_problems(sinks: list[str], webhook_url: str | None) -> list[str]:
+    """What keeps the configured alert sinks from working, in words."""
+    problems = [
+        f"unknown alert sink {sink!r} (the sinks are {', '.join(ALERT_SINKS)})"
+        for sink in sinks
+        if sink not in ALERT_SINKS
+    ]
+    if "webhook" in sinks and not (webhook_url or "").strip():
+        problems.append("COMPLAINTS_ALERT_SINKS includes webhook but COMPLAINTS_ALERT_WEBHOOK_URL is not set")
+    return problems
+
+
+# An emailing activity's attempt: one SMTP exchange, bounded as a whole by
+# smtp_timeout_seconds (at most SMTP_TIMEOUT_MAX_SECONDS), and the register's
+# reads and writes around it. A workflow gives an emailing activity this
+# start-to-close timeout, so that an attempt is not timed out while it sends.
+SMTP_TIMEOUT_MAX_SECONDS = 20.0
+EMAIL_ATTEMPT_TIMEOUT_SECONDS = 30.0
 
 
 class Settings(BaseSettings):
@@ -84,7 +106,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
-    smtp_timeout_seconds: float = 10.0
+    # A whole SMTP exchange (connect, login, send) is given up after this.
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=SMTP_TIMEOUT_MAX_SECONDS)
     mail_from: str = "reclamations@example.org"
     organisation_name: str = "Service clients"
     operations_email: str = "operations@example.org"
@@ -93,6 +116,8 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = None
     alert_webhook_secret: str | None = Field(default=None, repr=False)  # HMAC-SHA256 key
     sla_digest_cron: str = "0 7 * * *"  # in `timezone`
+    # How often complaints recorded while the Temporal service was down are started.
+    intake_sweep_seconds: int = Field(default=60, gt=0)
 
     # Plain text in the environment: "10 days", "2 months", "30 seconds".
     ack_deadline: Annotated[Span, NoDecode] = Span.model_validate("10 days")
@@ -213,6 +238,13 @@ class Settings(BaseSettings):
         if taken:
             raise ValueError(f"{', '.join(taken)}: a built-in regime's name; give the organisation's regime its own")
         return value
+
+    @model_validator(mode="after")
+    def _alert_sinks_work(self) -> "Settings":
+        problems = alert_sink_problems(list(self.alert_sinks), self.alert_webhook_url)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _regimes_known(self) -> "Settings":

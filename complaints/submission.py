@@ -39,8 +39,12 @@ def _one_line(value: object) -> object:
     return re.sub(r"\s+", " ", value).strip() if isinstance(value, str) else value
 
 
-OneLine = Annotated[str, BeforeValidator(_one_line)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+OneLine = Annotated[str, BeforeValidator(_one_line)]  # each field says how long it may be
+# The longest a text may be unless its field says less (a note, a message, a
+# justification): beyond, the input is refused with the field (the API's 422),
+# never carried into a workflow's history.
+TEXT_MAX = 20_000
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=TEXT_MAX)]
 
 
 # A sending date a little ahead of this clock, or of the receipt, is a clock

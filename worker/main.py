@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 from activities.alerts import AlertActivities
 from activities.compensation import CompensationActivities
 from activities.digest import DigestActivities
+from activities.intake import IntakeActivities
 from activities.letters import Letters
 from activities.mail import MailActivities
 from activities.outbox import Outbox
@@ -22,9 +23,10 @@ from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from complaints.temporal_client import connect
-from worker.schedules import ensure_reporting_schedules, ensure_schedules
+from worker.schedules import ensure_intake_sweep_schedule, ensure_reporting_schedules, ensure_schedules
 from workflows.actions_review import ActionsReviewWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.intake_sweep import IntakeSweepWorkflow
 from workflows.quality_report import QualityReportWorkflow
 from workflows.report_refresh import ReportRefreshWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
@@ -40,6 +42,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     alerts = AlertActivities(pool, settings, outbox, letters)
     digest = DigestActivities(pool, settings, outbox, letters)
     reporting = ReportingActivities(pool, settings, outbox)
+    intake = IntakeActivities(pool, client, settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -50,6 +53,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             QualityReportWorkflow,
             ActionsReviewWorkflow,
             ReportRefreshWorkflow,
+            IntakeSweepWorkflow,
         ],
         activities=[
             register.record_intake,
@@ -68,6 +72,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             reporting.email_quality_report,
             reporting.record_overdue_actions,
             reporting.refresh_report_projection,
+            intake.start_unstarted_complaints,
         ],
     )
 
@@ -86,6 +91,7 @@ async def run_worker(settings: Settings) -> None:
         try:
             await ensure_schedules(client, settings)
             await ensure_reporting_schedules(client, settings)
+            await ensure_intake_sweep_schedule(client, settings)
             resumed = await resume_unstarted(pool, client, settings)
             if resumed:
                 log.warning("started %d complaint workflow(s) left unstarted", resumed)

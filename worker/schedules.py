@@ -1,6 +1,9 @@
 """Schedules the worker makes sure exist at start, idempotently: however many
-workers start, each schedule exists once."""
+workers start, each schedule exists once, and runs when the settings say: a
+schedule whose cron or interval setting changed is updated to it (its state,
+paused or not, and its action left as they are)."""
 
+import dataclasses
 import logging
 from datetime import timedelta
 
@@ -11,10 +14,13 @@ from temporalio.client import (
     ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 
 from complaints.settings import Settings
 from workflows.actions_review import ActionsReviewWorkflow
+from workflows.intake_sweep import IntakeSweepWorkflow
 from workflows.quality_report import QualityReportRequest, QualityReportWorkflow
 from workflows.report_refresh import ReportRefreshWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
@@ -38,19 +44,72 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
                 task_queue=settings.task_queue,
                 static_summary="Daily SLA digest: complaints at risk and in breach",
             ),
-            spec=ScheduleSpec(cron_expressions=[settings.sla_digest_cron], time_zone_name=settings.timezone),
+            spec=cron_spec(settings.sla_digest_cron, settings.timezone),
         ),
         f" ({settings.sla_digest_cron})",
     )
 
 
+def intake_sweep_schedule_id(settings: Settings) -> str:
+    return f"{settings.task_queue}-intake-sweep"
+
+
+async def ensure_intake_sweep_schedule(client: Client, settings: Settings) -> None:
+    """The sweep that starts complaints recorded while the Temporal service
+    was down: every minute (a run still going skips the next)."""
+    schedule_id = intake_sweep_schedule_id(settings)
+    await _create_once(
+        client,
+        schedule_id,
+        Schedule(
+            action=ScheduleActionStartWorkflow(
+                IntakeSweepWorkflow.run,
+                id=f"{schedule_id}-run",
+                task_queue=settings.task_queue,
+                static_summary="Intake sweep: start the complaints recorded while Temporal was down",
+            ),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.intake_sweep_seconds))]),
+        ),
+        f" (every {settings.intake_sweep_seconds} s)",
+    )
+
+
+def cron_spec(cron: str, zone: str) -> ScheduleSpec:
+    """A cron setting as a schedule's spec. The server keeps a cron as
+    calendars, and keeps its comment: the expression itself, by which a
+    worker tells whether the setting changed."""
+    expression = cron.split("#", 1)[0].strip()
+    return ScheduleSpec(cron_expressions=[f"{expression} # {expression}"], time_zone_name=zone)
+
+
+def _spec_key(spec: ScheduleSpec) -> tuple[object, ...]:
+    """What a spec's settings are, as given (cron expressions) or as the server
+    describes them (calendars with the expression in their comment)."""
+    crons = [cron.split("#", 1)[0].strip() for cron in spec.cron_expressions]
+    crons += [calendar.comment or "?" for calendar in spec.calendars]
+    intervals = [(interval.every, interval.offset or timedelta(0)) for interval in spec.intervals]
+    return tuple(dict.fromkeys(crons)), tuple(intervals), spec.time_zone_name or ""
+
+
 async def _create_once(client: Client, schedule_id: str, schedule: Schedule, logged: str = "") -> None:
-    """Create the schedule unless it exists; `logged` follows its id in the log."""
+    """Create the schedule unless it exists, or bring an existing one's spec
+    to the wanted one; `logged` follows its id in the log."""
     try:
         await client.create_schedule(schedule_id, schedule)
         log.info("created schedule %s%s", schedule_id, logged)
+        return
     except ScheduleAlreadyRunningError:
-        pass  # another worker made it
+        pass  # made earlier, or by another worker now
+    handle = client.get_schedule_handle(schedule_id)
+    existing = (await handle.describe()).schedule.spec
+    if _spec_key(existing) == _spec_key(schedule.spec):
+        return
+
+    def respecified(found: ScheduleUpdateInput) -> ScheduleUpdate:
+        return ScheduleUpdate(schedule=dataclasses.replace(found.description.schedule, spec=schedule.spec))
+
+    await handle.update(respecified)
+    log.info("updated schedule %s to its settings%s", schedule_id, logged)
 
 
 def quality_report_schedule_id(settings: Settings) -> str:
@@ -74,7 +133,7 @@ async def ensure_reporting_schedules(client: Client, settings: Settings) -> None
     wanted = [
         (
             quality,
-            ScheduleSpec(cron_expressions=[settings.quality_report_cron], time_zone_name=settings.timezone),
+            cron_spec(settings.quality_report_cron, settings.timezone),
             ScheduleActionStartWorkflow(
                 QualityReportWorkflow.run,
                 QualityReportRequest(),
@@ -85,7 +144,7 @@ async def ensure_reporting_schedules(client: Client, settings: Settings) -> None
         ),
         (
             review,
-            ScheduleSpec(cron_expressions=[settings.actions_review_cron], time_zone_name=settings.timezone),
+            cron_spec(settings.actions_review_cron, settings.timezone),
             ScheduleActionStartWorkflow(
                 ActionsReviewWorkflow.run,
                 id=f"{review}-run",
