@@ -22,10 +22,10 @@ from complaints.alerts import DeadlineAlert
 from complaints.intake import record_complaint, submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.alert_webhook import AlertWebhook, alert_webhook
 from tests.helpers.polling import eventually
 from tests.helpers.settings import QUICK_ASSESSMENT, tuned
 from tests.helpers.smtp_servers import scripted_smtp
+from tests.helpers.webhooks import WebhookReceiver, serving_webhook
 from worker.main import build_worker
 
 Make = Callable[..., ComplaintSubmission]
@@ -34,8 +34,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 
 @pytest.fixture
-def webhook() -> Iterator[AlertWebhook]:
-    with alert_webhook() as found:
+def webhook() -> Iterator[WebhookReceiver]:
+    with serving_webhook() as found:
         yield found
 
 
@@ -67,7 +67,7 @@ EMAIL_REFUSALS = {
 
 @pytest.mark.parametrize("case", list(EMAIL_REFUSALS))
 async def test_an_email_sink_refused_for_good_is_recorded_and_the_later_sinks_still_get_the_alert(
-    pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: AlertWebhook, case: str
+    pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: WebhookReceiver, case: str
 ) -> None:
     options, reply, code = EMAIL_REFUSALS[case]
     alert = await _alert(pool, settings, complaint)
@@ -95,7 +95,7 @@ async def test_an_email_sink_refused_for_good_is_recorded_and_the_later_sinks_st
         assert found["webhook"] == ("delivered", None) and found["log"] == ("delivered", None)
         status, error = found["email"]
         assert status == "failed" and error and code in error
-        assert [event["id"] for event in webhook.accepted] == [alert.key]
+        assert [event["id"] for event in webhook.events()] == [alert.key]
         journaled = await pool.fetch(
             "SELECT event FROM journal WHERE complaint_reference = $1 AND event LIKE 'alert_%' ORDER BY id",
             alert.reference,
@@ -111,7 +111,7 @@ async def test_an_email_sink_refused_for_good_is_recorded_and_the_later_sinks_st
 
 @pytest.mark.parametrize("status", [400, 404, 410])
 async def test_a_webhook_refusing_for_good_is_recorded_and_the_email_still_goes(
-    pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: AlertWebhook, mailbox, status: int
+    pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: WebhookReceiver, mailbox, status: int
 ) -> None:
     alert = await _alert(pool, settings, complaint)
     alerting = settings.model_copy(update={"alert_sinks": ["webhook", "email"], "alert_webhook_url": webhook.url})
@@ -129,7 +129,7 @@ async def test_a_webhook_refusing_for_good_is_recorded_and_the_email_still_goes(
 
 @pytest.mark.parametrize("status", [408, 429, 503])
 async def test_a_webhook_failing_for_now_keeps_the_alert_retrying_until_it_is_delivered(
-    pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: AlertWebhook, mailbox, status: int
+    pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: WebhookReceiver, mailbox, status: int
 ) -> None:
     alert = await _alert(pool, settings, complaint)
     alerting = settings.model_copy(update={"alert_sinks": ["webhook", "email"], "alert_webhook_url": webhook.url})
@@ -143,7 +143,7 @@ async def test_a_webhook_failing_for_now_keeps_the_alert_retrying_until_it_is_de
 
     await _send(pool, alerting, alert)  # the retry
     assert await _deliveries(pool, alert) == {"email": ("delivered", None), "webhook": ("delivered", None)}
-    assert [event["id"] for event in webhook.accepted] == [alert.key]
+    assert [event["id"] for event in webhook.events()] == [alert.key]
     assert len(mailbox.messages(alerting.operations_email)) == 1
 
 
@@ -174,7 +174,7 @@ async def test_a_worker_with_alert_sinks_that_cannot_work_does_not_start(
 
 
 async def test_a_webhook_refusing_every_alert_is_tried_once_per_alert_and_the_run_journals_it(
-    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: AlertWebhook
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make, webhook: WebhookReceiver
 ) -> None:
     """The real activity and the complaint's workflow: the assessment's
     warning and breach each reach the log, the webhook refuses each once (404),
@@ -208,4 +208,4 @@ async def test_a_webhook_refusing_every_alert_is_tried_once_per_alert_and_the_ru
         ("log", "delivered"),
         ("webhook", "failed"),
     ]
-    assert webhook.requests == 2 and webhook.accepted == []  # each alert tried once
+    assert webhook.requests == 2 and webhook.received == []  # each alert tried once

@@ -7,7 +7,6 @@ import hmac
 import json
 import logging
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 
 import asyncpg
@@ -22,7 +21,7 @@ from tests.helpers.history import wait_until_idle
 from tests.helpers.mailbox import Mailbox, body_of
 from tests.helpers.polling import eventually
 from tests.helpers.settings import QUICK_ASSESSMENT, tuned
-from tests.helpers.webhooks import WebhookReceiver
+from tests.helpers.webhooks import WebhookReceiver, serving_webhook
 
 Make = Callable[..., ComplaintSubmission]
 SECRET = "webhook-shared-secret"
@@ -30,11 +29,8 @@ SECRET = "webhook-shared-secret"
 
 @pytest.fixture
 def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver(failures=2)
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
+    with serving_webhook([503, 503]) as receiver:
+        yield receiver
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from tests.helpers.register import journal_events
 from tests.helpers.runs import fill_history, run_id, serving, status_of
 from tests.helpers.session import SUGGEST_CONTINUE_AS_NEW_AFTER
 from tests.helpers.settings import QUICK_ASSESSMENT, SHORT_RESPONSE, tuned
-from tests.helpers.webhooks import WebhookReceiver
+from tests.helpers.webhooks import WebhookReceiver, serving_webhook
 from workflows.complaint import ComplaintWorkflow, background
 
 Make = Callable[..., ComplaintSubmission]
@@ -67,13 +67,8 @@ async def journal(pool: asyncpg.Pool, reference: str, event: str) -> list[dict[s
 @pytest.fixture
 def dead_webhook() -> Iterator[WebhookReceiver]:
     """A webhook that answers 503 to everything."""
-    import threading
-
-    receiver = WebhookReceiver(failures=10**9)
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
+    with serving_webhook([503] * 10**6) as receiver:
+        yield receiver
 
 
 async def test_a_sink_that_keeps_failing_holds_up_no_alert_and_no_delay_notice(
@@ -161,7 +156,7 @@ async def test_alerts_still_undelivered_when_the_run_continues_as_new_are_delive
 
         await eventually(continued, timeout=20)
         assert dead_webhook.received == []
-        dead_webhook.failures = 0  # the webhook is back
+        dead_webhook.answers.clear()  # the webhook is back
 
         await eventually(lambda: len(dead_webhook.received) >= 2, timeout=40)
         await asyncio.sleep(1)

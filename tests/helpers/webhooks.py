@@ -1,28 +1,33 @@
-"""A chat tool's incoming webhook, served on this machine for the alert tests."""
+"""A chat tool's incoming webhook, served on this machine for the alert tests:
+it answers with the statuses a test lines up (then 200) and keeps what it
+accepted."""
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from tests.helpers.network import free_port
 
 
 class WebhookReceiver:
-    """A chat tool's incoming webhook: records what it receives; can fail first."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.failures = failures
+    def __init__(self, answers: list[int] | None = None) -> None:
+        self.answers = list(answers or [])  # the next requests' statuses, in order; then 200
+        self.requests = 0
+        self.received: list[tuple[dict[str, str], bytes]] = []  # accepted: headers (lower-cased), body
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.failures:
-                    receiver.failures -= 1
-                    self.send_response(503)
-                else:
+                receiver.requests += 1
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                if status < 300:
                     receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                    self.send_response(200)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -35,5 +40,18 @@ class WebhookReceiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks/sla"
 
-    def events(self) -> list[dict]:
+    def events(self) -> list[dict[str, Any]]:
+        """The accepted alerts' JSON bodies."""
         return [json.loads(body) for _, body in self.received]
+
+
+@contextmanager
+def serving_webhook(answers: list[int] | None = None) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(answers)
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()

@@ -69,7 +69,10 @@ class BackgroundSteps(ComplaintSteps):
             return
         self._firing = True  # as recorded before: in sequence, retried for ever
         await calls.record_alert(raised.alert)
-        await calls.send_alert(raised.alert)
+        # A refusal for good (AlertUndeliverable) must not end the watcher: it is
+        # recorded by the activity, and the delay notice still goes.
+        with contextlib.suppress(ActivityError):
+            await calls.send_alert(raised.alert)
         if raised.delay_notice:
             await self._email_customer("delay_notice", self._delay_notice(), step=f"delay:{raised.alert.key}")
         self._firing = False

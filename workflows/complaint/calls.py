@@ -28,9 +28,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from complaints.alerts import DeadlineAlert
     from complaints.assessment import Assessment
+    from complaints.settings import EMAIL_ATTEMPT_TIMEOUT_SECONDS
 
 REGISTER_TIMEOUT = timedelta(seconds=30)
-EMAIL_TIMEOUT = timedelta(seconds=15)  # above the SMTP client's own timeout
+# Above the whole SMTP exchange an attempt may take (the outbox bounds it).
+EMAIL_TIMEOUT = timedelta(seconds=EMAIL_ATTEMPT_TIMEOUT_SECONDS)
 # Email keeps being retried until it goes through; the deadline timers, not
 # the retry count, decide when people must be told.
 EMAIL_RETRY = RetryPolicy(
