@@ -53,6 +53,19 @@ def _command_model(update: Update) -> type[Command]:
     return cast(type[Command], model)
 
 
+def _route(path: str, update: Update, endpoint: Callable[..., Any], summary: str) -> None:
+    """POST /complaints/{ref}/<path>, named after its update, answering the status."""
+    endpoint.__name__ = cast(Callable[..., Any], update).__name__
+    router.add_api_route(
+        f"/{{ref}}/{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=ComplaintStatus,
+        summary=summary,
+        responses=responses(401, 403, 404, 409, 422, 503),
+    )
+
+
 def _command(path: str, update: Update, permission: Permission, summary: str) -> None:
     model = _command_model(update)
     body_model = schemas.without_actor(model)
@@ -80,15 +93,7 @@ def _command(path: str, update: Update, permission: Permission, summary: str) ->
                 )
         return status
 
-    endpoint.__name__ = cast(Callable[..., Any], update).__name__
-    router.add_api_route(
-        f"/{{ref}}/{path}",
-        endpoint,
-        methods=["POST"],
-        response_model=ComplaintStatus,
-        summary=summary,
-        responses=responses(401, 403, 404, 409, 422, 503),
-    )
+    _route(path, update, endpoint, summary)
 
 
 H, A = Permission.HANDLE, Permission.APPROVE
@@ -159,15 +164,7 @@ def _postal(path: str, update: Update, summary: str) -> None:
         letter = PostalLetter(confirmed_by=operator.name, sent_at=body.sent_at if body else None)
         return await run_update(svc.client, svc.pool, ref, update, letter, _update_id(idempotency_key))
 
-    endpoint.__name__ = cast(Callable[..., Any], update).__name__
-    router.add_api_route(
-        f"/{{ref}}/{path}",
-        endpoint,
-        methods=["POST"],
-        response_model=ComplaintStatus,
-        summary=summary,
-        responses=responses(401, 403, 404, 409, 422, 503),
-    )
+    _route(path, update, endpoint, summary)
 
 
 _postal(
