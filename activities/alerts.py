@@ -29,6 +29,8 @@ DEADLINE_LABELS = {
     "assessment": "d'évaluation",
     "response": "de réponse",
     "approval": "d'approbation du dédommagement",
+    "regulatory": "réglementaire de réponse",
+    "review": "de réexamen",
 }
 SIGNATURE_HEADER = "X-Complaints-Signature"
 TIMESTAMP_HEADER = "X-Complaints-Timestamp"
