@@ -128,7 +128,8 @@ class CommandSteps(ComplaintSteps):
         async with self._lock:
             refuse_unless(rules.check_extend_analysis, self.state, extension, self._holding_max())  # date in force
             told = self._extend(extension)
-            changes = ComplaintChanges(response_due_at=self.state.response_due_at)
+            regulatory = self.state.regulatory_due_at if self._holding_max() else None  # moved by a holding reply
+            changes = ComplaintChanges(response_due_at=self.state.response_due_at, regulatory_due_at=regulatory)
             await self._record(Entry("analysis_extended", extension.by.name, told, changes, visible_to_customer=True))
         await self._email_customer("analysis_extension", told)
 
