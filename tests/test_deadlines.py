@@ -364,7 +364,19 @@ def test_a_regime_change_moves_the_regulatory_clock_and_caps_the_internal_ones()
     regulatory = state.deadlines["regulatory"]
     assert state.regime == "payment_services" and regulatory.due_at == due and regulatory.generation == 1
     assert state.deadlines["response"].cap == due and state.deadlines["response"].effective_due <= due
-    assert state.deadlines["acknowledgement"].generation == 0  # met: it stays as it was
+    acknowledgement = state.deadlines["acknowledgement"]
+    assert acknowledgement.generation == 0 and acknowledgement.due_at == state.ack_due_at  # met: as it was
+    assert state.ack_due_at == POLICY.acknowledgement_due_for("acpr", None, RECEIVED)
+
+
+def test_a_regime_change_before_the_acknowledgement_moves_it() -> None:
+    begun = start().model_copy(update={"regime": "general"})
+    state = deadlines.received(begun)
+    deadlines.start_regulatory(state, begun)
+    deadlines.change_regime(state, begun, "acpr", RECEIVED + DAY)
+    acknowledgement = state.deadlines["acknowledgement"]
+    assert acknowledgement.due_at == state.ack_due_at == POLICY.acknowledgement_due_for("acpr", None, RECEIVED)
+    assert acknowledgement.generation == 1
 
 
 def test_a_holding_reply_moves_the_regulatory_clock_to_the_regimes_maximum() -> None:

@@ -62,10 +62,12 @@ def change_regime(state: ComplaintState, start: ComplaintStart, regime: str, now
     internal clocks stop at the new maximum."""
     state.regime = regime
     acknowledgement = state.deadlines["acknowledgement"]
-    acknowledged_due = acknowledgement.due_at
+    was_due, was_ack_due = acknowledgement.due_at, state.ack_due_at
     _regime_dates(state, start.policy, regime, start.sent_at, start.received_at)
-    acknowledgement.due_at = acknowledged_due
-    if not acknowledgement.met_at:
+    acknowledgement.due_at = was_due
+    if acknowledgement.met_at:
+        state.ack_due_at = was_ack_due  # acknowledged: judged by the date it had
+    else:
         move(acknowledgement, state.ack_due_at, now)
     regulatory = state.deadlines.get("regulatory")
     if regulatory and not regulatory.met_at:
