@@ -9,10 +9,11 @@ deadlines; the evidence is the register's alert rows, the journal and the
 letters sent."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
-from temporalio.client import WorkflowHandle
+import httpx
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from complaints.complaint_status import ComplaintStatus, Phase
@@ -219,3 +220,17 @@ async def test_a_regime_change_at_assessment_moves_the_regulatory_deadline(
     held = beyond.model_copy(update={"new_due_at": maximum - timedelta(hours=1)})
     status = await execute_update(handle, ComplaintWorkflow.extend_analysis, held)
     assert status.response_due_at == held.new_due_at and status.deadlines["regulatory"].due_at == maximum
+
+
+async def test_the_api_lists_the_regulatory_deadline_beside_the_acknowledgement(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make, http: httpx.AsyncClient, keys
+) -> None:
+    ref = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
+    await wait_for_phase(client, ref, Phase.ASSESSMENT)
+    detail = (await http.get(f"/complaints/{ref}", headers=keys["handler"])).json()
+    shown = {d["name"]: d for d in detail["deadlines"]}
+    assert {"acknowledgement", "regulatory", "assessment", "response"} <= set(shown)
+    status = await client.get_workflow_handle(ref).query(ComplaintWorkflow.status)
+    assert datetime.fromisoformat(shown["regulatory"]["due_at"]) == status.regulatory_due_at
+    assert shown["regulatory"]["met_at"] is None and shown["acknowledgement"]["met_at"] is not None
+    await client.get_workflow_handle(ref).terminate("test over")
