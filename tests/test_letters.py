@@ -57,3 +57,12 @@ def test_the_delay_notice_at_the_regulatory_breach_opens_mediation_now() -> None
     assert "dès maintenant saisir gratuitement le" in body and "2 novembre 2027" in body
     late = rendered("delay_notice", deadline_label="de traitement", response_due_at=RECEIVED)
     assert "dès maintenant" not in late and "2 novembre 2026" in late
+
+
+def test_a_holding_reply_gives_its_reasons_and_the_final_date() -> None:
+    due = RECEIVED.replace(day=30)
+    values = {"reason": "Une enquête auprès de la banque du bénéficiaire.", "new_due_at": due}
+    held = rendered("analysis_extension", **values, holding_reply=True)
+    assert "réponse d'attente" in held and "L.133-45" in held and "30 novembre 2026" in held
+    assert "enquête auprès de la banque" in held
+    assert "réponse d'attente" not in rendered("analysis_extension", **values)

@@ -136,7 +136,8 @@ class CommandSteps(ComplaintSteps):
     def _extend(self, extension: AnalysisExtension) -> dict[str, Any]:
         """Move the response date at once; returns what the customer is told."""
         maximum = self._holding_max()
-        if maximum and extension.new_due_at > self.state.regulatory_due_at:
+        holding = bool(maximum) and extension.new_due_at > self.state.regulatory_due_at
+        if maximum and holding:
             deadlines.holding_reply(self.state, maximum, workflow.now())
         if self._paths.extension_as_told:
             deadlines.extend(self.state, self._policy, extension.new_due_at, workflow.now())
@@ -145,7 +146,10 @@ class CommandSteps(ComplaintSteps):
             deadlines.move(response, extension.new_due_at - response.paused_for, workflow.now())
         self.state.extensions += 1
         self._deadlines_changed()
-        return {"reason": extension.reason, "new_due_at": extension.new_due_at}
+        told: dict[str, Any] = {"reason": extension.reason, "new_due_at": extension.new_due_at}
+        if holding:  # past the regime's answer date: a holding reply (L.133-45)
+            told["holding_reply"] = True
+        return told
 
     async def _extend_analysis_as_before(self, extension: AnalysisExtension) -> None:
         told = self._extend(extension)
