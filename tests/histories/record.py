@@ -242,6 +242,27 @@ async def regulatory_clock(handle: Handle) -> None:
     await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=2, ces=4, nps=3))
 
 
+async def holding_reply(handle: Handle) -> None:
+    """A regime with a holding reply (as payment services, L.133-45): the
+    assessment confirmed; the analysis extended past the regime's answer date
+    (a holding reply: the regulatory clock moved to the holding-reply
+    maximum); accepted and answered in time; accepted by the customer; the
+    survey answered."""
+    status = await in_phase(handle, Phase.ASSESSMENT)
+    await update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, category="paiement"))
+    extension = AnalysisExtension(
+        by=ALICE,
+        reason="Une enquête auprès de la banque du bénéficiaire.",
+        new_due_at=status.regulatory_due_at + timedelta(minutes=5),
+    )
+    await update(handle, ComplaintWorkflow.extend_analysis, extension)
+    await update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.accept_response)
+    await in_phase(handle, Phase.SURVEY)
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=5, ces=1, nps=10))
+
+
 def _fast_assessment(assessment: str) -> dict[str, PriorityDeadlines]:
     quick = Span.model_validate(assessment)
     response = Span.model_validate("10 minutes")
@@ -276,6 +297,17 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
             "regime_definitions": {
                 "quick": {"title": "Essai", "acknowledgement": "1 day", "answer": "10 seconds"},
                 "slower": {"title": "Essai plus long", "acknowledgement": "1 day", "answer": "16 seconds"},
+            },
+        },
+    ),
+    "holding_reply": (
+        holding_reply,
+        {
+            **QUICK,
+            "priority_deadlines": _fast_assessment("1 day"),
+            "default_regime": "held",
+            "regime_definitions": {
+                "held": {"title": "Essai", "answer": "1 hour", "holding_reply_max": "2 hours"},
             },
         },
     ),
