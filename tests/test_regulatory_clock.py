@@ -16,6 +16,7 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from complaints import search_attributes as attrs
 from complaints.complaint_status import ComplaintStatus, Phase
 from complaints.customer_signals import Contest
 from complaints.intake import submit_complaint
@@ -136,6 +137,10 @@ async def test_the_regulatory_breach_fires_once_while_still_in_intake(
 ) -> None:
     handle = await taken_in(env, pool, acpr(settings), without_email(complaint))
     await wait_for_phase(env.client, handle.id, Phase.INTAKE)
+    # From intake on, the list views know the next deadline (the acknowledgement's, before the maximum).
+    status = await handle.query(ComplaintWorkflow.status)
+    shown = (await handle.describe()).typed_search_attributes.get(attrs.NEXT_DEADLINE)
+    assert shown == status.ack_due_at < status.regulatory_due_at
     await env.fast_forward(handle, PAST_THE_MAXIMUM)
 
     await alerted(pool, handle.id, "regulatory")
