@@ -391,3 +391,15 @@ def test_a_holding_reply_moves_the_regulatory_clock_to_the_regimes_maximum() -> 
 def test_a_contest_opens_a_review_clock_of_the_policys_span() -> None:
     review = deadlines.review(POLICY.model_copy(update={"review": Span.model_validate("10 days")}), ACKNOWLEDGED)
     assert (review.name, review.due_at, review.pausable) == ("review", ACKNOWLEDGED + 10 * DAY, False)
+
+
+def test_a_contest_reopens_the_regulatory_clock_without_raising_its_alerts_again() -> None:
+    state = status(Phase.REVIEW)
+    state.deadlines = clocks(deadline("regulatory", warned=True, breached=True, met_at=ACKNOWLEDGED + DAY))
+    deadlines.reopen_regulatory(state.deadlines)
+    assert state.deadlines["regulatory"].met_at is None
+    assert deadlines.next_event(state.deadlines, 0.75, paused=False) is None  # breached already: once
+    state.deadlines = clocks(deadline("regulatory", met_at=ACKNOWLEDGED + DAY))
+    deadlines.reopen_regulatory(state.deadlines)
+    event = deadlines.next_event(state.deadlines, 0.75, paused=False)
+    assert event is not None and (event.deadline, event.kind) == ("regulatory", "warning")

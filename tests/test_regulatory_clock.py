@@ -178,17 +178,26 @@ async def test_a_contest_opens_the_review_deadline_which_fires_once(
     await wait_for_phase(env.client, handle.id, Phase.REVIEW)
     review = (await handle.query(ComplaintWorkflow.status)).deadlines["review"]
     assert review.due_at - review.started_at == timedelta(days=15)
-    await env.fast_forward(handle, timedelta(days=20))
 
-    await alerted(pool, handle.id, "review")
+    await env.fast_forward(handle, PAST_THE_MAXIMUM)
+
+    await alerted(pool, handle.id, "regulatory")
     await wait_until_idle(handle)
-    # The regulatory clock was met by the response: the review's own clock fires, once.
-    assert await alerts_of(pool, handle.id) == [("review", "warning"), ("review", "breach")]
+    # The contested response was not the final answer: during the review its
+    # own clock fires once, and the regulatory maximum (to the final answer) once.
+    assert await alerts_of(pool, handle.id) == [
+        ("review", "warning"),
+        ("review", "breach"),
+        ("regulatory", "warning"),
+        ("regulatory", "breach"),
+    ]
+    assert (await handle.query(ComplaintWorkflow.status)).phase is Phase.REVIEW
     status = await execute_update(
         handle, ComplaintWorkflow.decide, Decision(by=BRUNO, outcome="rejected", justification=ARGUED)
     )
     await wait_for_phase(env.client, handle.id, Phase.SURVEY)
-    assert (await handle.query(ComplaintWorkflow.status)).deadlines["review"].met_at is not None
+    final = await handle.query(ComplaintWorkflow.status)
+    assert final.deadlines["review"].met_at is not None and final.deadlines["regulatory"].met_at is not None
 
 
 async def test_a_regime_change_at_assessment_moves_the_regulatory_deadline(

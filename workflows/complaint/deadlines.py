@@ -97,6 +97,15 @@ def review(policy: ComplaintPolicy, contested_at: datetime) -> Deadline:
     return Deadline(name="review", started_at=contested_at, due_at=policy.end_of(policy.review, contested_at))
 
 
+def reopen_regulatory(deadlines: dict[str, Deadline]) -> None:
+    """A contested response was not the final answer: the regulatory maximum
+    runs on to the review's response (ACPR 2024-R-02 counts to the final
+    answer). Its alerts already raised are not raised again."""
+    regulatory = deadlines.get("regulatory")
+    if regulatory:
+        regulatory.met_at = None
+
+
 def for_priority(
     policy: ComplaintPolicy, state: ComplaintState, priority: Priority, acknowledged: datetime
 ) -> dict[str, Deadline]:

@@ -143,6 +143,7 @@ class ComplaintSteps:
         """A contested response is reviewed within the policy's review deadline (REGULATORY_CLOCK)."""
         if self._paths.regulatory_clock:
             self.state.deadlines["review"] = deadlines.review(self._policy, workflow.now())
+            deadlines.reopen_regulatory(self.state.deadlines)
             self._deadlines_changed()
 
     def _meet(self, name: str, at: datetime) -> None:
