@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from complaints import journal
 from reporting.kpis import kpi_report
 from reporting.model import DeadlineCompliance
 from tests.helpers.seeded_register import AS_OF, MARCH, acknowledge, add_complaint, alert, at
@@ -44,12 +45,28 @@ async def test_the_regulatory_deadline_met_or_missed_per_regime(pool: asyncpg.Po
         "UPDATE complaints SET regulatory_due_at = NULL, responded_at = NULL WHERE reference = $1", pending
     )
 
+    # ACPR, contested: the first response in time, but the final answer is the
+    # review's — pending until it goes, then judged by it.
+    contested = await add_complaint(pool, "REG-5", at(5), regime="acpr")
+    await acknowledge(pool, contested, at(5) + DAY)
+    await pool.execute(
+        """UPDATE complaints SET regulatory_due_at = $2, responded_at = $3, phase = 'review',
+                  customer_verdict = 'contested' WHERE reference = $1""",
+        contested,
+        at(5) + 60 * DAY,
+        at(5) + 10 * DAY,
+    )
+
     report = await kpi_report(pool, *MARCH, by="regime", as_of=AS_OF)
-    assert report.overall.deadlines.regulatory == DeadlineCompliance(met=1, missed=2, pending=1)
+    assert report.overall.deadlines.regulatory == DeadlineCompliance(met=1, missed=2, pending=2)
+    async with pool.acquire() as conn:
+        await journal.append(conn, contested, "review_responded", "Bruno", step_key=f"{contested}:review")
+    report = await kpi_report(pool, *MARCH, by="regime", as_of=AS_OF)
+    assert report.overall.deadlines.regulatory == DeadlineCompliance(met=1, missed=3, pending=1)  # now: late
     groups = {group.key: group.indicators.deadlines for group in report.groups}
-    assert groups["acpr"].regulatory == DeadlineCompliance(met=1, missed=1, pending=0)
+    assert groups["acpr"].regulatory == DeadlineCompliance(met=1, missed=2, pending=0)
     assert groups["payment_services"].regulatory == DeadlineCompliance(met=0, missed=1, pending=1)
-    assert groups["acpr"].regulatory.share_met == 0.5
-    # Acknowledged within the regime's acknowledgement deadline (all four in a day), per regime.
-    assert groups["acpr"].acknowledgement == DeadlineCompliance(met=2, missed=0, pending=0)
+    assert groups["acpr"].regulatory.share_met == 1 / 3
+    # Acknowledged within the regime's acknowledgement deadline (all in a day), per regime.
+    assert groups["acpr"].acknowledgement == DeadlineCompliance(met=3, missed=0, pending=0)
     assert groups["payment_services"].acknowledgement == DeadlineCompliance(met=2, missed=0, pending=0)

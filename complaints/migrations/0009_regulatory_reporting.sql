@@ -1,6 +1,6 @@
 -- The regulatory deadline in the reports (issue 12): each complaint's regime
 -- and whether it was answered within its regulatory maximum — 'met' when the
--- first response went by regulatory_due_at (the regime's maximum, moved by a
+-- final answer (a contested response's is the review's) went by regulatory_due_at (the regime's maximum, moved by a
 -- regime change or a holding reply), 'missed' when it went later or, still
 -- unanswered, once the regulatory breach was raised; NULL while pending. The
 -- acknowledgement's share per regime is ack_deadline broken down by regime
@@ -35,8 +35,8 @@ CREATE OR REPLACE VIEW report_complaint_source AS
            s.csat, s.ces, s.nps,
            g.kinds AS compensation_kinds, g.counts AS compensation_counts, g.amounts AS compensation_amounts,
            c.regime,
-           CASE WHEN c.responded_at IS NOT NULL AND c.regulatory_due_at IS NOT NULL
-                THEN CASE WHEN c.responded_at <= c.regulatory_due_at THEN 'met' ELSE 'missed' END
+           CASE WHEN a.final_at IS NOT NULL AND c.regulatory_due_at IS NOT NULL
+                THEN CASE WHEN a.final_at <= c.regulatory_due_at THEN 'met' ELSE 'missed' END
                 WHEN j.regulatory_breached THEN 'missed'
            END AS regulatory_deadline
       FROM complaints c
@@ -48,9 +48,14 @@ CREATE OR REPLACE VIEW report_complaint_source AS
                   bool_or(event = 'assessment_deadline_breached') AS assessment_breached,
                   bool_or(event = 'response_deadline_breached') AS response_breached,
                   bool_or(event = 'regulatory_deadline_breached') AS regulatory_breached,
+                  min(occurred_at) FILTER (WHERE event = 'review_responded') AS review_responded_at,
                   bool_or(event = 'review_responded') AS reviewed,
                   bool_or(event = 'survey_emailed') AS surveyed
              FROM journal WHERE complaint_reference = c.reference) j ON true
+      -- the final answer: a contested response's is the review's
+      CROSS JOIN LATERAL (
+           SELECT CASE WHEN c.customer_verdict IS NOT DISTINCT FROM 'contested' THEN j.review_responded_at
+                       ELSE c.responded_at END AS final_at) a
       LEFT JOIN LATERAL (
            SELECT array_agg(kind ORDER BY kind) AS kinds, array_agg(n ORDER BY kind) AS counts,
                   array_agg(amount ORDER BY kind) AS amounts
