@@ -39,6 +39,8 @@ DEADLINE_LABELS = {
     "assessment": "d'évaluation",
     "response": "de réponse",
     "approval": "d'approbation du dédommagement",
+    "regulatory": "réglementaire de réponse",
+    "review": "de réexamen",
 }
 # The failure types of send_alert: still to be delivered somewhere (retried), or
 # refused for good by every sink that has not delivered it (not retried).

@@ -21,7 +21,7 @@ class DigestActivities(EmailingActivities):
     async def send_sla_digest(self, day: str) -> DigestSummary:
         rows = await self._pool.fetch(
             """SELECT reference, priority, coalesce(handler, '—') AS handler, sla_status, phase,
-                      escalation_level, response_due_at
+                      escalation_level, response_due_at, regime, regulatory_due_at
                  FROM complaints
                 WHERE phase <> 'closed' AND sla_status IN ('warning', 'breached')
                 ORDER BY priority NULLS LAST, handler, response_due_at"""

@@ -1,5 +1,7 @@
 """The texts the customer and operations receive, from Jinja2 templates."""
 
+from datetime import datetime, timedelta
+
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from complaints.dates import LocalDates
@@ -33,6 +35,12 @@ class Letters:
         self._dates = LocalDates(settings.timezone, settings.locale)
         self._language = settings.locale.split("_")[0]
 
+    def last_day(self, due_at: datetime | str) -> str:
+        """The last day of a deadline due at `due_at`: a counted span is due at
+        24:00 of its last day (00:00 of the next), the day a letter gives."""
+        due = datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at
+        return self._dates.date(due - timedelta(microseconds=1))
+
     def render(self, template_name: str, **values: object) -> tuple[str, str]:
         """Render `template_name` in the configured language: (subject, body).
         The template's first line is the subject."""
@@ -41,6 +49,7 @@ class Letters:
             organisation=self._settings.organisation_name,
             date=self._dates.date,
             moment=self._dates.moment,
+            last_day=self.last_day,
             outcome_labels=OUTCOME_LABELS,
             compensation_labels=COMPENSATION_LABELS,
             **values,

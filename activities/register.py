@@ -58,6 +58,8 @@ class ComplaintChanges(BaseModel):
     assessed_at: datetime | None = None
     assessment_due_at: datetime | None = None
     response_due_at: datetime | None = None
+    regulatory_due_at: datetime | None = None
+    regime: str | None = None
     handler: str | None = None
     team: str | None = None
     outcome: Outcome | None = None

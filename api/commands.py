@@ -104,7 +104,7 @@ COMMANDS: list[tuple[str, Update, Permission, str]] = [
         "assessment",
         ComplaintWorkflow.confirm_assessment,
         H,
-        "Confirm the suggested priority, or override it with a reason",
+        "Confirm the suggested priority, or override it with a reason; change the regime with a reason",
     ),
     ("assignment", ComplaintWorkflow.assign, H, "Assign the complaint to a handler and team"),
     (

@@ -269,6 +269,7 @@ def _deadlines(status: ComplaintStatus | None, row: Any) -> list[DeadlineView]:
                 ("acknowledgement", "ack_due_at"),
                 ("assessment", "assessment_due_at"),
                 ("response", "response_due_at"),
+                ("regulatory", "regulatory_due_at"),
             )
             if row[column] is not None
         ]

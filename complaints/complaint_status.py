@@ -37,7 +37,8 @@ class SlaStatus(StrEnum):
 
 AckMethod = Literal["email", "post"]
 # "action": a corrective or improvement action past its due date (reporting).
-DeadlineName = Literal["acknowledgement", "assessment", "response", "approval", "action"]
+# "regulatory": the regime's answer maximum, never paused; "review": a contested response's review.
+DeadlineName = Literal["acknowledgement", "assessment", "response", "approval", "action", "regulatory", "review"]
 AlertKind = Literal["warning", "breach"]
 Verdict = Literal["accepted", "contested"]
 
@@ -87,11 +88,13 @@ class ComplaintStanding(BaseModel):
     phase: Phase
     channel: Channel
     received_at: datetime
+    sent_at: datetime | None = None  # set with the regulatory clock (runs before it: not kept here)
     ack_due_at: datetime
     acknowledged_at: datetime | None = None
     ack_method: AckMethod | None = None
     response_due_at: datetime  # the response deadline now in force
     regulatory_due_at: datetime
+    regime: str | None = None  # None: the regime it started with (runs before the regulatory clock)
     has_email: bool = False
     sla_status: SlaStatus = SlaStatus.ON_TRACK
     breaches: list[str] = Field(default_factory=list)

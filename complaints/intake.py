@@ -117,15 +117,15 @@ async def start_workflow(pool: asyncpg.Pool, client: Client, settings: Settings,
 
 def _details(start: ComplaintStart) -> str:
     """What the Temporal UI shows of the run at a glance; never personal data."""
-    policy = start.policy
+    dates = start.policy.regulatory_dates(start.regime, start.sent_at, start.received_at)
     return (
         f"**Complaint {start.reference}**\n\n"
         f"- channel: {start.channel.value}\n"
         f"- sent: {f'{start.sent_at:%Y-%m-%d %H:%M} UTC' if start.sent_at else 'not recorded'}\n"
         f"- received: {start.received_at:%Y-%m-%d %H:%M} UTC\n"
         f"- regime: {start.regime}\n"
-        f"- acknowledgement due: {policy.acknowledgement_due(start.received_at):%Y-%m-%d %H:%M} UTC\n"
-        f"- regulatory response deadline: {policy.response_due(start.received_at):%Y-%m-%d %H:%M} UTC\n\n"
+        f"- acknowledgement due: {dates.acknowledgement_due:%Y-%m-%d %H:%M} UTC\n"
+        f"- regulatory response deadline: {dates.answer_due:%Y-%m-%d %H:%M} UTC\n\n"
         "The complaint's content is in the register; payloads here are encrypted."
     )
 

@@ -44,11 +44,14 @@ class Command(BaseModel):
 
 
 class ConfirmAssessment(Command):
-    """Confirm the suggested priority (no `priority`) or override it (with a reason)."""
+    """Confirm the suggested priority (no `priority`) or override it (with a
+    reason); `regime`: put the complaint under another regime (with a reason),
+    its regulatory deadlines move."""
 
     priority: Priority | None = None
     reason: Text | None = None
     category: OneLine | None = Field(default=None, max_length=200)
+    regime: OneLine | None = Field(default=None, max_length=200)
 
 
 class Assignment(Command):

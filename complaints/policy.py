@@ -267,6 +267,7 @@ class ComplaintPolicy(BaseModel):
     approval_threshold: Decimal = Decimal(200)
     approval_wait: Span = Span(delta=timedelta(days=2))
     verdict_wait: Span = Span(delta=timedelta(days=15))
+    review: Span = Span(delta=timedelta(days=15))  # a contested response is reviewed within it
     survey_reminder: Span = Span(delta=timedelta(days=5))
     survey_wait: Span = Span(delta=timedelta(days=10))
     mediator: Mediator | None = None

@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     compensation_approval_threshold: Decimal = Decimal(200)
     approval_wait: Annotated[Span, NoDecode] = Span.model_validate("2 days")
     verdict_wait: Annotated[Span, NoDecode] = Span.model_validate("15 days")
+    review_deadline: Annotated[Span, NoDecode] = Span.model_validate("15 days")
     survey_reminder: Annotated[Span, NoDecode] = Span.model_validate("5 days")
     survey_wait: Annotated[Span, NoDecode] = Span.model_validate("10 days")
     mediator_name: str | None = "Médiateur de la consommation"
@@ -287,6 +288,7 @@ class Settings(BaseSettings):
             approval_threshold=self.compensation_approval_threshold,
             approval_wait=self.approval_wait,
             verdict_wait=self.verdict_wait,
+            review=self.review_deadline,
             survey_reminder=self.survey_reminder,
             survey_wait=self.survey_wait,
             mediator=mediator,

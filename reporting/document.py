@@ -72,6 +72,7 @@ KEY_FIGURES = {  # path: label, for the top of the quality report
     "volumes.open": "Encore ouvertes",
     "deadlines.acknowledgement.share_met": "Accusé de réception sous 10 jours",
     "deadlines.response.share_met": "Réponse dans les délais",
+    "deadlines.regulatory.share_met": "Réponse dans le délai réglementaire",
     "times.acknowledgement_to_response.median_seconds": "Délai médian de réponse",
     "satisfaction.nps": "NPS",
     "actions.overdue": "Actions en retard",

@@ -50,6 +50,7 @@ DEADLINE_LABELS = {
     "acknowledgement": "accusé de réception (10 jours)",
     "assessment": "évaluation (selon la priorité)",
     "response": "réponse (selon la priorité)",
+    "regulatory": "réponse dans le délai réglementaire (selon le régime)",
 }
 KIND_LABELS = {
     "credit_note": "avoir",
@@ -65,6 +66,7 @@ DIMENSION_LABELS = {
     "priority": "priorité",
     "handler": "responsable du traitement",
     "customer": "client",
+    "regime": "régime réglementaire",
 }
 
 

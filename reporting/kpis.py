@@ -56,17 +56,19 @@ DIMENSION_COLUMNS: dict[Dimension, str] = {
     "priority": "priority",
     "handler": "handler",
     "customer": "customer_id",
+    "regime": "regime",
 }
 DEFAULT_GROUP_LIMIT = 20  # beyond it, the smaller groups are gathered in one "others" group
 TOP_ROOT_CAUSES = 10
 REPORT_CONNECTIONS = 2  # queries side by side: one per core of the database server
 # Percentiles sort each duration in memory: enough for a year of complaints.
 REPORT_WORK_MEM = "256MB"
-DEADLINES = ("acknowledgement", "assessment", "response")
+DEADLINES = ("acknowledgement", "assessment", "response", "regulatory")
 _DEADLINE_COLUMNS = {
     "acknowledgement": "ack_deadline",
     "assessment": "assessment_deadline",
     "response": "response_deadline",
+    "regulatory": "regulatory_deadline",
 }
 _DURATIONS = {
     "receipt_to_acknowledgement": "ack_us",

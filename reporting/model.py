@@ -13,8 +13,8 @@ from pydantic import BaseModel, computed_field
 from complaints.complaint_status import Phase
 from complaints.operator_commands import CompensationKind
 
-Dimension = Literal["product", "category", "channel", "priority", "handler", "customer"]
-DIMENSIONS: tuple[Dimension, ...] = ("product", "category", "channel", "priority", "handler", "customer")
+Dimension = Literal["product", "category", "channel", "priority", "handler", "customer", "regime"]
+DIMENSIONS: tuple[Dimension, ...] = ("product", "category", "channel", "priority", "handler", "customer", "regime")
 SeriesUnit = Literal["day", "week", "month"]
 
 
@@ -64,6 +64,8 @@ class Deadlines(BaseModel):
     acknowledgement: DeadlineCompliance = DeadlineCompliance()
     assessment: DeadlineCompliance = DeadlineCompliance()
     response: DeadlineCompliance = DeadlineCompliance()
+    # answered within the regime's maximum (by `regime`: the share per regime)
+    regulatory: DeadlineCompliance = DeadlineCompliance()
 
 
 class SlaAlerts(BaseModel):

@@ -150,4 +150,5 @@ async def test_the_daily_digest_schedule_exists_once_and_lists_breaches_by_prior
     assert "1 en dépassement" in body and f"{handle.id} : DÉPASSÉ" in body
     priority = await pool.fetchval("SELECT priority FROM complaints WHERE reference = $1", handle.id)
     assert f"Priorité {priority} — —" in body  # not assigned yet
+    assert "maximum réglementaire (general) le " in body  # the regime's answer maximum, as its last day
     await schedule.delete()

@@ -8,6 +8,7 @@ import pytest
 from complaints.alerts import DeadlineAlert
 from complaints.assessment import Priority
 from complaints.complaint_status import AlertKind, Deadline, DeadlineName, Phase, SlaStatus
+from complaints.policy import Span
 from complaints.workflow_state import ComplaintState, DeadlineEvent
 from tests.helpers.complaint_states import ACKNOWLEDGED, POLICY, RECEIVED, deadline, start, status
 from workflows.complaint import deadlines
@@ -319,3 +320,86 @@ def test_a_second_approval_round_is_a_new_generation_with_its_own_alerts() -> No
         assert event is not None
         keys.append(deadlines.raise_alert(state, event).alert.key)
     assert keys == ["REC-2026-000001:approval:0:breach", "REC-2026-000001:approval:1:breach"]
+
+
+# --- the regulatory clock (issue 12) ----------------------------------------------------
+
+
+def test_the_regulatory_clock_starts_at_intake_with_the_regimes_dates() -> None:
+    sent = RECEIVED - 2 * DAY
+    begun = start().model_copy(update={"regime": "acpr", "sent_at": sent})
+    state = deadlines.received(begun)
+    deadlines.start_regulatory(state, begun)
+    regulatory = state.deadlines["regulatory"]
+    assert (state.regime, state.sent_at) == ("acpr", sent)
+    assert regulatory.due_at == state.regulatory_due_at == POLICY.regulatory_due("acpr", sent, RECEIVED)
+    assert regulatory.started_at == sent and not regulatory.pausable and regulatory.cap is None and regulatory.warn
+    assert state.ack_due_at == state.deadlines["acknowledgement"].due_at
+    assert state.ack_due_at == POLICY.acknowledgement_due_for("acpr", sent, RECEIVED)
+    assert state.response_due_at == state.regulatory_due_at  # what the acknowledgement states
+    # Never paused: it warns and breaches during a customer wait.
+    event = deadlines.next_event(state.deadlines, 0.75, paused=True)
+    assert event is not None and event.deadline in ("acknowledgement", "regulatory")
+
+
+def test_a_regulatory_breach_opens_mediation_with_the_delay_notice() -> None:
+    state = status(Phase.HANDLING)
+    state.deadlines = clocks(deadline("regulatory", warned=True))
+    event = deadlines.next_event(state.deadlines, 0.75, paused=False)
+    assert event is not None and (event.deadline, event.kind) == ("regulatory", "breach")
+    assert deadlines.raise_alert(state, event).delay_notice
+    state.deadlines = clocks(deadline("review"))
+    event = deadlines.next_event(state.deadlines, 0.75, paused=False)
+    assert event is not None and not deadlines.raise_alert(state, event).delay_notice
+
+
+def test_a_regime_change_moves_the_regulatory_clock_and_caps_the_internal_ones() -> None:
+    begun = start().model_copy(update={"regime": "acpr"})
+    state = deadlines.received(begun)
+    deadlines.start_regulatory(state, begun)
+    state.deadlines.update(deadlines.for_priority(POLICY, state, Priority.P4, ACKNOWLEDGED))
+    state.deadlines["acknowledgement"].met_at = ACKNOWLEDGED
+    deadlines.change_regime(state, begun, "payment_services", ACKNOWLEDGED + DAY)
+    due = POLICY.regulatory_due("payment_services", None, RECEIVED)
+    regulatory = state.deadlines["regulatory"]
+    assert state.regime == "payment_services" and regulatory.due_at == due and regulatory.generation == 1
+    assert state.deadlines["response"].cap == due and state.deadlines["response"].effective_due <= due
+    acknowledgement = state.deadlines["acknowledgement"]
+    assert acknowledgement.generation == 0 and acknowledgement.due_at == state.ack_due_at  # met: as it was
+    assert state.ack_due_at == POLICY.acknowledgement_due_for("acpr", None, RECEIVED)
+
+
+def test_a_regime_change_before_the_acknowledgement_moves_it() -> None:
+    begun = start().model_copy(update={"regime": "general"})
+    state = deadlines.received(begun)
+    deadlines.start_regulatory(state, begun)
+    deadlines.change_regime(state, begun, "acpr", RECEIVED + DAY)
+    acknowledgement = state.deadlines["acknowledgement"]
+    assert acknowledgement.due_at == state.ack_due_at == POLICY.acknowledgement_due_for("acpr", None, RECEIVED)
+    assert acknowledgement.generation == 1
+
+
+def test_a_holding_reply_moves_the_regulatory_clock_to_the_regimes_maximum() -> None:
+    state = status(Phase.HANDLING)
+    state.deadlines = clocks(deadline("regulatory"), deadline("response", pausable=True, cap=state.regulatory_due_at))
+    maximum = state.regulatory_due_at + 20 * DAY
+    deadlines.holding_reply(state, maximum, ACKNOWLEDGED + DAY)
+    assert state.regulatory_due_at == maximum == state.deadlines["regulatory"].due_at
+    assert state.deadlines["response"].cap == maximum
+
+
+def test_a_contest_opens_a_review_clock_of_the_policys_span() -> None:
+    review = deadlines.review(POLICY.model_copy(update={"review": Span.model_validate("10 days")}), ACKNOWLEDGED)
+    assert (review.name, review.due_at, review.pausable) == ("review", ACKNOWLEDGED + 10 * DAY, False)
+
+
+def test_a_contest_reopens_the_regulatory_clock_without_raising_its_alerts_again() -> None:
+    state = status(Phase.REVIEW)
+    state.deadlines = clocks(deadline("regulatory", warned=True, breached=True, met_at=ACKNOWLEDGED + DAY))
+    deadlines.reopen_regulatory(state.deadlines)
+    assert state.deadlines["regulatory"].met_at is None
+    assert deadlines.next_event(state.deadlines, 0.75, paused=False) is None  # breached already: once
+    state.deadlines = clocks(deadline("regulatory", met_at=ACKNOWLEDGED + DAY))
+    deadlines.reopen_regulatory(state.deadlines)
+    event = deadlines.next_event(state.deadlines, 0.75, paused=False)
+    assert event is not None and (event.deadline, event.kind) == ("regulatory", "warning")

@@ -65,7 +65,7 @@ def test_a_policy_from_before_the_regimes_gives_the_very_same_dates(carried: str
     assert _without_new_fields(json.loads(policy.model_dump_json())) == BEFORE[carried]
 
 
-NEW_FIELDS = {"calendar", "regimes", "regime_rules", "default_regime", "mediation_window", "days", "counting"}
+NEW_FIELDS = {"calendar", "regimes", "regime_rules", "default_regime", "mediation_window", "days", "counting", "review"}
 
 
 def _without_new_fields(value: object) -> object:

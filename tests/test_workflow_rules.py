@@ -151,6 +151,31 @@ def test_an_extension_must_move_the_deadline_later_within_the_regulatory_maximum
     )
 
 
+def test_a_holding_reply_may_go_up_to_the_regimes_maximum_never_past_it() -> None:
+    state = status(Phase.HANDLING)  # regulatory at +61 days
+    holding_max = RECEIVED + timedelta(days=70)
+    rules.check_extend_analysis(state, extension(timedelta(days=70)), holding_max)
+    assert refusal(rules.check_extend_analysis, state, extension(timedelta(days=71)), holding_max) == (
+        "the new date may not pass the holding reply's maximum (2027-01-11 09:00 UTC)"
+    )
+
+
+def test_a_regime_changes_at_assessment_with_a_reason_to_a_known_regime() -> None:
+    state = status(Phase.ASSESSMENT, regime="acpr")
+    change = ConfirmAssessment(by=ALICE, regime="payment_services", reason="Un virement : L.133-45")
+    rules.check_confirm_assessment(state, change, POLICY, True)
+    rules.check_confirm_assessment(state, ConfirmAssessment(by=ALICE, regime="acpr"), POLICY, True)  # the same
+    no_reason = change.model_copy(update={"reason": None})
+    assert refusal(rules.check_confirm_assessment, state, no_reason, POLICY, True) == (
+        "changing the regime acpr to payment_services needs a reason"
+    )
+    unknown = change.model_copy(update={"regime": "martian"})
+    assert "unknown regime 'martian'" in refusal(rules.check_confirm_assessment, state, unknown, POLICY, True)
+    assert "started before regimes could change" in refusal(
+        rules.check_confirm_assessment, state, change, POLICY, False
+    )
+
+
 def test_the_analysis_is_extended_before_the_response_only() -> None:
     assert phases_allowed(rules.check_extend_analysis, extension(timedelta(days=45))) == set(rules.BEFORE_RESPONSE)
 

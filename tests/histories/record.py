@@ -218,6 +218,51 @@ async def continued_as_new(handle: Handle) -> None:
     await update(handle, ComplaintWorkflow.close, Closure(by=DENIS, note="Remboursé"))
 
 
+async def regulatory_clock(handle: Handle) -> None:
+    """The regulatory clock (issue 12): the regime changed at assessment with
+    a reason (the regulatory deadline moves); an information request during
+    which the regulatory maximum warns and breaches (the customer told they
+    may refer to the mediator now; the internal clocks paused); answered; a
+    rejection (recourse, mediator, the one-year date) contested; the review
+    deadline warns and breaches; reviewed by another handler; the survey answered."""
+    await in_phase(handle, Phase.ASSESSMENT)
+    change = ConfirmAssessment(by=ALICE, regime="slower", reason="Un contrat cadre plus long s'applique.")
+    await update(handle, ComplaintWorkflow.confirm_assessment, change)
+    await update(handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Photo ?"))
+    await until(handle, lambda status: "regulatory" in status.breaches)
+    await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Voici la photo", message_id="m-1"))
+    await in_phase(handle, Phase.HANDLING)
+    await update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="rejected", justification=ARGUED))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.contest_response, Contest(reason="Le vase était bien emballé."))
+    await in_phase(handle, Phase.REVIEW)
+    await until(handle, lambda status: "review" in status.breaches)
+    await update(handle, ComplaintWorkflow.decide, Decision(by=BRUNO, outcome="rejected", justification=ARGUED))
+    await in_phase(handle, Phase.SURVEY)
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=2, ces=4, nps=3))
+
+
+async def holding_reply(handle: Handle) -> None:
+    """A regime with a holding reply (as payment services, L.133-45): the
+    assessment confirmed; the analysis extended past the regime's answer date
+    (a holding reply: the regulatory clock moved to the holding-reply
+    maximum); accepted and answered in time; accepted by the customer; the
+    survey answered."""
+    status = await in_phase(handle, Phase.ASSESSMENT)
+    await update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, category="paiement"))
+    extension = AnalysisExtension(
+        by=ALICE,
+        reason="Une enquête auprès de la banque du bénéficiaire.",
+        new_due_at=status.regulatory_due_at + timedelta(minutes=5),
+    )
+    await update(handle, ComplaintWorkflow.extend_analysis, extension)
+    await update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.accept_response)
+    await in_phase(handle, Phase.SURVEY)
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=5, ces=1, nps=10))
+
+
 def _fast_assessment(assessment: str) -> dict[str, PriorityDeadlines]:
     quick = Span.model_validate(assessment)
     response = Span.model_validate("10 minutes")
@@ -241,6 +286,31 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
         },
     ),
     "continued_as_new": (continued_as_new, {**QUICK, "priority_deadlines": _fast_assessment("4 seconds")}),
+    "regulatory_clock": (
+        regulatory_clock,
+        {
+            **QUICK,
+            "priority_deadlines": _fast_assessment("1 day"),
+            "information_timeout": "60 seconds",
+            "review_deadline": "6 seconds",
+            "default_regime": "quick",
+            "regime_definitions": {
+                "quick": {"title": "Essai", "acknowledgement": "1 day", "answer": "10 seconds"},
+                "slower": {"title": "Essai plus long", "acknowledgement": "1 day", "answer": "16 seconds"},
+            },
+        },
+    ),
+    "holding_reply": (
+        holding_reply,
+        {
+            **QUICK,
+            "priority_deadlines": _fast_assessment("1 day"),
+            "default_regime": "held",
+            "regime_definitions": {
+                "held": {"title": "Essai", "answer": "1 hour", "holding_reply_max": "2 hours"},
+            },
+        },
+    ),
 }
 # Dev-server settings a scenario needs (continue-as-new suggested early).
 SERVER_ARGS = {

@@ -74,7 +74,9 @@ class BackgroundSteps(ComplaintSteps):
         with contextlib.suppress(ActivityError):
             await calls.send_alert(raised.alert)
         if raised.delay_notice:
-            await self._email_customer("delay_notice", self._delay_notice(), step=f"delay:{raised.alert.key}")
+            await self._email_customer(
+                "delay_notice", self._delay_notice(event.deadline), step=f"delay:{raised.alert.key}"
+            )
         self._firing = False
 
     # --- alert deliveries ------------------------------------------------------
@@ -101,7 +103,8 @@ class BackgroundSteps(ComplaintSteps):
 
     async def _tell_customer_of_delay(self, delivery: AlertDelivery) -> None:
         if delivery.notice_due:
-            await self._email_customer("delay_notice", self._delay_notice(), step=f"delay:{delivery.alert.key}")
+            notice = self._delay_notice(delivery.alert.deadline)
+            await self._email_customer("delay_notice", notice, step=f"delay:{delivery.alert.key}")
             delivery.notice_due = False
 
     async def _alert_operations(self, delivery: AlertDelivery) -> None:
@@ -121,7 +124,11 @@ class BackgroundSteps(ComplaintSteps):
             await self._record(Entry("alert_undeliverable", "system", details))
         delivery.sent = True
 
-    def _delay_notice(self) -> dict[str, object]:
+    def _delay_notice(self, deadline: str) -> dict[str, object]:
+        """At the regulatory breach, the customer may refer to the mediator now."""
+        if deadline == deadlines.MEDIATION_OPEN:
+            until = self._policy.mediation_until(self.state.sent_at, self.state.received_at)
+            return {"deadline_label": "réglementaire", "mediation": True, "mediation_until": until}
         return {"deadline_label": "de traitement", "response_due_at": self.state.regulatory_due_at}
 
     # --- customer messages -------------------------------------------------------

@@ -42,6 +42,10 @@ class CommandSteps(ComplaintSteps):
             self.state.category = command.category
         if priority is not suggested:
             self._reprioritise(priority)
+        was = self.state.regime
+        if command.regime and command.regime != was:
+            deadlines.change_regime(self.state, self._start, command.regime, workflow.now())
+            self._deadlines_changed()
         first = self.state.assessment_confirmed_by is None
         self.state.assessment_confirmed_by = command.by.name
         if first:
@@ -49,6 +53,8 @@ class CommandSteps(ComplaintSteps):
         await self._record(
             entries.assessment_confirmed(self.state, command, suggested, priority, first, workflow.now())
         )
+        if command.regime and command.regime != was:
+            await self._record(entries.regime_changed(self.state, command, was))
         if self.state.phase is Phase.ASSESSMENT:
             self._move_to(Phase.HANDLING)
 
@@ -120,14 +126,19 @@ class CommandSteps(ComplaintSteps):
                 await self._extend_analysis_as_before(extension)
             return
         async with self._lock:
-            refuse_unless(rules.check_extend_analysis, self.state, extension)  # after the date now in force
+            refuse_unless(rules.check_extend_analysis, self.state, extension, self._holding_max())  # date in force
             told = self._extend(extension)
-            changes = ComplaintChanges(response_due_at=self.state.response_due_at)
+            regulatory = self.state.regulatory_due_at if self._holding_max() else None  # moved by a holding reply
+            changes = ComplaintChanges(response_due_at=self.state.response_due_at, regulatory_due_at=regulatory)
             await self._record(Entry("analysis_extended", extension.by.name, told, changes, visible_to_customer=True))
         await self._email_customer("analysis_extension", told)
 
     def _extend(self, extension: AnalysisExtension) -> dict[str, Any]:
         """Move the response date at once; returns what the customer is told."""
+        maximum = self._holding_max()
+        holding = bool(maximum) and extension.new_due_at > self.state.regulatory_due_at
+        if maximum and holding:
+            deadlines.holding_reply(self.state, maximum, workflow.now())
         if self._paths.extension_as_told:
             deadlines.extend(self.state, self._policy, extension.new_due_at, workflow.now())
         else:
@@ -135,7 +146,10 @@ class CommandSteps(ComplaintSteps):
             deadlines.move(response, extension.new_due_at - response.paused_for, workflow.now())
         self.state.extensions += 1
         self._deadlines_changed()
-        return {"reason": extension.reason, "new_due_at": extension.new_due_at}
+        told: dict[str, Any] = {"reason": extension.reason, "new_due_at": extension.new_due_at}
+        if holding:  # past the regime's answer date: a holding reply (L.133-45)
+            told["holding_reply"] = True
+        return told
 
     async def _extend_analysis_as_before(self, extension: AnalysisExtension) -> None:
         told = self._extend(extension)

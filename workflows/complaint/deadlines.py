@@ -15,6 +15,8 @@ from complaints.workflow_state import ComplaintStart, ComplaintState, DeadlineEv
 
 # A breach of these delays the answer: the customer is told, with the regulatory date.
 DELAYING = ("assessment", "response")
+# The regulatory maximum passed without an answer: the customer may refer to the mediator now.
+MEDIATION_OPEN = "regulatory"
 
 
 def received(start: ComplaintStart) -> ComplaintState:
@@ -31,6 +33,77 @@ def received(start: ComplaintStart) -> ComplaintState:
         regulatory_due_at=policy.response_due(at),
         deadlines={"acknowledgement": acknowledgement},
     )
+
+
+def start_regulatory(state: ComplaintState, start: ComplaintStart) -> None:
+    """REGULATORY_CLOCK: the regime's dates in force from intake — the
+    acknowledgement due as the regime counts it, and the regulatory maximum as
+    a clock of its own, never paused and uncapped, running until the response
+    is sent (whatever the internal clocks do meanwhile)."""
+    state.regime, state.sent_at = start.regime, start.sent_at
+    _regime_dates(state, start.policy, start.regime, start.sent_at, start.received_at)
+    sent = start.sent_at or start.received_at
+    state.deadlines["regulatory"] = Deadline(name="regulatory", started_at=sent, due_at=state.regulatory_due_at)
+
+
+def _regime_dates(
+    state: ComplaintState, policy: ComplaintPolicy, regime: str, sent_at: datetime | None, received_at: datetime
+) -> None:
+    state.ack_due_at = policy.acknowledgement_due_for(regime, sent_at, received_at)
+    state.regulatory_due_at = policy.regulatory_due(regime, sent_at, received_at)
+    state.deadlines["acknowledgement"].due_at = state.ack_due_at
+    if "response" not in state.deadlines:
+        state.response_due_at = state.regulatory_due_at
+
+
+def change_regime(state: ComplaintState, start: ComplaintStart, regime: str, now: datetime) -> None:
+    """A handler puts the complaint under another regime: the regulatory clock
+    and the acknowledgement (if not met) move, as new generations; the
+    internal clocks stop at the new maximum."""
+    state.regime = regime
+    acknowledgement = state.deadlines["acknowledgement"]
+    was_due, was_ack_due = acknowledgement.due_at, state.ack_due_at
+    _regime_dates(state, start.policy, regime, start.sent_at, start.received_at)
+    acknowledgement.due_at = was_due
+    if acknowledgement.met_at:
+        state.ack_due_at = was_ack_due  # acknowledged: judged by the date it had
+    else:
+        move(acknowledgement, state.ack_due_at, now)
+    regulatory = state.deadlines.get("regulatory")
+    if regulatory and not regulatory.met_at:
+        move(regulatory, state.regulatory_due_at, now)
+    for name in ("assessment", "response"):
+        internal = state.deadlines.get(name)
+        if internal and not internal.met_at and internal.cap != state.regulatory_due_at:
+            internal.cap = state.regulatory_due_at
+            move(internal, internal.due_at, now)
+
+
+def holding_reply(state: ComplaintState, maximum: datetime, now: datetime) -> None:
+    """A holding reply (payment services): the final answer may come up to
+    the regime's holding-reply maximum, which the regulatory clock moves to."""
+    state.regulatory_due_at = maximum
+    regulatory = state.deadlines.get("regulatory")
+    if regulatory and not regulatory.met_at:
+        move(regulatory, maximum, now)
+    for name in ("assessment", "response"):
+        internal = state.deadlines.get(name)
+        if internal and not internal.met_at:
+            internal.cap = maximum
+
+
+def review(policy: ComplaintPolicy, contested_at: datetime) -> Deadline:
+    """A contested response is reviewed within the policy's review span."""
+    return Deadline(name="review", started_at=contested_at, due_at=policy.end_of(policy.review, contested_at))
+
+
+def reopen_regulatory(deadlines: dict[str, Deadline]) -> None:
+    """A contested response was not the final answer: the regulatory maximum
+    runs on to the review's response (ACPR 2024-R-02 counts to the final
+    answer). Its alerts already raised are not raised again."""
+    regulatory = deadlines.get("regulatory")
+    if regulatory:
+        regulatory.met_at = None
 
 
 def for_priority(
@@ -213,4 +286,5 @@ def raise_alert(state: ComplaintState, event: DeadlineEvent) -> Raised:
         state.sla_status = SlaStatus.BREACHED
         state.breaches.append(event.deadline)
         state.escalation_level += 1
-    return Raised(alert=alert, delay_notice=event.kind == "breach" and event.deadline in DELAYING)
+    breach = event.kind == "breach"
+    return Raised(alert=alert, delay_notice=breach and event.deadline in (*DELAYING, MEDIATION_OPEN))

@@ -77,6 +77,24 @@ def assessment_confirmed(
     )
 
 
+def regime_changed(state: ComplaintState, command: ConfirmAssessment, was: str | None) -> Entry:
+    """The complaint under another regime: its regulatory dates moved."""
+    return Entry(
+        "regime_changed",
+        command.by.name,
+        {
+            "regime": state.regime,
+            "was": was,
+            "reason": command.reason,
+            "ack_due_at": state.ack_due_at,
+            "regulatory_due_at": state.regulatory_due_at,
+        },
+        ComplaintChanges(
+            regime=state.regime, regulatory_due_at=state.regulatory_due_at, response_due_at=state.response_due_at
+        ),
+    )
+
+
 def information_requested(by: str, letter: dict[str, Any]) -> Entry:
     """The complaint waits for the customer (the register's phase says so)."""
     return Entry(
@@ -112,8 +130,10 @@ def compensation_values(decision: DecisionRecord) -> dict[str, Any] | None:
 def response_letter(
     state: ComplaintState, policy: ComplaintPolicy, decision: DecisionRecord, now: datetime
 ) -> dict[str, Any]:
-    """The argued response; the recourse (mediator) unless fully accepted at first."""
+    """The argued response; the recourse (mediator, how to refer, until when:
+    L.612-2's year) unless fully accepted at first."""
     return {
+        "mediation_until": policy.mediation_until(state.sent_at, state.received_at),
         "outcome": decision.outcome.value,
         "justification": decision.justification,
         "compensation": compensation_values(decision),

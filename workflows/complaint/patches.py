@@ -29,6 +29,11 @@ RESPONSE_WHEN_SENT = "response-when-sent"
 EXTENSION_AS_TOLD = "extension-as-told"
 # A pause moves the warning by the whole pause (before: by the warning fraction of it).
 WARNING_MOVES_WITH_PAUSES = "warning-moves-with-pauses"
+# Issue 12: the regime's dates from intake (acknowledgement as the regime
+# counts it, the regulatory maximum as a clock of its own, never paused), a
+# review deadline when a response is contested, the regime changed at
+# assessment. Runs started before: neither clock, the policy's own dates.
+REGULATORY_CLOCK = "regulatory-clock"
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Paths:
     response_when_sent: bool = False
     extension_as_told: bool = False
     warning_moves_with_pauses: bool = False
+    regulatory_clock: bool = False
 
     @classmethod
     def of_this_run(cls) -> "Paths":
@@ -53,4 +59,5 @@ class Paths:
             response_when_sent=workflow.patched(RESPONSE_WHEN_SENT),
             extension_as_told=workflow.patched(EXTENSION_AS_TOLD),
             warning_moves_with_pauses=workflow.patched(WARNING_MOVES_WITH_PAUSES),
+            regulatory_clock=workflow.patched(REGULATORY_CLOCK),
         )

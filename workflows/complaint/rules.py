@@ -55,11 +55,28 @@ def needs_approval(decision: DecisionRecord, policy: ComplaintPolicy) -> bool:
     )
 
 
-def check_confirm_assessment(state: ComplaintState, command: ConfirmAssessment) -> None:
+def check_confirm_assessment(
+    state: ComplaintState, command: ConfirmAssessment, policy: ComplaintPolicy | None = None, regimes: bool = False
+) -> None:
+    """`regimes`: the run may change the regime (REGULATORY_CLOCK)."""
     require_phase(state, "confirm or change the assessment", BEFORE_RESPONSE)
     require_no_response_going_out(state, "confirm or change the assessment")
     if command.priority and command.priority is not state.priority and not command.reason:
         raise ValueError(f"overriding the priority {state.priority} with {command.priority} needs a reason")
+    if command.regime is not None:
+        check_regime_change(state, command, policy, regimes)
+
+
+def check_regime_change(
+    state: ComplaintState, command: ConfirmAssessment, policy: ComplaintPolicy | None, regimes: bool
+) -> None:
+    if not regimes or policy is None:
+        raise ValueError("this complaint's run was started before regimes could change: its regime stays")
+    known = policy.regime_names()
+    if command.regime not in known:
+        raise ValueError(f"unknown regime {command.regime!r}; the regimes are {', '.join(sorted(known))}")
+    if command.regime != state.regime and not command.reason:
+        raise ValueError(f"changing the regime {state.regime} to {command.regime} needs a reason")
 
 
 def check_assign(state: ComplaintState) -> None:
@@ -85,17 +102,21 @@ def check_request_information(state: ComplaintState) -> None:
     require_no_response_going_out(state, "request information")
 
 
-def check_extend_analysis(state: ComplaintState, extension: AnalysisExtension) -> None:
+def check_extend_analysis(
+    state: ComplaintState, extension: AnalysisExtension, holding_max: datetime | None = None
+) -> None:
+    """`holding_max`: where the regime allows a holding reply (payment
+    services), the latest the final answer may then come."""
     require_phase(state, "extend the analysis", BEFORE_RESPONSE)
     require_no_response_going_out(state, "extend the analysis")
     if extension.new_due_at <= state.response_due_at:
         raise ValueError(
             f"the new date must be after the current response deadline ({state.response_due_at:%Y-%m-%d %H:%M} UTC)"
         )
-    if extension.new_due_at > state.regulatory_due_at:
-        raise ValueError(
-            f"the new date may not pass the regulatory maximum ({state.regulatory_due_at:%Y-%m-%d %H:%M} UTC)"
-        )
+    maximum = max(state.regulatory_due_at, holding_max) if holding_max else state.regulatory_due_at
+    if extension.new_due_at > maximum:
+        what = "the holding reply's maximum" if holding_max else "the regulatory maximum"
+        raise ValueError(f"the new date may not pass {what} ({maximum:%Y-%m-%d %H:%M} UTC)")
 
 
 def check_decide(state: ComplaintState, policy: ComplaintPolicy, decision: Decision) -> None:

@@ -119,6 +119,33 @@ class ComplaintSteps:
         deadlines.reprioritise(self.state, self._policy, priority, workflow.now())
         self._deadlines_changed()
 
+    def _start_regulatory_clock(self, start: ComplaintStart) -> None:
+        """REGULATORY_CLOCK, in a run started after it (a continued run carries its clocks over)."""
+        if self._paths.regulatory_clock and start.carried_over is None:
+            deadlines.start_regulatory(self.state, start)
+            self._deadlines_changed()
+
+    def _holding_max(self) -> datetime | None:
+        """The regime's holding-reply maximum (REGULATORY_CLOCK), where it has one."""
+        if not self._paths.regulatory_clock:
+            return None
+        s = self._start
+        return self._policy.holding_reply_max(self.state.regime or s.regime, s.sent_at, s.received_at)
+
+    def _responded(self, decision: DecisionRecord, at: datetime) -> None:
+        """The response went: its clock, the regulatory one, and a review's, are met."""
+        self._meet("response", at)
+        self._meet("regulatory", at)
+        if decision.review:
+            self._meet("review", at)
+
+    def _open_review(self) -> None:
+        """A contested response is reviewed within the policy's review deadline (REGULATORY_CLOCK)."""
+        if self._paths.regulatory_clock:
+            self.state.deadlines["review"] = deadlines.review(self._policy, workflow.now())
+            deadlines.reopen_regulatory(self.state.deadlines)
+            self._deadlines_changed()
+
     def _meet(self, name: str, at: datetime) -> None:
         if deadlines.meet(self.state.deadlines, name, at):
             self._deadlines_changed()

@@ -63,6 +63,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         self._files_replies = workflow.patched(FILE_REPLIES_PATCH)
         self._changed_only = workflow.patched(visibility.CHANGED_ONLY_PATCH)
         self._paths = Paths.of_this_run()
+        self._start_regulatory_clock(start)
         self._resume_deliveries()
         filer = asyncio.create_task(self._file_replies()) if self._files_replies else None
         phases = {
@@ -182,7 +183,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         self.state.decisions.append(decision)
         self.state.decision = None
         self.state.responded_at = responded_at = self.state.responded_at or now
-        self._meet("response", now)
+        self._responded(decision, now)
         by = confirmed.confirmed_by if confirmed else None
         await self._record(entries.responded(self.state, decision, responded_at, by))
         self.state.responding = False
@@ -201,6 +202,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         elif s.contest_signal is not None and not s.contested:
             s.contested = True
             s.customer_verdict = "contested"
+            self._open_review()
             await self._record(entries.contested(s.contest_signal.reason))
             self._move_to(Phase.REVIEW)
         else:
@@ -244,7 +246,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
 
     @confirm_assessment.validator
     def _check_confirm_assessment(self, command: ConfirmAssessment) -> None:
-        rules.check_confirm_assessment(self.state, command)
+        rules.check_confirm_assessment(self.state, command, self._policy, self._paths.regulatory_clock)
 
     @workflow.update(description="Assign the complaint to a handler and team.")
     async def assign(self, command: Assignment) -> ComplaintStatus:
@@ -301,7 +303,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
 
     @extend_analysis.validator
     def _check_extend_analysis(self, extension: AnalysisExtension) -> None:
-        rules.check_extend_analysis(self.state, extension)
+        rules.check_extend_analysis(self.state, extension, self._holding_max())
 
     @workflow.update(description="Decide: accepted, partially accepted or rejected, with a justification.")
     async def decide(self, decision: Decision) -> ComplaintStatus:
