@@ -121,7 +121,11 @@ async def test_no_email_and_no_letter_for_ten_days_breaches_then_the_letter_is_c
     )
     assert actor == "Claire, accueil"
     assert mailbox.messages(CUSTOMER) == []
-    assert await pool.fetchval("SELECT count(*) FROM alerts") == 1
+    # The workflow clock skips on to later timers once the run waits: the
+    # regulatory clock's own warning may follow, but the acknowledgement's
+    # breach was raised once.
+    alerts = await pool.fetch("SELECT kind FROM alerts WHERE deadline = 'acknowledgement'")
+    assert [a["kind"] for a in alerts] == ["breach"]
 
 
 async def test_a_letter_confirmed_in_time_stops_the_breach(
