@@ -24,6 +24,10 @@ from complaints.settings import Settings
 # The type of the failure of an activity whose message was refused for good: a
 # workflow matches it (ActivityError.cause.type) to take another way.
 EMAIL_REFUSED = "EmailRefused"
+# Emails to operations (alerts, the daily digest, the quality report) carry this
+# header: the inbound mailbox never takes one of them, or a reply to one, for customer mail.
+OPERATIONS_KINDS = ("alert", "sla_digest", "quality_report")
+OPERATIONS_HEADER = "X-Complaints-Alert"
 
 
 class EmailInFlight(RuntimeError):
@@ -103,7 +107,7 @@ class Outbox:
             failure: Exception
             async with conn.transaction():
                 row = await conn.fetchrow(
-                    """SELECT status, sent_at, recipient, subject, body, message_id, last_error, refusal_code
+                    """SELECT status, sent_at, kind, recipient, subject, body, message_id, last_error, refusal_code
                          FROM outbox WHERE key = $1 FOR UPDATE SKIP LOCKED""",
                     key,
                 )
@@ -153,6 +157,8 @@ class Outbox:
         message["Message-ID"] = row["message_id"]
         message["Date"] = format_datetime(datetime.now().astimezone())
         message["Auto-Submitted"] = "auto-generated"
+        if row["kind"] in OPERATIONS_KINDS:
+            message[OPERATIONS_HEADER] = row["kind"]
         message.set_content(row["body"])
         if html is not None:
             message.add_alternative(html, subtype="html")

@@ -183,6 +183,19 @@ class Settings(BaseSettings):
     inbound_max_message_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     # A message not taken in within this time is answered 451: the sender retries.
     inbound_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Replies reach a complaint's run only from the complainant's address, authenticated by
+    # the Authentication-Results header of our own MX: its authserv-id(s), comma-separated
+    # (anyone can write that header; only ours counts). None: no reply is signalled, all go to triage.
+    inbound_trusted_authserv_ids: Annotated[list[str], NoDecode] = []
+    # `dkim`: an aligned DKIM pass only; `dkim_or_spf`: or an aligned SPF pass.
+    inbound_authentication: Literal["dkim", "dkim_or_spf"] = "dkim_or_spf"
+    # A message with more MIME parts, or nested deeper, is refused for good (554) before it is parsed.
+    inbound_max_parts: int = Field(default=100, gt=0)
+    inbound_max_depth: int = Field(default=10, gt=0)
+    # SMTP sessions served at once; one more is answered 421 (the sender retries later).
+    inbound_max_sessions: int = Field(default=20, gt=0)
+    # Acknowledgement emails to one address per 24 hours; beyond, the acknowledgement goes by post.
+    acknowledgements_per_address_per_day: int = Field(default=5, gt=0)
 
     # --- Reports and actions ---
     # The quality list: the quality report (HTML with charts, and text) is emailed there.
@@ -212,6 +225,7 @@ class Settings(BaseSettings):
         "codec_trusted_networks",
         "alert_sinks",
         "closed_days",
+        "inbound_trusted_authserv_ids",
         mode="before",
     )
     @classmethod

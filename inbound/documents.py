@@ -45,5 +45,7 @@ def sort_attachments(
                 accepted.append(document)
                 continue
             reason = f"at most {limits.max_count} documents are accepted per complaint"
-        refused.append(Refusal(attachment.filename, attachment.content_type, len(attachment.content), reason))
+        # by name and size only, capped: a journal entry stays small whatever the message
+        name, kind = attachment.filename[:200], attachment.content_type[:100]
+        refused.append(Refusal(name, kind, len(attachment.content), reason[:500]))
     return accepted, refused

@@ -1,11 +1,19 @@
 """What the inbound mailbox does with a message: a new complaint, a reply
-added to the complaint it answers, or nothing (an auto-reply or a bounce).
+added to the complaint it answers, a message kept for triage, or nothing (an
+auto-reply or a bounce).
+
+A reply reaches a complaint's run only when it is from the complainant's own
+address and our MX authenticated it for that address's domain
+(inbound.authentication). Anything else that names a complaint, answers one of
+our operations emails, or names an unknown reference is kept for triage
+(`inbound_triage`), journaled on the complaint it named, and never signalled.
 
 Each step is idempotent, so a message redelivered at any point (the sender
 retries after a 451 or a lost connection) makes one complaint, one set of
 documents, one journal entry and one signal."""
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
 import logging
@@ -27,9 +35,11 @@ from complaints.documents import store_document
 from complaints.intake import start_workflow, submit_complaint
 from complaints.settings import Settings
 from complaints.submission import Channel, ComplaintSubmission, Document, field_reasons, validate_submission
+from inbound.authentication import authenticated
 from inbound.documents import Refusal, sort_attachments
+from inbound.limits import TooComplex
 from inbound.message import Attachment, InboundEmail, parse_email
-from inbound.routing import Answered, answered_complaint
+from inbound.routing import Answered, Route, route
 from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger(__name__)
@@ -41,17 +51,26 @@ DESCRIPTION_MAX = 20_000
 # The reply's text travels in the signal (workflow history): a bounded excerpt;
 # the register's journal keeps the whole text.
 SIGNAL_TEXT_MAX = 4_000
+# What a journal entry keeps of a message's text; a longer text is kept whole as a document.
+JOURNAL_TEXT_MAX = 4_000
+FILENAME_MAX = 200
+# Messages parsed at once: a burst of large messages queues instead of taking every core.
+PARSING_THREADS = 2
 NO_SUBJECT = "(sans objet)"
 NO_TEXT = "(message sans texte ; voir les pièces jointes)"
 # Mail servers retry a message for up to five days: a Date header older than
 # this, or later than the receipt, is a sender's clock, not a sending date.
 SENDING_WINDOW = timedelta(days=7)
 
-Kind = Literal["complaint", "reply", "duplicate", "ignored"]
+Kind = Literal["complaint", "reply", "duplicate", "ignored", "triage"]
 
 
 class Unacceptable(ValueError):
     """A message no retry can make acceptable; the sender is told why (5xx)."""
+
+    def __init__(self, text: str, code: int = 550) -> None:
+        super().__init__(text)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -67,33 +86,107 @@ class InboundMailbox:
         self._pool = pool
         self._client = client
         self._settings = settings
+        self._parsing = concurrent.futures.ThreadPoolExecutor(PARSING_THREADS, thread_name_prefix="inbound-parse")
+
+    def close(self) -> None:
+        self._parsing.shutdown(wait=False, cancel_futures=True)
+
+    async def _parse(self, raw: bytes, envelope_sender: str | None) -> InboundEmail:
+        """Off the event loop (a message may be tens of megabytes), on a bounded pool."""
+        settings = self._settings
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                self._parsing, parse_email, raw, envelope_sender, settings.inbound_max_parts, settings.inbound_max_depth
+            )
+        except TooComplex as error:
+            raise Unacceptable(str(error), 554) from error
+        except RecursionError as error:  # beyond what the limits foresaw: no retry will parse it
+            raise Unacceptable("5.6.0 the message's MIME structure is too deep to read", 554) from error
 
     async def take_in(self, raw: bytes, envelope_sender: str | None) -> Outcome:
-        # A message may be tens of megabytes: parse it off the event loop.
-        message = await asyncio.to_thread(parse_email, raw, envelope_sender)
+        message = await self._parse(raw, envelope_sender)
         if message.automatic:
             log.info("ignored %s: %s", message.message_id, message.automatic)
             return Outcome("ignored", message.message_id, note=message.automatic)
         async with self._pool.acquire() as conn:
-            done = await conn.fetchrow(
-                "SELECT reference, fingerprint FROM inbound_messages WHERE message_id = $1", message.message_id
-            )
+            done = await conn.fetchrow(_SEEN, message.message_id)
             if done and done["fingerprint"] != message.fingerprint:
                 # Another message with a Message-ID already seen (a careless
                 # sender's software): a message of its own, keyed by its content.
                 log.warning("%s reused by a different message", message.message_id)
                 message = replace(message, message_id=f"{message.message_id}#{message.fingerprint[:16]}")
-                done = await conn.fetchrow(
-                    "SELECT reference FROM inbound_messages WHERE message_id = $1", message.message_id
-                )
-            answered = None if done else await answered_complaint(conn, message, self._settings.reference_prefix)
+                done = await conn.fetchrow(_SEEN, message.message_id)
+            routed = None if done else await route(conn, message, self._settings.reference_prefix)
         if done:
-            done = done["reference"]
-            log.info("%s was taken in already (%s)", message.message_id, done)
-            return Outcome("duplicate", message.message_id, done)
-        if answered:
-            return await self._add_reply(message, answered)
+            log.info("%s was taken in already (%s)", message.message_id, done["reference"])
+            return Outcome("triage" if done["triage"] else "duplicate", message.message_id, done["reference"])
+        assert routed is not None
+        if routed.operations:
+            return await self._triage(message, raw, routed, routed.operations_reference, "answers an operations email")
+        if routed.answered:
+            refusal = await self._refusal(message, routed.answered.reference)
+            if refusal:
+                return await self._triage(message, raw, routed, routed.answered.reference, refusal)
+            return await self._add_reply(message, routed.answered)
+        if routed.named:
+            return await self._triage(message, raw, routed, None, "names a reference that is not in the register")
         return await self._open_complaint(message)
+
+    # --- triage: kept, journaled, never signalled ---------------------------------
+
+    async def _refusal(self, message: InboundEmail, reference: str) -> str | None:
+        """Why a message routed to `reference` may not reach its run, or None."""
+        known = await self._pool.fetchval("SELECT complainant_email FROM complaints WHERE reference = $1", reference)
+        sender = message.from_address
+        if not sender or not known or sender.lower() != str(known).lower():
+            return "not from the complainant's address"
+        settings = self._settings
+        domain = sender.rsplit("@", 1)[-1]
+        trusted, required = settings.inbound_trusted_authserv_ids, settings.inbound_authentication
+        if not authenticated(message.authentication_results, domain, trusted, required):
+            return f"not authenticated by our mail server ({required.replace('_', ' ')} aligned with {domain})"
+        return None
+
+    async def _triage(
+        self, message: InboundEmail, raw: bytes, routed: Route, reference: str | None, reason: str
+    ) -> Outcome:
+        documents = [_document_details(a) for a in message.attachments]
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """INSERT INTO inbound_triage (message_id, fingerprint, sender, subject, reason, reference,
+                                               named_references, text_excerpt, documents, raw)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
+                   ON CONFLICT (message_id) DO NOTHING""",
+                message.message_id,
+                message.fingerprint,
+                message.from_address,
+                message.subject[:1000],
+                reason,
+                reference,
+                routed.named[:20],
+                _capped(message.text),
+                json.dumps(documents),
+                raw,
+            )
+            if reference:
+                await journal.append(
+                    conn,
+                    reference,
+                    "inbound_triaged",
+                    ACTOR,
+                    {
+                        "summary": f"message refused to triage: {reason}",
+                        "message_id": message.message_id,
+                        "from": message.from_address,
+                        "subject": message.subject[:SUBJECT_MAX],
+                        "reason": reason,
+                        "documents": documents,
+                    },
+                    step_key=f"{reference}:triage:{_key('message', message.message_id)}",
+                )
+        log.info("%s kept for triage (%s): %s", message.message_id, reference or "no complaint", reason)
+        return Outcome("triage", message.message_id, reference, reason)
 
     # --- a new complaint ------------------------------------------------------
 
@@ -195,16 +288,15 @@ class InboundMailbox:
     ) -> list[int]:
         """Documents first, then the journal entry, in one transaction."""
         limits = self._settings.document_limits
-        sender = _first_valid_address(message.sender_addresses)
-        known = complaint["complainant_email"]
-        from_complainant = answered.matched_by == "our_message" or bool(
-            sender and known and sender.lower() == known.lower()
-        )
+        sender = message.from_address
+        attachments = message.attachments
+        if len(message.text) > JOURNAL_TEXT_MAX:  # the journal keeps an excerpt, the whole text a document
+            attachments = [Attachment("message.txt", "text/plain", message.text.encode()), *attachments]
         async with conn.transaction():
             held = await conn.fetchval(
                 "SELECT count(*) FROM documents WHERE complaint_reference = $1", answered.reference
             )
-            documents, refused = sort_attachments(message.attachments, limits, max(0, limits.max_count - held))
+            documents, refused = sort_attachments(attachments, limits, max(0, limits.max_count - held))
             document_ids = [await store_document(conn, answered.reference, d, "customer_email") for d in documents]
             await journal.append(
                 conn,
@@ -214,16 +306,17 @@ class InboundMailbox:
                 {
                     "message_id": message.message_id,
                     "from": sender,
-                    # Anyone can write a reference in a subject: operators see who did.
-                    "from_complainant": from_complainant,
+                    # Only the complainant's authenticated mail gets here (the rest goes to triage).
+                    "from_complainant": True,
                     "matched_by": answered.matched_by,
-                    "subject": message.subject,
-                    "text": message.text,
+                    "subject": message.subject[:SUBJECT_MAX],
+                    "text": _capped(message.text),
+                    "text_length": len(message.text),
                     "document_ids": document_ids,
                     "documents_refused": [r.as_details() for r in refused],
                 },
                 step_key=step_key,
-                visible_to_customer=from_complainant,
+                visible_to_customer=True,
             )
         return document_ids
 
@@ -274,6 +367,23 @@ async def _remember(conn: asyncpg.Connection, message: InboundEmail, reference: 
 
 
 _EMAIL = TypeAdapter(EmailStr)
+# A Message-ID taken in, or kept for triage.
+_SEEN = """SELECT reference, fingerprint, false AS triage FROM inbound_messages WHERE message_id = $1
+           UNION ALL
+           SELECT reference, fingerprint, true FROM inbound_triage WHERE message_id = $1"""
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= JOURNAL_TEXT_MAX else text[:JOURNAL_TEXT_MAX] + " […]"
+
+
+def _document_details(attachment: Attachment) -> dict[str, object]:
+    """An attachment by name, type and size: its content stays out of the journal."""
+    return {
+        "filename": attachment.filename[:FILENAME_MAX],
+        "content_type": attachment.content_type[:100],
+        "size": len(attachment.content),
+    }
 
 
 def sending_date(message: InboundEmail, received_at: datetime) -> datetime:

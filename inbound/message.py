@@ -18,7 +18,9 @@ from email.headerregistry import AddressHeader
 from email.message import MIMEPart
 from typing import cast
 
+from activities.outbox import OPERATIONS_HEADER
 from inbound.html_text import html_to_text
+from inbound.limits import check_depth, check_parts
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +61,23 @@ class InboundEmail:
     automatic: str | None
     # When its author sent it: the Date header (None when absent or unreadable).
     sent_at: datetime | None = None
+    # The From address alone: who the message claims to be from (what authentication is checked for).
+    from_address: str | None = None
+    # The Authentication-Results headers' values, unfolded, top first.
+    authentication_results: list[str] = field(default_factory=list)
+    # It carries OPERATIONS_HEADER: one of our operations emails (forwarded, bounced), never a customer's.
+    from_operations: bool = False
 
 
-def parse_email(raw: bytes, envelope_sender: str | None) -> InboundEmail:
+def parse_email(raw: bytes, envelope_sender: str | None, max_parts: int = 100, max_depth: int = 10) -> InboundEmail:
+    """Raises TooComplex (before parsing, when it can) for a message beyond the limits."""
+    check_parts(raw, max_parts)
     message = email.message_from_bytes(raw, policy=email.policy.default)
+    check_depth(message, max_depth)
+    return _read(message, raw, envelope_sender)
+
+
+def _read(message: MIMEPart, raw: bytes, envelope_sender: str | None) -> InboundEmail:
     body = _body_part(message)
     text = _text_of(body) if body is not None else ""
     extra_text, attachments = _other_parts(message, body)
@@ -79,7 +94,14 @@ def parse_email(raw: bytes, envelope_sender: str | None) -> InboundEmail:
         answers=_answers(message),
         automatic=_automatic(message, envelope_sender),
         sent_at=_sent_at(message),
+        from_address=next((address.strip() for _, address in _mailboxes(message, "From") if "@" in address), None),
+        authentication_results=_raw_values(message, "Authentication-Results"),
+        from_operations=OPERATIONS_HEADER in message,
     )
+
+
+def _raw_values(message: MIMEPart, name: str) -> list[str]:
+    return [re.sub(r"\s+", " ", str(v)).strip() for n, v in message.raw_items() if n.lower() == name.lower()]
 
 
 def _header(message: MIMEPart, name: str) -> str:

@@ -35,7 +35,7 @@ class InboundHandler:
             outcome = await asyncio.wait_for(self._mailbox.take_in(raw, envelope.mail_from), self._timeout)
         except Unacceptable as error:
             log.warning("refused a message from %s: %s", envelope.mail_from, error)
-            return f"550 {' '.join(str(error).split())}"  # one line, as SMTP requires
+            return f"{error.code} {' '.join(str(error).split())}"  # one line, as SMTP requires
         except TimeoutError:
             log.error("a message took more than %ss to take in: answered 451", self._timeout)
             return "451 4.4.7 The complaint could not be recorded in time, please retry later"
@@ -54,8 +54,45 @@ class InboundHandler:
                 return f"250 2.0.0 Complaint recorded: {outcome.reference}"
             case "reply" | "duplicate":
                 return f"250 2.0.0 Added to complaint {outcome.reference}"
+            case "triage":
+                return "250 2.0.0 Message kept for review by our staff"
             case _:
                 return "250 2.0.0 Automatic message, not taken in"
+
+
+class Sessions:
+    """How many SMTP sessions are open, against the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open = 0
+
+
+class LimitedSMTP(SMTP):
+    """An SMTP session that is answered 421 and closed when `sessions` are all taken."""
+
+    def __init__(self, handler: InboundHandler, sessions: Sessions, **kwargs: object) -> None:
+        super().__init__(handler, **kwargs)  # type: ignore[arg-type]
+        self._sessions = sessions
+        self._counted = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._sessions.open >= self._sessions.limit:
+            log.warning("%d SMTP sessions open: a new one answered 421", self._sessions.open)
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(b"421 4.7.0 Too many connections, please retry later\r\n")
+            transport.close()
+            return
+        self._sessions.open += 1
+        self._counted = True
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if not self._counted:
+            return
+        self._counted = False
+        self._sessions.open -= 1
+        super().connection_lost(error)
 
 
 class InboundServer:
@@ -63,7 +100,9 @@ class InboundServer:
 
     def __init__(self, pool: asyncpg.Pool, client: Client, settings: Settings) -> None:
         self._settings = settings
-        self._handler = InboundHandler(InboundMailbox(pool, client, settings), settings.inbound_timeout_seconds)
+        self._mailbox = InboundMailbox(pool, client, settings)
+        self._handler = InboundHandler(self._mailbox, settings.inbound_timeout_seconds)
+        self._sessions = Sessions(settings.inbound_max_sessions)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -71,8 +110,9 @@ class InboundServer:
         settings = self._settings
         hostname = settings.mail_from.rsplit("@", 1)[-1] or socket.gethostname()
         self._server = await loop.create_server(
-            lambda: SMTP(
+            lambda: LimitedSMTP(
                 self._handler,
+                self._sessions,
                 data_size_limit=settings.inbound_max_message_bytes,
                 enable_SMTPUTF8=True,
                 hostname=hostname,
@@ -94,6 +134,7 @@ class InboundServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        self._mailbox.close()
 
     async def __aenter__(self) -> "InboundServer":
         await self.start()

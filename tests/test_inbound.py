@@ -2,16 +2,12 @@
 complaints or replies, once; automatic messages are ignored; nothing is lost."""
 
 import asyncio
-import json
 import signal
-import smtplib
 import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
-from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
 
 import asyncpg
 import pytest_asyncio
@@ -26,6 +22,18 @@ from complaints.submission import ComplaintSubmission
 from inbound.server import InboundServer
 from tests.helpers.complaint_workflow import execute_update, wait_for_acknowledgement, wait_for_phase
 from tests.helpers.history import wait_until_idle
+from tests.helpers.inbound_mail import (
+    COMPLAINTS_ADDRESS,
+    JEANNE,
+    PDF,
+    authenticated,
+    complaints_of,
+    email,
+    inbound_settings,
+    journal_of,
+    send,
+    send_raw,
+)
 from tests.helpers.mailbox import Mailbox, body_of
 from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
@@ -34,13 +42,6 @@ from tests.helpers.settings import settings_environment
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
-JEANNE = "jeanne@example.com"
-COMPLAINTS_ADDRESS = "reclamations@example.org"
-PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"  # binary, every byte value
-
-
-def inbound_settings(settings: Settings, **changes: object) -> Settings:
-    return settings.model_copy(update={"inbound_host": "127.0.0.1", "inbound_port": free_port(), **changes})
 
 
 @pytest_asyncio.fixture
@@ -49,47 +50,6 @@ async def inbound(client: Client, pool: asyncpg.Pool, settings: Settings) -> Asy
     settings = inbound_settings(settings)
     async with InboundServer(pool, client, settings):
         yield settings
-
-
-async def send(settings: Settings, message: EmailMessage, sender: str = JEANNE) -> tuple[int, str]:
-    return await send_raw(settings, message.as_bytes(policy=message.policy.clone(linesep="\r\n")), sender)
-
-
-async def send_raw(settings: Settings, raw: bytes, sender: str = JEANNE) -> tuple[int, str]:
-    """Deliver over SMTP as a mail server would; the answer to DATA."""
-
-    def deliver() -> tuple[int, str]:
-        with smtplib.SMTP(settings.inbound_host, settings.inbound_port, timeout=30) as smtp:
-            smtp.ehlo()
-            smtp.mail(sender)
-            smtp.rcpt(COMPLAINTS_ADDRESS)
-            code, answer = smtp.data(raw)
-            return code, answer.decode()
-
-    return await asyncio.to_thread(deliver)
-
-
-def email(subject: str, text: str, *, sender: str = f"Jeanne Martin <{JEANNE}>", **headers: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = COMPLAINTS_ADDRESS
-    message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="example.com")
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(text)
-    return message
-
-
-async def complaints_of(pool: asyncpg.Pool) -> list[asyncpg.Record]:
-    return await pool.fetch("SELECT * FROM complaints ORDER BY reference")
-
-
-async def journal_of(pool: asyncpg.Pool, reference: str, event: str) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        "SELECT * FROM journal WHERE complaint_reference = $1 AND event = $2 ORDER BY id", reference, event
-    )
-    return [{**row, "details": json.loads(row["details"])} for row in rows]
 
 
 async def test_a_new_message_becomes_one_complaint_with_its_attachment_once(
@@ -182,8 +142,8 @@ async def test_a_reply_is_added_to_its_complaint_and_signalled_once(
         handle, ComplaintWorkflow.request_information, InformationRequest(by=alice, questions="Une photo du colis ?")
     )
 
-    # The reference in the subject is enough.
-    reply = email(f"Re: votre réclamation {reference}", "Voici la photo demandée.")
+    # The reference in the subject is enough, from the complainant's address, authenticated by our MX.
+    reply = authenticated(email(f"Re: votre réclamation {reference}", "Voici la photo demandée."))
     reply.add_attachment(b"\xff\xd8\xff\xe0 photo", maintype="image", subtype="jpeg", filename="colis.jpg")
     code, answer = await send(inbound, reply)
     assert code == 250 and reference in answer, answer
@@ -199,7 +159,7 @@ async def test_a_reply_is_added_to_its_complaint_and_signalled_once(
 
     # A reply to the message we sent, with no reference in the subject, delivered twice.
     [request] = [m for m in mailbox.messages(JEANNE) if "Une photo du colis ?" in body_of(m)]
-    again = email("Autre chose", "J'ai aussi le bon de livraison.", In_Reply_To=request["Message-ID"])
+    again = authenticated(email("Autre chose", "J'ai aussi le bon de livraison.", In_Reply_To=request["Message-ID"]))
     for _ in range(2):
         code, answer = await send(inbound, again)
         assert code == 250 and reference in answer, answer
@@ -213,22 +173,17 @@ async def test_a_reply_is_added_to_its_complaint_and_signalled_once(
     assert status.messages_received == 1
 
 
-async def test_a_reference_typed_by_someone_else_or_after_closure_is_kept_for_an_operator(
+async def test_a_reply_after_closure_is_kept_for_an_operator(
     client: Client, pool: asyncpg.Pool, inbound: Settings, complaint: Make
 ) -> None:
     reference = (await submit_complaint(pool, client, inbound, complaint(), actor="t")).reference
     await client.get_workflow_handle(reference).terminate("closed for the test")
 
-    code, answer = await send(
-        inbound,
-        email(f"Au sujet de {reference}", "Je suis son avocat.", sender="Me Roy <roy@example.net>"),
-        sender="roy@example.net",
-    )
+    code, answer = await send(inbound, authenticated(email(f"Au sujet de {reference}", "Encore une chose.")))
     assert code == 250 and reference in answer, answer
     assert len(await complaints_of(pool)) == 1
     [entry] = await journal_of(pool, reference, "customer_email")
-    assert entry["details"]["from"] == "roy@example.net" and not entry["details"]["from_complainant"]
-    assert not entry["visible_to_customer"]
+    assert entry["details"]["from"] == JEANNE and entry["details"]["from_complainant"]
     assert await journal_of(pool, reference, "customer_email_after_closure")
 
 
