@@ -16,7 +16,10 @@ from temporalio import activity
 from activities.outbox import EmailingActivities
 from complaints import journal
 
-DESCRIPTION_EXCERPT = 400
+# What the acknowledgement echoes of the complainant's own words (anyone can set
+# the recipient, so the organisation's mail must not relay a long text).
+ECHO_MAX = 300
+NAME_MAX = 100
 
 
 class AcknowledgementEmail(BaseModel):
@@ -51,11 +54,15 @@ class MailActivities(EmailingActivities):
                 template="acknowledgement",
                 step_key=f"{request.reference}:acknowledgement",
                 values={
-                    "description_excerpt": _excerpt(complaint["description"]),
-                    "documents": [row["filename"] for row in documents],
+                    "name": _excerpt(complaint["complainant_name"], NAME_MAX),
+                    "subject": _excerpt(complaint["subject"], ECHO_MAX),
+                    "desired_resolution": _excerpt(complaint["desired_resolution"] or "", ECHO_MAX) or None,
+                    "description_excerpt": _excerpt(complaint["description"], ECHO_MAX),
+                    "documents": [_excerpt(row["filename"], NAME_MAX) for row in documents[:20]],
                     "response_due_at": request.response_due_at,
                 },
             ),
+            daily_limit=self._settings.acknowledgements_per_address_per_day,
         )
         assert sent_at is not None  # the workflow emails only complainants who have an address
         return sent_at
@@ -67,24 +74,25 @@ class MailActivities(EmailingActivities):
         complaint = await self._complaint(email.reference)
         return await self._to_complainant(complaint, email)
 
-    async def _to_complainant(self, complaint: asyncpg.Record, email: CustomerEmail) -> datetime | None:
+    async def _to_complainant(
+        self, complaint: asyncpg.Record, email: CustomerEmail, daily_limit: int | None = None
+    ) -> datetime | None:
         from complaints.links import status_link
 
-        subject, body = self._letters.render(
-            email.template,
-            reference=email.reference,
-            name=complaint["complainant_name"],
-            received_at=complaint["received_at"],
-            subject=complaint["subject"],
-            product=complaint["product"],
-            desired_resolution=complaint["desired_resolution"],
-            mediator_name=self._settings.mediator_name,
-            mediator_contact=self._settings.mediator_contact,
-            currency=self._settings.currency,
+        values = {
+            "reference": email.reference,
+            "name": complaint["complainant_name"],
+            "received_at": complaint["received_at"],
+            "subject": complaint["subject"],
+            "product": complaint["product"],
+            "desired_resolution": complaint["desired_resolution"],
+            "mediator_name": self._settings.mediator_name,
+            "mediator_contact": self._settings.mediator_contact,
+            "currency": self._settings.currency,
             # every letter carries the signed link to the complaint's status page
-            status_link=status_link(self._settings, email.reference),
-            **email.values,
-        )
+            "status_link": status_link(self._settings, email.reference),
+        }
+        subject, body = self._letters.render(email.template, **{**values, **email.values})
         recipient = None if email.by_post else complaint["complainant_email"]
         sent_at = None
         if recipient:
@@ -95,6 +103,7 @@ class MailActivities(EmailingActivities):
                 recipient=recipient,
                 subject=subject,
                 body=body,
+                daily_limit=daily_limit,
             )
         async with self._pool.acquire() as conn:
             await journal.append(
@@ -115,7 +124,7 @@ class MailActivities(EmailingActivities):
         return row
 
 
-def _excerpt(text: str) -> str:
-    if len(text) <= DESCRIPTION_EXCERPT:
+def _excerpt(text: str, limit: int) -> str:
+    if len(text) <= limit:
         return text
-    return text[:DESCRIPTION_EXCERPT].rsplit(" ", 1)[0] + " […]"
+    return text[:limit].rsplit(" ", 1)[0] + " […]"

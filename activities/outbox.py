@@ -28,6 +28,8 @@ EMAIL_REFUSED = "EmailRefused"
 # header: the inbound mailbox never takes one of them, or a reply to one, for customer mail.
 OPERATIONS_KINDS = ("alert", "sla_digest", "quality_report")
 OPERATIONS_HEADER = "X-Complaints-Alert"
+# last_error of a message kept from sending by a per-recipient daily limit (no server refused it).
+OVER_LIMIT = "not sent: limit of {limit} per day for this address"
 
 
 class EmailInFlight(RuntimeError):
@@ -44,9 +46,10 @@ class EmailRefused(ApplicationError):
     sent. Non-retryable: an activity it escapes from fails at once, of type
     EMAIL_REFUSED. Its message and details name no address."""
 
-    def __init__(self, key: str, reply: str, code: int | None = None) -> None:
+    def __init__(self, key: str, reply: str, code: int | None = None, why: str | None = None) -> None:
+        refused = f"the email {key} was refused for good by the receiving server ({code or 'a 5xx reply'})"
         super().__init__(
-            f"the email {key} was refused for good by the receiving server ({code or 'a 5xx reply'}): not retried",
+            why or f"{refused}: not retried",
             {"key": key, "code": code},
             type=EMAIL_REFUSED,
             non_retryable=True,
@@ -83,6 +86,7 @@ class Outbox:
         subject: str,
         body: str,
         html: str | None = None,
+        daily_limit: int | None = None,
     ) -> datetime:
         """Send the message keyed `key` unless it was sent; return when it was sent.
 
@@ -90,20 +94,28 @@ class Outbox:
         message with the same Message-ID. An `html` alternative to the text
         body is not kept: the caller gives the same again (a stored report's).
         Raises EmailInFlight while another attempt sends it, EmailRefused once
-        it is refused for good."""
+        it is refused for good. With a `daily_limit`, a new message of this
+        kind beyond that many to the recipient in 24 hours is kept as refused,
+        never sent (decided once, when its row is made)."""
         async with self._pool.acquire() as conn:
-            await conn.execute(
-                """INSERT INTO outbox (key, complaint_reference, kind, recipient, subject, body, message_id)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)
-                   ON CONFLICT (key) DO NOTHING""",
-                key,
-                reference,
-                kind,
-                recipient,
-                subject,
-                body,
-                make_msgid(idstring=key.replace(":", "."), domain=self._domain),
-            )
+            async with conn.transaction():
+                over = daily_limit is not None and await self._over_limit(conn, key, kind, recipient, daily_limit)
+                await conn.execute(
+                    """INSERT INTO outbox (key, complaint_reference, kind, recipient, subject, body, message_id,
+                                           status, last_error, refused_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN 'refused' ELSE 'pending' END,
+                               CASE WHEN $8 THEN $9 END, CASE WHEN $8 THEN now() END)
+                       ON CONFLICT (key) DO NOTHING""",
+                    key,
+                    reference,
+                    kind,
+                    recipient,
+                    subject,
+                    body,
+                    make_msgid(idstring=key.replace(":", "."), domain=self._domain),
+                    over,
+                    OVER_LIMIT.format(limit=daily_limit),
+                )
             failure: Exception
             async with conn.transaction():
                 row = await conn.fetchrow(
@@ -116,7 +128,9 @@ class Outbox:
                 if row["status"] == "sent":
                     return row["sent_at"]
                 if row["status"] == "refused":
-                    raise EmailRefused(key, row["last_error"] or "", row["refusal_code"])
+                    limited = row["refusal_code"] is None and (row["last_error"] or "").startswith("not sent: limit")
+                    why = f"{kind} email {row['last_error']}" if limited else None
+                    raise EmailRefused(key, row["last_error"] or "", row["refusal_code"], why)
                 try:
                     async with asyncio.timeout(self._settings.smtp_timeout_seconds):
                         await self._deliver(row, html)
@@ -142,6 +156,21 @@ class Outbox:
                     )
                     return sent_at
             raise failure  # its attempt recorded (the transaction committed)
+
+    async def _over_limit(self, conn: asyncpg.Connection, key: str, kind: str, recipient: str, limit: int) -> bool:
+        """Whether a new message `key` would pass the recipient's daily limit; one
+        recipient's count is taken under a lock, so two sends at once count each other."""
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('outbox-recipient:' || lower($1)))", recipient)
+        if await conn.fetchval("SELECT 1 FROM outbox WHERE key = $1", key):
+            return False  # decided when it was made
+        sent = await conn.fetchval(
+            """SELECT count(*) FROM outbox
+                WHERE kind = $1 AND lower(recipient) = lower($2) AND status <> 'refused'
+                  AND created_at > now() - interval '1 day'""",
+            kind,
+            recipient,
+        )
+        return bool(sent >= limit)
 
     @property
     def _domain(self) -> str:
