@@ -41,7 +41,6 @@ async def test_json_complaint_is_recorded_started_acknowledged_and_readable(
     ref = submitted["reference"]
     assert submitted["created"] is True
     assert answer.headers["location"] == submitted["links"]["self"] == f"http://localhost:8000/complaints/{ref}"
-    assert submitted["links"]["customer_status"].startswith(f"http://localhost:8000/suivi/{ref}?token=")
 
     await wait_for_phase(client, ref, Phase.ASSESSMENT)
     row = await pool.fetchrow("SELECT channel FROM complaints WHERE reference = $1", ref)
