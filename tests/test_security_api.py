@@ -5,6 +5,7 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -135,3 +136,20 @@ WEB_FORM = {
     "objet": "Colis abîmé",
     "description": "Le colis est arrivé ouvert et le vase était cassé.",
 }
+
+
+async def test_received_at_is_bounded_for_api_clients(
+    http: httpx.AsyncClient, keys, pool: asyncpg.Pool, worker
+) -> None:
+    """Finding 12: an intake key cannot date a complaint in the future or years back."""
+    now = datetime.now(UTC)
+    for received_at in (now + timedelta(days=30), now - timedelta(days=3 * 365)):
+        body = {**COMPLAINT, "received_at": received_at.isoformat()}
+        refused = await http.post("/complaints", json=body, headers=keys["intake"])
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "received_at"
+    assert (await table_counts(pool))["complaints"] == 0
+    recent = {**COMPLAINT, "received_at": (now - timedelta(days=2)).isoformat()}
+    assert (await http.post("/complaints", json=recent, headers=keys["intake"])).status_code == 201
+    archived = {**_complaint("Odile"), "received_at": (now - timedelta(days=400)).isoformat()}
+    assert (await http.post("/complaints", json=archived, headers=keys["admin"])).status_code == 201
