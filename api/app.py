@@ -12,12 +12,15 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import commands, complaint_endpoints, customer, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
-from api.rate_limit import ClientLimit
+from api.rate_limit import SharedLimit
+from api.request_limits import RequestLimits
 from api.schemas import ComplaintRequest
 from api.services import Services
+from api.transport_security import StrictTransportSecurity
 from complaints.database import register_pool
 from complaints.links import signer
 from complaints.settings import Settings
@@ -61,9 +64,13 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     )
     if pool is not None and client is not None:  # usable without running the lifespan
         app.state.services = Services(settings, pool, client, signer(settings))
-    app.state.form_limit = ClientLimit(settings.public_form_rate)
+    app.state.failed_key_limit = SharedLimit("failed_key", settings.failed_key_rate)
     problems.install(app)
     app.add_middleware(BodyLimit, limit=request_body_limit(settings))
+    app.add_middleware(RequestLimits, settings=settings)
+    app.add_middleware(StrictTransportSecurity)
+    if settings.trusted_proxies:  # outermost: every part sees the client's address and scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[str(net) for net in settings.trusted_proxies])
     app.include_router(complaint_endpoints.router)
     app.include_router(commands.router)
     app.include_router(customer.router)

@@ -6,9 +6,12 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from ipaddress import ip_network
 
 import asyncpg
 import httpx
+from fastapi import FastAPI
+from starlette.types import Message
 from temporalio.client import Client
 
 from api.app import create_app
@@ -153,3 +156,113 @@ async def test_received_at_is_bounded_for_api_clients(
     assert (await http.post("/complaints", json=recent, headers=keys["intake"])).status_code == 201
     archived = {**_complaint("Odile"), "received_at": (now - timedelta(days=400)).isoformat()}
     assert (await http.post("/complaints", json=archived, headers=keys["admin"])).status_code == 201
+
+
+def _client_of(app: FastAPI, address: str, **headers: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://complaints.test", headers=headers)
+
+
+UNNAMED = {**WEB_FORM, "nom": "", "form_id": "flood"}  # refused by validation: nothing stored either way
+
+
+async def test_the_form_limit_is_shared_by_every_api_process_and_ignores_spoofed_forwarding(
+    settings: Settings, pool: asyncpg.Pool, client: Client
+) -> None:
+    """Finding 9: two processes count one limit; an untrusted peer's
+    X-Forwarded-For does not make it a new client."""
+    limited = settings.model_copy(update={"public_form_rate": "3/minute"})
+    first, second = create_app(limited, pool, client), create_app(limited, pool, client)
+    async with _client_of(first, "203.0.113.7") as one, _client_of(second, "203.0.113.7") as other:
+        assert (await one.post("/reclamation", data=UNNAMED)).status_code == 422
+        spoofed = {"X-Forwarded-For": "198.51.100.1"}
+        assert (await other.post("/reclamation", data=UNNAMED, headers=spoofed)).status_code == 422
+        assert (
+            await one.post("/reclamation", data=UNNAMED, headers={"X-Forwarded-For": "192.0.2.9"})
+        ).status_code == 422
+        refused = await other.post("/reclamation", data=UNNAMED, headers={"X-Forwarded-For": "192.0.2.10"})
+    assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 60
+    assert "Trop de formulaires envoyés depuis votre connexion" in shown(refused)
+
+    # behind the configured proxy, the forwarded address is the client's
+    proxied = limited.model_copy(update={"trusted_proxies": [ip_network("10.0.0.0/24")]})
+    async with _client_of(create_app(proxied, pool, client), "10.0.0.2") as proxy:
+        for address in ("198.51.100.20", "198.51.100.21", "198.51.100.22", "198.51.100.23"):
+            answer = await proxy.post("/reclamation", data=UNNAMED, headers={"X-Forwarded-For": address})
+            assert answer.status_code == 422, address
+        held_back = await proxy.post("/reclamation", data=UNNAMED, headers={"X-Forwarded-For": "203.0.113.7"})
+        assert held_back.status_code == 429
+    assert (await table_counts(pool))["complaints"] == 0
+
+
+async def test_the_form_over_its_limit_is_refused_before_its_body_is_read(
+    settings: Settings, pool: asyncpg.Pool, client: Client
+) -> None:
+    app = create_app(settings.model_copy(update={"public_form_rate": "1/minute"}), pool, client)
+    async with _client_of(app, "203.0.113.8") as browser:
+        assert (await browser.post("/reclamation", data=UNNAMED)).status_code == 422
+    read: list[int] = []
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        read.append(1)
+        return {"type": "http.request", "body": b"nom=x&" * 100_000, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/reclamation",
+        "raw_path": b"/reclamation",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"complaints.test"), (b"content-type", b"application/x-www-form-urlencoded")],
+        "client": ("203.0.113.8", 40001),
+        "server": ("complaints.test", 80),
+    }
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 429 and read == []
+
+
+async def test_wrong_api_keys_are_limited_per_address(
+    settings: Settings, pool: asyncpg.Pool, client: Client, keys
+) -> None:
+    """Finding 9: guessing keys is refused with 429 after a few tries, even
+    the right key from that address; another address is not held back."""
+    app = create_app(settings.model_copy(update={"failed_key_rate": "3/minute"}), pool, client)
+    async with _client_of(app, "203.0.113.9") as guesser, _client_of(app, "198.51.100.30") as colleague:
+        for attempt in range(3):
+            wrong = await guesser.get("/complaints", headers={"Authorization": f"Bearer cmp_guess{attempt}"})
+            assert wrong.status_code == 401
+        refused = await guesser.get("/complaints", headers=keys["handler"])
+        assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 60
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert (await colleague.get("/complaints", headers=keys["handler"])).status_code == 200
+
+
+async def test_signed_link_endpoints_are_limited_per_address(
+    settings: Settings, pool: asyncpg.Pool, client: Client
+) -> None:
+    app = create_app(settings.model_copy(update={"customer_link_rate": "2/minute"}), pool, client)
+    async with _client_of(app, "203.0.113.10") as prober:
+        statuses = [(await prober.get(f"/complaints/REC-2026-00000{n}/customer?token=x")).status_code for n in range(3)]
+        page = await prober.get("/suivi/REC-2026-000001?token=x")
+    assert statuses == [403, 403, 429] and page.status_code == 429 and "Trop de demandes" in shown(page)
+    assert "retry-after" in page.headers
+
+
+async def test_a_limiter_whose_register_is_down_answers_503_not_500(settings: Settings, client: Client) -> None:
+    closed = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1)
+    await closed.close()
+    async with _client_of(create_app(settings, closed, client), "203.0.113.11") as browser:
+        form = await browser.post("/reclamation", data=WEB_FORM)
+        token = signer(settings).sign("REC-2026-000001", LinkAction.STATUS)
+        link = await browser.get(f"/complaints/REC-2026-000001/customer?token={token}")
+        key = await browser.get("/complaints", headers={"Authorization": "Bearer cmp_guess"})
+    for answer in (form, link, key):
+        assert answer.status_code == 503 and answer.headers["retry-after"], answer.text
