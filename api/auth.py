@@ -58,7 +58,7 @@ async def current_operator(
         await limit.record(pool, client)  # guessing keys is slowed down per address
         raise ProblemError(
             401,
-            "this API key is unknown or revoked: ask an administrator for a key (`complaints users add`)",
+            "this API key is unknown, revoked or expired: ask an administrator for a key (`complaints users add`)",
             headers=challenge,
         )
     return operator

@@ -17,6 +17,7 @@ from temporalio.client import Client
 from api.app import create_app
 from complaints.links import LinkAction, signer
 from complaints.settings import Settings
+from tests.helpers.cli import complaints
 from tests.helpers.examples import COMPLAINT
 from tests.helpers.register import table_counts
 from tests.helpers.web import shown, taken_in
@@ -266,3 +267,44 @@ async def test_a_limiter_whose_register_is_down_answers_503_not_500(settings: Se
         key = await browser.get("/complaints", headers={"Authorization": "Bearer cmp_guess"})
     for answer in (form, link, key):
         assert answer.status_code == 503 and answer.headers["retry-after"], answer.text
+
+
+async def test_api_keys_expire_and_their_last_use_is_recorded_once_a_minute(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """Finding 13: an expired key is refused like a revoked one."""
+    added = await complaints(settings, "users", "add", "Paul Temp", "--role", "intake", "--expires", "2d")
+    assert added.returncode == 0, added.stderr
+    key = added.stdout.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {key}"}
+    assert await pool.fetchval("SELECT last_used_at FROM operators WHERE name = 'Paul Temp'") is None
+    assert (await http.get("/complaints", headers=headers)).status_code == 200
+    first_use = await pool.fetchval("SELECT last_used_at FROM operators WHERE name = 'Paul Temp'")
+    assert first_use is not None
+    assert (await http.get("/complaints", headers=headers)).status_code == 200
+    assert await pool.fetchval("SELECT last_used_at FROM operators WHERE name = 'Paul Temp'") == first_use  # no write
+    listed = await complaints(settings, "users", "list")
+    assert f"last used {first_use.astimezone(UTC):%Y-%m-%d}" in listed.stdout and "active until" in listed.stdout
+
+    # two days on: the key's expiry has passed
+    await pool.execute("UPDATE operators SET expires_at = now() - interval '1 second' WHERE name = 'Paul Temp'")
+    expired = await http.get("/complaints", headers=headers)
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    assert "expired" in (await complaints(settings, "users", "list")).stdout
+    refused = await complaints(settings, "users", "add", "Zoé", "--role", "intake", "--expires", "2020-01-01")
+    assert refused.returncode == 1 and "already past" in refused.stderr
+    assert await pool.fetchval("SELECT count(*) FROM operators WHERE name = 'Zoé'") == 0
+
+
+async def test_hsts_is_sent_over_https_only(settings: Settings, pool: asyncpg.Pool, client: Client) -> None:
+    """Finding 13: HTTPS directly or through the trusted proxy; never for a peer's say-so."""
+    app = create_app(settings.model_copy(update={"trusted_proxies": [ip_network("10.0.0.2/32")]}), pool, client)
+    direct = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://complaints.test")
+    async with direct, _client_of(app, "10.0.0.2") as proxy, _client_of(app, "203.0.113.12") as stranger:
+        over_https = await direct.get("/reclamation")
+        proxied = await proxy.get("/reclamation", headers={"X-Forwarded-Proto": "https"})
+        claimed = await stranger.get("/reclamation", headers={"X-Forwarded-Proto": "https"})
+        plain = await proxy.get("/reclamation")
+    assert over_https.headers["strict-transport-security"].startswith("max-age=")
+    assert proxied.headers["strict-transport-security"].startswith("max-age=")
+    assert "strict-transport-security" not in claimed.headers and "strict-transport-security" not in plain.headers
