@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import commands, complaint_endpoints, customer, problems, reports, web
+from api import commands, complaint_endpoints, customer, docs_page, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
 from api.rate_limit import SharedLimit
 from api.request_limits import RequestLimits
@@ -52,6 +52,8 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load Swagger UI and ReDoc from a CDN: api/docs_page.py serves its own
+        redoc_url=None,
         openapi_tags=[
             {"name": "complaints", "description": "Take complaints in; read them from the register."},
             {"name": "operator commands", "description": "One per workflow update; the actor is the key's operator."},
@@ -76,6 +78,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     app.include_router(customer.router)
     app.include_router(reports.router)
     app.include_router(web.router)
+    docs_page.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

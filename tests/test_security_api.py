@@ -3,6 +3,7 @@ through the real app and shown refused with nothing stored or changed."""
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -308,3 +309,18 @@ async def test_hsts_is_sent_over_https_only(settings: Settings, pool: asyncpg.Po
     assert over_https.headers["strict-transport-security"].startswith("max-age=")
     assert proxied.headers["strict-transport-security"].startswith("max-age=")
     assert "strict-transport-security" not in claimed.headers and "strict-transport-security" not in plain.headers
+
+
+async def test_docs_load_swagger_ui_from_this_origin_under_a_strict_csp(http: httpx.AsyncClient) -> None:
+    """Finding 13: no page loads a script from a CDN."""
+    docs = await http.get("/docs")
+    assert docs.status_code == 200 and "SwaggerUIBundle" not in docs.text  # the initialiser is a file, not inline
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert sources and all(source.startswith("/") and not source.startswith("//") for source in sources), sources
+    for source in sources:
+        assert (await http.get(source)).status_code == 200, source
+    assert "SwaggerUIBundle" in (await http.get("/docs/init.js")).text
+    assert (await http.get("/redoc")).status_code == 404
+    for page in ("/docs", "/reclamation"):
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', (await http.get(page)).text), page
