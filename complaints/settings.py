@@ -181,7 +181,7 @@ class Settings(BaseSettings):
     customer_link_rate: str = "60/minute;600/hour"
     # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
     # X-Forwarded-Proto are believed; empty: none, the peer's address is the client's.
-    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[IPvAnyNetwork] | None, NoDecode] = None
     # An API client may date a complaint's receipt this far back (an admin key, or the import, further).
     received_at_window_days: int = Field(default=30, gt=0)
     # A new API key's lifetime (`complaints users add --expires` sets another); 0: keys never expire.
