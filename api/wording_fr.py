@@ -93,6 +93,8 @@ def field_message(error: dict[str, Any]) -> str:
                 "Ce fichier n'est pas ce que son nom ou son type annonce : joignez le document d'origine "
                 "(PDF, image JPEG ou PNG, texte ou document bureautique)."
             )
+        if "bytes are accepted per complaint" in message:
+            return "Vos documents sont trop volumineux ensemble : envoyez-en moins, ou des fichiers plus petits."
         if "at most" in message:
             return f"Trop de documents : {message.split('at most ')[-1].split(' ')[0]} au plus."
         if "empty" in message:

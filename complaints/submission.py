@@ -168,6 +168,12 @@ class ComplaintSubmission(BaseModel):
         limits = _limits(info)
         if limits and len(value) > limits.max_count:
             raise ValueError(f"{len(value)} documents; at most {limits.max_count} are accepted")
+        total = sum(len(document.content) for document in value)
+        if limits and limits.max_total_bytes is not None and total > limits.max_total_bytes:
+            raise ValueError(
+                f"the documents total {total:,} bytes; "
+                f"at most {limits.max_total_bytes:,} bytes are accepted per complaint"
+            )
         return value
 
 

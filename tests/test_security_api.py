@@ -324,3 +324,18 @@ async def test_docs_load_swagger_ui_from_this_origin_under_a_strict_csp(http: ht
     assert (await http.get("/redoc")).status_code == 404
     for page in ("/docs", "/reclamation"):
         assert not re.search(r'(?:src|href)="(?:https?:)?//', (await http.get(page)).text), page
+
+
+async def test_a_complaint_taken_in_with_documents_past_the_total_is_refused(
+    settings: Settings, pool: asyncpg.Pool, client: Client, keys
+) -> None:
+    small = settings.model_copy(update={"max_complaint_document_bytes": 5_000})
+    pages = [("documents", (f"p{n}.pdf", b"%PDF-1.4 " + b"x" * 2_000, "application/pdf")) for n in range(3)]
+    async with _app(small, pool, client) as http:
+        api = await http.post(
+            "/complaints", data={"complaint": json.dumps(COMPLAINT)}, files=pages, headers=keys["intake"]
+        )
+        form = await http.post("/reclamation", data=WEB_FORM, files=pages)
+    assert api.status_code == 422 and "5,000 bytes are accepted per complaint" in api.json()["detail"]
+    assert form.status_code == 422 and "Vos documents sont trop volumineux ensemble" in shown(form)
+    assert (await table_counts(pool))["complaints"] == 0
