@@ -3,10 +3,13 @@ no link tokens in access logs, erasure and retention that leave no personal
 data in the register or in Temporal, and the statistics kept."""
 
 import asyncio
+import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
+import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -15,11 +18,26 @@ from temporalio.client import Client
 from temporalio.common import RetryPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.app import create_app
+from complaints.complaint_status import Phase
+from complaints.customer_signals import CustomerReply
+from complaints.operator_commands import ConfirmAssessment, InformationRequest, InternalNote
 from complaints.settings import Settings
+from complaints.submission import ComplaintSubmission
+from reporting.projection import refresh
+from tests.helpers.cli import complaints
+from tests.helpers.complaint_workflow import execute_update, phase_of, start, wait_for_phase
+from tests.helpers.examples import ALICE
 from tests.helpers.network import free_port
+from tests.helpers.polling import eventually
+from tests.helpers.register import table_counts
+from tests.helpers.settings import tuned
+from workflows.complaint import ComplaintWorkflow
+
+Make = Callable[..., ComplaintSubmission]
 
 SECRET = "Ophélie Vasseur-Quintin, 12 rue Pasteur"
 
@@ -86,3 +104,126 @@ async def test_access_logs_hold_no_link_token(settings: Settings, pool, caplog: 
     lines = [record.getMessage() for record in caplog.records if record.name == "uvicorn.access"]
     assert any("/suivi/REC-2026-000001?token=[redacted]" in line for line in lines), lines
     assert not any("SECRET" in line for line in lines), lines
+
+
+# --- erasure -------------------------------------------------------------------------
+
+PERSON = {
+    "name": "Ophélie Vasseur-Quintin",
+    "email": "ophelie.vq@example.net",
+    "phone": "06 98 76 54 32",
+    "postal_address": "12 rue Pasteur, 69007 Lyon",
+    "customer_id": "CLI-778899",
+}
+TRACES = [
+    "Vasseur",
+    "ophelie.vq",
+    "98 76 54 32",
+    "rue Pasteur",
+    "CLI-778899",
+    "voisin Gérard",
+    "vase de ma grand-mère",
+    "Gérard habite",
+    "Note sur Ophélie",
+    "releve-bancaire",
+]
+
+
+def personal_complaint(complaint: Callable[..., ComplaintSubmission]) -> ComplaintSubmission:
+    return complaint(
+        complainant=PERSON,
+        subject="Colis de Mme Vasseur",
+        description="Mon voisin Gérard a vu le livreur jeter le colis.",
+        desired_resolution="Le remplacement du vase de ma grand-mère",
+        documents=[{"filename": "releve-bancaire.txt", "content_type": "text/plain", "content": b"IBAN FR76 1234"}],
+    )
+
+
+async def traces_left(pool: asyncpg.Pool) -> dict[str, list[str]]:
+    """Every table (every column of every row, as text) holding any trace."""
+    tables = await pool.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+    )
+    patterns = [f"%{trace}%" for trace in TRACES]
+    found: dict[str, list[str]] = {}
+    for table in tables:
+        name = table["table_name"]
+        rows = await pool.fetch(f'SELECT t::text AS row FROM "{name}" t WHERE t::text ILIKE ANY($1)', patterns)
+        if rows:
+            found[name] = [row["row"][:300] for row in rows]
+    return found
+
+
+async def handled_complaint(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Callable[..., ComplaintSubmission]
+) -> str:
+    handle = await start(client, pool, tuned(settings), personal_complaint(complaint))
+    await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await execute_update(handle, ComplaintWorkflow.add_note, InternalNote(by=ALICE, text="Note sur Ophélie"))
+    await execute_update(
+        handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Où habite Gérard ?")
+    )
+    await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Gérard habite au 14"))
+    await wait_for_phase(client, handle.id, Phase.HANDLING)
+    await refresh(pool, wait=True)
+    return handle.id
+
+
+async def test_an_open_complaint_is_not_erased_without_force(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    reference = await handled_complaint(client, pool, settings, complaint)
+    before = await table_counts(pool)
+
+    refused = await complaints(settings, "erase", reference, "--by", "DPO Dupont")
+
+    assert refused.returncode == 1
+    assert "still open" in refused.stderr
+    assert await table_counts(pool) == before
+    assert await phase_of(client.get_workflow_handle(reference)) is Phase.HANDLING
+    assert set(await traces_left(pool)) >= {"complaints", "documents", "journal", "outbox"}
+
+
+async def test_erasure_leaves_no_personal_data_and_keeps_the_statistics(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    reference = await handled_complaint(client, pool, settings, complaint)
+    assert await traces_left(pool)
+    entries_before = await pool.fetchval("SELECT count(*) FROM journal WHERE complaint_reference = $1", reference)
+
+    done = await complaints(settings, "erase", reference, "--by", "DPO Dupont", "--reason", "article 17", "--force")
+    assert done.returncode == 0, done.stderr
+    assert f"{reference}: personal data erased" in done.stdout
+    await refresh(pool, wait=True)
+
+    assert await traces_left(pool) == {}
+    row = await pool.fetchrow("SELECT * FROM complaints WHERE reference = $1", reference)
+    assert (row["channel"], row["product"], row["phase"]) == ("phone", "Vase Médicis", "closed")
+    assert row["erased_at"] is not None and row["received_at"] is not None
+    assert await pool.fetchval("SELECT count(*) FROM documents WHERE complaint_reference = $1", reference) == 0
+    report = await pool.fetchrow("SELECT * FROM report_complaints WHERE reference = $1", reference)
+    assert (report["channel"], report["product"], report["customer_id"]) == ("phone", "Vase Médicis", None)
+    # every entry kept, and two more: the forced closure and the erasure, with who and why
+    journal = await pool.fetch(
+        "SELECT event, actor, details FROM journal WHERE complaint_reference = $1 ORDER BY id", reference
+    )
+    assert len(journal) == entries_before + 2
+    assert [(e["event"], e["actor"]) for e in journal[-2:]] == [
+        ("closed_for_erasure", "DPO Dupont"),
+        ("erased", "DPO Dupont"),
+    ]
+    assert json.loads(journal[-1]["details"]) == {"reason": "article 17"}
+    with pytest.raises(asyncpg.RaiseError, match="append-only"):
+        await pool.execute("UPDATE journal SET details = '{}' WHERE complaint_reference = $1", reference)
+
+    async def history_gone() -> bool:
+        try:
+            await client.get_workflow_handle(reference).fetch_history()
+        except RPCError as error:
+            return error.status == RPCStatusCode.NOT_FOUND
+        return False
+
+    await eventually(history_gone, timeout=60)  # the server deletes in the background
+
+    again = await complaints(settings, "erase", reference, "--by", "DPO Dupont")
+    assert again.returncode == 0 and "erased already" in again.stdout
