@@ -24,17 +24,18 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from api.app import create_app
 from complaints.complaint_status import Phase
 from complaints.customer_signals import CustomerReply
-from complaints.operator_commands import ConfirmAssessment, InformationRequest, InternalNote
+from complaints.operator_commands import Closure, ConfirmAssessment, Decision, InformationRequest, InternalNote
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from reporting.projection import refresh
 from tests.helpers.cli import complaints
 from tests.helpers.complaint_workflow import execute_update, phase_of, start, wait_for_phase
-from tests.helpers.examples import ALICE
+from tests.helpers.examples import ALICE, ARGUED, DENIS
 from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
 from tests.helpers.register import table_counts
 from tests.helpers.settings import tuned
+from worker.schedules import ensure_retention_schedule, retention_schedule_id
 from workflows.complaint import ComplaintWorkflow
 
 Make = Callable[..., ComplaintSubmission]
@@ -227,3 +228,57 @@ async def test_erasure_leaves_no_personal_data_and_keeps_the_statistics(
 
     again = await complaints(settings, "erase", reference, "--by", "DPO Dupont")
     assert again.returncode == 0 and "erased already" in again.stdout
+
+
+# --- retention -----------------------------------------------------------------------
+
+
+async def closed_complaint(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Callable[..., ComplaintSubmission]
+) -> str:
+    reference = await handled_complaint(client, pool, settings, complaint)
+    handle = client.get_workflow_handle(reference)
+    await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await wait_for_phase(client, reference, Phase.RESPONDED)
+    await execute_update(handle, ComplaintWorkflow.close, Closure(by=DENIS, note="Réglé avec Mme Vasseur"))
+
+    async def closed() -> bool:
+        return await pool.fetchval("SELECT phase FROM complaints WHERE reference = $1", reference) == "closed"
+
+    await eventually(closed)
+    await handle.result()
+    return reference
+
+
+async def test_the_retention_schedule_erases_complaints_closed_long_enough_ago(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    old = await closed_complaint(client, pool, settings, complaint)
+    recent = await closed_complaint(client, pool, settings, complaint)
+    # the first was closed six years ago; the retention period is five
+    await pool.execute("UPDATE complaints SET closed_at = now() - interval '6 years' WHERE reference = $1", old)
+    await ensure_retention_schedule(client, settings)
+
+    await client.get_schedule_handle(retention_schedule_id(settings)).trigger()
+
+    async def erased() -> bool:
+        return await pool.fetchval("SELECT erased_at FROM complaints WHERE reference = $1", old) is not None
+
+    await eventually(erased, timeout=30)
+    assert await pool.fetchval("SELECT erased_at FROM complaints WHERE reference = $1", recent) is None
+    left = await traces_left(pool)
+    assert left and all(recent in row and old not in row for rows in left.values() for row in rows), left
+    entry = await pool.fetchrow(
+        "SELECT actor, details FROM journal WHERE complaint_reference = $1 AND event = 'erased'", old
+    )
+    assert entry["actor"] == "retention" and "5 ans" in json.loads(entry["details"])["reason"]
+
+    async def history_gone() -> bool:
+        try:
+            await client.get_workflow_handle(old).fetch_history()
+        except RPCError as error:
+            return error.status == RPCStatusCode.NOT_FOUND
+        return False
+
+    await eventually(history_gone, timeout=60)
+    await client.get_workflow_handle(recent).fetch_history()  # kept
