@@ -282,3 +282,27 @@ async def test_the_retention_schedule_erases_complaints_closed_long_enough_ago(
 
     await eventually(history_gone, timeout=60)
     await client.get_workflow_handle(recent).fetch_history()  # kept
+
+
+async def test_erasing_by_complainant_erases_each_of_their_complaints_and_no_other(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    theirs = [(await start(client, pool, settings, personal_complaint(complaint))).id for _ in range(2)]
+    other = (await start(client, pool, settings, complaint())).id
+    before = await table_counts(pool)
+
+    neither = await complaints(settings, "erase", "--by", "DPO Dupont")
+    assert neither.returncode == 2 and "either a reference or --complainant" in neither.stderr
+    assert await table_counts(pool) == before
+
+    done = await complaints(
+        settings, "erase", "--complainant", PERSON["email"].upper(), "--by", "DPO Dupont", "--force"
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert all(f"{reference}: personal data erased" in done.stdout for reference in theirs)
+    assert await traces_left(pool) == {}
+    erased = await pool.fetch("SELECT reference FROM complaints WHERE erased_at IS NOT NULL ORDER BY reference")
+    assert [row["reference"] for row in erased] == sorted(theirs)
+    assert await pool.fetchval("SELECT complainant_name FROM complaints WHERE reference = $1", other) == "Jeanne Martin"
+    assert await phase_of(client.get_workflow_handle(other)) is Phase.ASSESSMENT
