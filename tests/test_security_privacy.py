@@ -18,12 +18,13 @@ from temporalio.client import Client
 from temporalio.common import RetryPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.app import create_app
 from complaints.complaint_status import Phase
 from complaints.customer_signals import CustomerReply
+from complaints.intake import resume_unstarted, start_unstarted, submit_complaint
 from complaints.operator_commands import Closure, ConfirmAssessment, Decision, InformationRequest, InternalNote
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
@@ -35,6 +36,7 @@ from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
 from tests.helpers.register import table_counts
 from tests.helpers.settings import tuned
+from tests.helpers.tcp_proxy import TcpProxy
 from worker.schedules import ensure_retention_schedule, retention_schedule_id
 from workflows.complaint import ComplaintWorkflow
 
@@ -306,3 +308,32 @@ async def test_erasing_by_complainant_erases_each_of_their_complaints_and_no_oth
     assert [row["reference"] for row in erased] == sorted(theirs)
     assert await pool.fetchval("SELECT complainant_name FROM complaints WHERE reference = $1", other) == "Jeanne Martin"
     assert await phase_of(client.get_workflow_handle(other)) is Phase.ASSESSMENT
+
+
+async def test_a_complaint_erased_before_its_run_started_is_never_started(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make
+) -> None:
+    host, port = settings.temporal_address.rsplit(":", 1)
+    proxy = TcpProxy(host, int(port))
+    await proxy.open()
+    cut_off = await Client.connect(
+        proxy.address,
+        namespace=settings.temporal_namespace,
+        data_converter=client.data_converter,
+        retry_config=RetryConfig(max_retries=1),
+    )
+    await proxy.close()  # Temporal "down": the complaint is recorded without its run
+    with pytest.raises(RPCError):
+        await submit_complaint(pool, cut_off, settings, personal_complaint(complaint), actor="t")
+    reference = await pool.fetchval("SELECT reference FROM complaints WHERE workflow_started_at IS NULL")
+
+    done = await complaints(settings, "erase", reference, "--by", "DPO Dupont", "--force")
+    assert done.returncode == 0, done.stderr
+
+    sweep = await start_unstarted(pool, client, settings, limit=10)
+    assert (sweep.started, sweep.remaining) == ([], 0)
+    assert await resume_unstarted(pool, client, settings) == 0
+    with pytest.raises(RPCError) as missing:
+        await client.get_workflow_handle(reference).describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND
+    assert await traces_left(pool) == {}
