@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
-from api import commands, complaint_endpoints, customer, problems, reports, web
+from api import access_log, commands, complaint_endpoints, customer, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
 from api.rate_limit import ClientLimit
 from api.schemas import ComplaintRequest
@@ -35,6 +35,7 @@ DESCRIPTION = """Complaint intake and handling.
 def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Client | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()  # after the server configured its loggers
         if pool is not None and client is not None:
             app.state.services = Services(settings, pool, client, signer(settings))
             yield
@@ -44,6 +45,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
             app.state.services = Services(settings, own_pool, own_client, signer(settings))
             yield
 
+    access_log.install()
     app = FastAPI(
         title="Complaints",
         version="1.0",
