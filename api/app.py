@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import commands, complaint_endpoints, customer, docs_page, problems, reports, web
+from api import access_log, commands, complaint_endpoints, customer, docs_page, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
 from api.rate_limit import SharedLimit
 from api.request_limits import RequestLimits
@@ -38,6 +38,7 @@ DESCRIPTION = """Complaint intake and handling.
 def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Client | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()  # after the server configured its loggers
         if pool is not None and client is not None:
             app.state.services = Services(settings, pool, client, signer(settings))
             yield
@@ -47,6 +48,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
             app.state.services = Services(settings, own_pool, own_client, signer(settings))
             yield
 
+    access_log.install()
     app = FastAPI(
         title="Complaints",
         version="1.0",

@@ -9,12 +9,9 @@ address is the peer's, or the one a trusted proxy forwarded
 (COMPLAINTS_TRUSTED_PROXIES, applied by uvicorn's ProxyHeadersMiddleware)."""
 
 import math
-import random
 
 import asyncpg
 from limits import RateLimitItem, parse_many
-
-_CLEANUP_SHARE = 0.01  # of the counted requests also delete every key's stale rows
 
 
 class SharedLimit:
@@ -48,20 +45,13 @@ class SharedLimit:
             wait = None if always else await self._wait(conn, client)
             if wait is None:
                 await conn.execute("INSERT INTO rate_limit_hits (scope, client) VALUES ($1, $2)", self.scope, client)
+            # every address's rows past the longest window go (few at a time, by the index on `at`):
+            # an address is kept no longer than the limits need it
             await conn.execute(
-                """DELETE FROM rate_limit_hits WHERE scope = $1 AND client = $2
-                    AND at < clock_timestamp() - make_interval(secs => $3)""",
-                self.scope,
-                client,
+                "DELETE FROM rate_limit_hits WHERE at < clock_timestamp() - make_interval(secs => $1) AND scope = $2",
                 float(self._longest),
+                self.scope,
             )
-            if random.random() < _CLEANUP_SHARE:
-                await conn.execute(
-                    """DELETE FROM rate_limit_hits
-                        WHERE scope = $1 AND at < clock_timestamp() - make_interval(secs => $2)""",
-                    self.scope,
-                    float(self._longest),
-                )
             return wait
 
     async def _wait(self, conn: asyncpg.Connection, client: str) -> int | None:

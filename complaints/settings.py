@@ -206,6 +206,12 @@ class Settings(BaseSettings):
     # How often the projection reports read is brought up to the journal.
     report_refresh_minutes: int = Field(default=10, gt=0)
 
+    # --- Personal data ---
+    # A closed complaint's personal data is erased this many years after its
+    # closure (the statistics stay); 0 keeps it until erased on request.
+    retention_years: int = Field(default=5, ge=0, le=100)
+    retention_cron: str = "30 3 * * *"  # the daily erasure of expired complaints, in `timezone`
+
     @field_validator("public_form_rate", "failed_key_rate", "customer_link_rate")
     @classmethod
     def _rates_parse(cls, rates: str) -> str:

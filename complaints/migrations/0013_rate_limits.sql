@@ -2,7 +2,8 @@
 -- counted, by what is limited (`scope`: the public form, failed API keys,
 -- customers' signed links) and the client's address. A moving window counts
 -- the rows newer than its period; rows older than the longest period are
--- deleted as the same key is counted again. Unlogged: a crash that loses
+-- deleted as requests are counted (client addresses are kept no longer than
+-- the limits need them). Unlogged: a crash that loses
 -- the counts loses nothing of the register.
 
 CREATE UNLOGGED TABLE rate_limit_hits (
