@@ -33,8 +33,8 @@ histories: $(STAMP)
 # Resolve the dependencies afresh (after a change to pyproject.toml) into requirements.lock.
 lock:
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install -q --dry-run --ignore-installed --report - '.[local,test,lint]' \
-		| $(BIN)/python deploy/lock.py > requirements.lock.new
+	$(BIN)/python -m pip install -q --dry-run --ignore-installed --report $(VENV)/lock-report.json '.[local,test,lint]'
+	$(BIN)/python deploy/lock.py < $(VENV)/lock-report.json > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
 clean:

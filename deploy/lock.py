@@ -1,6 +1,7 @@
 """Writes requirements.lock from pip's resolution report (`make lock`):
 
-    pip install --dry-run --ignore-installed --quiet --report - '.[local,test,lint]' | python3 deploy/lock.py
+    pip install --dry-run --ignore-installed --quiet --report report.json '.[local,test,lint]'
+    python3 deploy/lock.py < report.json > requirements.lock
 
 Every distribution pip resolved, at its exact version, but the project itself.
 The Makefile and the Dockerfile install with it as constraints (`-c`), so a
