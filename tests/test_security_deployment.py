@@ -199,3 +199,16 @@ def test_the_certs_command_makes_a_chain_the_clients_settings_load(tmp_path: Pat
     assert tls.client_private_key == (out / "client.key").read_bytes()
     assert tls.server_root_ca_cert == (out / "ca.pem").read_bytes()
     assert tls.domain == "temporal"
+
+
+# --- finding 4: the codec server in compose asks for its token -------------------
+
+
+def test_the_compose_codec_server_trusts_no_network_and_the_ui_carries_its_token() -> None:
+    codec = SERVICES["codec"]["environment"]
+    assert codec["COMPLAINTS_CODEC_TOKENS"].startswith("${COMPLAINTS_CODEC_TOKEN:?")
+    assert codec["COMPLAINTS_CODEC_TRUSTED_NETWORKS"] == ""
+    assert "COMPLAINTS_CODEC_ENCODE_ENABLED" not in codec, "the UI only decodes"
+    endpoint = SERVICES["temporal-ui"]["environment"]["TEMPORAL_CODEC_ENDPOINT"]
+    assert re.fullmatch(r"http://localhost:8234/\$\{COMPLAINTS_CODEC_TOKEN:\?[^}]*\}", endpoint), endpoint
+    assert all(str(port).startswith("${PUBLISH_ADDRESS:-127.0.0.1}:") for port in SERVICES["codec"]["ports"])
