@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from limits import parse_many
-from pydantic import AliasChoices, Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from complaints.holidays_fr import calendar_around, parse_closed_days, region_subdivision
+from complaints.payload_codec import parse_keys
 from complaints.policy import (
     BUILT_IN_REGIMES,
     DEFAULT_PRIORITY_DEADLINES,
@@ -63,6 +65,25 @@ SMTP_TIMEOUT_MAX_SECONDS = 20.0
 EMAIL_ATTEMPT_TIMEOUT_SECONDS = 30.0
 
 
+MIN_SECRET_BYTES = 32
+GENERATE = "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def secret_problem(field: str, value: str) -> str | None:
+    """Why a configured secret cannot be used, in words; None when it can."""
+    name = f"COMPLAINTS_{field.upper()}"
+    if field == "payload_keys":
+        try:
+            parse_keys(value)
+        except ValueError as error:
+            return f"{name}: {error} (see README: generating the secrets)"
+        return None
+    parts = [part.strip() for part in value.split(",")] if field == "codec_tokens" else [value]
+    if any(len(part.encode()) < MIN_SECRET_BYTES for part in parts):
+        return f"{name}: shorter than {MIN_SECRET_BYTES} bytes, guessable; {GENERATE}"
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -95,6 +116,11 @@ class Settings(BaseSettings):
     payload_key_id: str | None = None  # the key that encrypts; default: the first listed
     codec_server_address: str = "127.0.0.1:8234"
     codec_tokens: str | None = Field(default=None, repr=False)  # comma-separated bearer tokens
+    # The UI only decodes; /encode turns the codec server into an encryption oracle.
+    codec_encode_enabled: bool = False
+    # Migration switch: take payloads written before encryption (or by a client
+    # without the keys) as they are. Off, they reach no handler (payload_codec.py).
+    accept_plaintext_payloads: bool = False
     codec_cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:8233", "http://localhost:8080"]
     )
@@ -211,6 +237,23 @@ class Settings(BaseSettings):
     # closure (the statistics stay); 0 keeps it until erased on request.
     retention_years: int = Field(default=5, ge=0, le=100)
     retention_cron: str = "30 3 * * *"  # the daily erasure of expired complaints, in `timezone`
+
+    @field_validator("link_secret", "payload_keys", "codec_tokens")
+    @classmethod
+    def _secrets_long_enough(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            problem = secret_problem(str(info.field_name), value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_password_long_enough(cls, value: str | None) -> str | None:
+        password = urlsplit(value).password if value else None
+        if password and len(password.encode()) < MIN_SECRET_BYTES:  # none: a local socket, peer-authenticated
+            raise ValueError(f"DATABASE_URL: the password is shorter than {MIN_SECRET_BYTES} bytes; {GENERATE}")
+        return value
 
     @field_validator("public_form_rate", "failed_key_rate", "customer_link_rate")
     @classmethod

@@ -24,7 +24,7 @@ from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
 from complaints.temporal_client import TemporalUnavailable, Update, connect, workflow_ui_url
 from devstack.mail_sink import message_files, read_message
-from starter import erase, reports, users
+from starter import certs, erase, reports, users
 from starter.database import NoLocalDatabase, with_database
 from workflows.complaint import ComplaintWorkflow
 
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="serve the HTTP API and the customer pages")
     api.set_defaults(command=_api)
     users.add_parser(commands)
+    certs.add_parser(commands)
     reports.add_parsers(commands)  # report, actions
     erase.add_parser(commands)
 
