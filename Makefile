@@ -3,12 +3,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench histories clean
+.PHONY: run test lint bench histories lock clean
 
-$(STAMP): pyproject.toml
+# Installed with requirements.lock as constraints: the exact versions CI tested.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[local,test,lint]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[local,test,lint]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -28,6 +29,13 @@ bench: $(STAMP)
 # Record a workflow history for the replay test: make histories SCENARIO=<name> [OUT=<file>]
 histories: $(STAMP)
 	$(BIN)/python -m tests.histories.record $(SCENARIO) $(if $(OUT),--out $(OUT))
+
+# Resolve the dependencies afresh (after a change to pyproject.toml) into requirements.lock.
+lock:
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --dry-run --ignore-installed --report $(VENV)/lock-report.json '.[local,test,lint]'
+	$(BIN)/python deploy/lock.py < $(VENV)/lock-report.json > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 clean:
 	rm -rf $(VENV) data

@@ -1,9 +1,12 @@
 """`complaints codec-server`: Temporal's remote codec protocol (POST /encode,
 /decode with JSON Payloads) over the project's payload codec.
 
-Authenticated: a bearer token from COMPLAINTS_CODEC_TOKENS; with none
-configured, only clients from COMPLAINTS_CODEC_TRUSTED_NETWORKS (this machine,
-by default) are served. CORS is
+Authenticated: a token from COMPLAINTS_CODEC_TOKENS, as a bearer token or as
+the first segment of the path (`/<token>/decode`: the Temporal UI can send no
+static header, so its codec endpoint carries the token); with none configured,
+only clients from COMPLAINTS_CODEC_TRUSTED_NETWORKS (this machine, by
+default) are served. `/encode` exists only with COMPLAINTS_CODEC_ENCODE_ENABLED:
+the UI only decodes, and an encoder is an oracle for forging payloads. CORS is
 limited to the configured Temporal UI origins, since the browser calls it."""
 
 import hmac
@@ -33,16 +36,16 @@ def create_app(settings: Settings, codec: PayloadCodec | None = None) -> FastAPI
         allow_credentials=True,
     )
 
-    def authorise(request: Request) -> None:
+    def authorise(request: Request, path_token: str | None) -> None:
         if tokens:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            given = path_token or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             if not any(hmac.compare_digest(given, token) for token in tokens):
                 raise HTTPException(401, "a valid bearer token is required")
-        elif not _is_trusted(request.client.host if request.client else "", trusted):
+        elif path_token is not None or not _is_trusted(request.client.host if request.client else "", trusted):
             raise HTTPException(403, "no codec token configured: only trusted networks are served")
 
-    async def transform(request: Request, decode: bool) -> Response:
-        authorise(request)
+    async def transform(request: Request, decode: bool, path_token: str | None = None) -> Response:
+        authorise(request, path_token)
         payloads = Payloads()
         try:
             json_format.Parse(await request.body(), payloads)
@@ -56,9 +59,15 @@ def create_app(settings: Settings, codec: PayloadCodec | None = None) -> FastAPI
     async def decode(request: Request) -> Response:
         return await transform(request, decode=True)
 
-    @app.post("/encode")
-    async def encode(request: Request) -> Response:
-        return await transform(request, decode=False)
+    @app.post("/{token}/decode")
+    async def decode_with_token(token: str, request: Request) -> Response:
+        return await transform(request, decode=True, path_token=token)
+
+    if settings.codec_encode_enabled:
+
+        @app.post("/encode")
+        async def encode(request: Request) -> Response:
+            return await transform(request, decode=False)
 
     return app
 

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 
+from complaints.private_files import create_private
 from complaints.settings import Settings
 
 SECRET_FILE = "link_secret"
@@ -96,8 +97,7 @@ def _local_secret(data_dir: Path) -> str:
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         draft = data_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        draft.write_text(secrets.token_urlsafe(32))
-        draft.chmod(0o600)
+        create_private(draft, secrets.token_urlsafe(32))
         try:
             os.link(draft, path)  # atomic: the first process to create it wins
         except FileExistsError:

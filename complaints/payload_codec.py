@@ -2,28 +2,46 @@
 (the Temporal UI, the CLI, the server's database) sees no personal data.
 
 Each payload names the key that encrypted it: keys rotate by adding a new
-current key and keeping the old ones for the histories they wrote."""
+current key and keeping the old ones for the histories they wrote.
+
+A payload that is not encrypted was written by someone without the keys (a
+client reaching the frontend with a plain converter): it is refused, unless
+the migration switch accepts payloads written before encryption. Decoding must
+not raise for it — a codec error fails the whole workflow task, retried
+forever, and one forged signal would wedge the run. So it decodes into a
+payload of the REFUSED encoding, which only `RefusingPayloadConverter` reads,
+by raising a non-retryable ApplicationError for that argument alone: the SDK
+drops such a signal (with a warning), rejects such an update, and fails a
+workflow started with such an input — no handler ever sees it."""
 
 import base64
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import PayloadCodec
+from temporalio.contrib.pydantic import PydanticPayloadConverter
+from temporalio.converter import EncodingPayloadConverter, PayloadCodec
+from temporalio.exceptions import ApplicationError
+
+from complaints.private_files import create_private
 
 ENCODING = b"binary/encrypted"
+REFUSED = b"binary/unencrypted-refused"
+UNENCRYPTED_ERROR = "UnencryptedPayload"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keys: dict[str, bytes], current: str) -> None:
+    def __init__(self, keys: dict[str, bytes], current: str, accept_plaintext: bool = False) -> None:
         if current not in keys:
             raise ValueError(f"the current payload key {current!r} is not among the keys")
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._current = current
+        self._accept_plaintext = accept_plaintext
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         cipher = self._ciphers[self._current]
@@ -43,7 +61,7 @@ class EncryptionCodec(PayloadCodec):
         decoded = []
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
-                decoded.append(payload)  # written before encryption: readable as is
+                decoded.append(payload if self._accept_plaintext else Payload(metadata={"encoding": REFUSED}))
                 continue
             key_id = payload.metadata.get(KEY_ID, b"").decode()
             cipher = self._ciphers.get(key_id)
@@ -52,6 +70,33 @@ class EncryptionCodec(PayloadCodec):
             nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
             decoded.append(Payload.FromString(cipher.decrypt(nonce, sealed, None)))
         return decoded
+
+
+class RefusingPayloadConverter(EncodingPayloadConverter):
+    """Reads the payloads the codec refused: each one raises, non-retryable."""
+
+    @property
+    def encoding(self) -> str:
+        return REFUSED.decode()
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return None  # never writes one
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        raise ApplicationError(
+            "an unencrypted payload was refused (COMPLAINTS_ACCEPT_PLAINTEXT_PAYLOADS is off)",
+            type=UNENCRYPTED_ERROR,
+            non_retryable=True,
+        )
+
+
+class ComplaintsPayloadConverter(PydanticPayloadConverter):
+    """pydantic's converter, and the refusal of unencrypted payloads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        refusing = RefusingPayloadConverter()
+        self.converters = {**self.converters, REFUSED: refusing}
 
 
 def parse_keys(text: str) -> dict[str, bytes]:
@@ -70,11 +115,7 @@ def local_key(folder: Path) -> str:
     """The key the local stack keeps under its data folder, made on first use."""
     path = folder / "payload.key"
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
-            file.write(f"local-1:{base64.b64encode(os.urandom(32)).decode()}\n")
-    except FileExistsError:
-        pass
+    create_private(path, f"{new_key_line('local-1')}\n")
     return path.read_text().strip()
 
 

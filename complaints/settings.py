@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from limits import parse_many
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from complaints.holidays_fr import calendar_around, parse_closed_days, region_subdivision
+from complaints.payload_codec import parse_keys
 from complaints.policy import (
     BUILT_IN_REGIMES,
     DEFAULT_PRIORITY_DEADLINES,
@@ -63,6 +65,25 @@ SMTP_TIMEOUT_MAX_SECONDS = 20.0
 EMAIL_ATTEMPT_TIMEOUT_SECONDS = 30.0
 
 
+MIN_SECRET_BYTES = 32
+GENERATE = "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def secret_problem(field: str, value: str) -> str | None:
+    """Why a configured secret cannot be used, in words; None when it can."""
+    name = f"COMPLAINTS_{field.upper()}"
+    if field == "payload_keys":
+        try:
+            parse_keys(value)
+        except ValueError as error:
+            return f"{name}: {error} (see README: generating the secrets)"
+        return None
+    parts = [part.strip() for part in value.split(",")] if field == "codec_tokens" else [value]
+    if any(len(part.encode()) < MIN_SECRET_BYTES for part in parts):
+        return f"{name}: shorter than {MIN_SECRET_BYTES} bytes, guessable; {GENERATE}"
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -95,6 +116,11 @@ class Settings(BaseSettings):
     payload_key_id: str | None = None  # the key that encrypts; default: the first listed
     codec_server_address: str = "127.0.0.1:8234"
     codec_tokens: str | None = Field(default=None, repr=False)  # comma-separated bearer tokens
+    # The UI only decodes; /encode turns the codec server into an encryption oracle.
+    codec_encode_enabled: bool = False
+    # Migration switch: take payloads written before encryption (or by a client
+    # without the keys) as they are. Off, they reach no handler (payload_codec.py).
+    accept_plaintext_payloads: bool = False
     codec_cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:8233", "http://localhost:8080"]
     )
@@ -162,6 +188,8 @@ class Settings(BaseSettings):
 
     max_document_bytes: int = 10 * 1024 * 1024
     max_documents: int = 10
+    # the total of a complaint's documents, over every reply (count: max_documents)
+    max_complaint_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     allowed_document_types: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOCUMENT_TYPES))
 
     # --- HTTP API and web pages ---
@@ -174,6 +202,16 @@ class Settings(BaseSettings):
     link_max_age_days: int = Field(default=90, gt=0)
     # Submissions of the public complaint form per client address ("10/minute;60/hour"; empty: no limit).
     public_form_rate: str = "10/minute;60/hour"
+    # Requests with a wrong API key, per client address; requests through customers' signed links, per address.
+    failed_key_rate: str = "10/minute;100/hour"
+    customer_link_rate: str = "60/minute;600/hour"
+    # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; empty: none, the peer's address is the client's.
+    trusted_proxies: Annotated[list[IPvAnyNetwork] | None, NoDecode] = None
+    # An API client may date a complaint's receipt this far back (an admin key, or the import, further).
+    received_at_window_days: int = Field(default=30, gt=0)
+    # A new API key's lifetime (`complaints users add --expires` sets another); 0: keys never expire.
+    api_key_lifetime_days: int = Field(default=365, ge=0)
 
     # --- Inbound mailbox and import ---
     # The SMTP endpoint of the complaints address (`complaints inbound`, `complaints run`).
@@ -186,7 +224,7 @@ class Settings(BaseSettings):
     # Replies reach a complaint's run only from the complainant's address, authenticated by
     # the Authentication-Results header of our own MX: its authserv-id(s), comma-separated
     # (anyone can write that header; only ours counts). None: no reply is signalled, all go to triage.
-    inbound_trusted_authserv_ids: Annotated[list[str], NoDecode] = []
+    inbound_trusted_authserv_ids: Annotated[list[str] | None, NoDecode] = None
     # `dkim`: an aligned DKIM pass only; `dkim_or_spf`: or an aligned SPF pass.
     inbound_authentication: Literal["dkim", "dkim_or_spf"] = "dkim_or_spf"
     # A message with more MIME parts, or nested deeper, is refused for good (554) before it is parsed.
@@ -207,7 +245,30 @@ class Settings(BaseSettings):
     # How often the projection reports read is brought up to the journal.
     report_refresh_minutes: int = Field(default=10, gt=0)
 
-    @field_validator("public_form_rate")
+    # --- Personal data ---
+    # A closed complaint's personal data is erased this many years after its
+    # closure (the statistics stay); 0 keeps it until erased on request.
+    retention_years: int = Field(default=5, ge=0, le=100)
+    retention_cron: str = "30 3 * * *"  # the daily erasure of expired complaints, in `timezone`
+
+    @field_validator("link_secret", "payload_keys", "codec_tokens")
+    @classmethod
+    def _secrets_long_enough(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            problem = secret_problem(str(info.field_name), value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_password_long_enough(cls, value: str | None) -> str | None:
+        password = urlsplit(value).password if value else None
+        if password and len(password.encode()) < MIN_SECRET_BYTES:  # none: a local socket, peer-authenticated
+            raise ValueError(f"DATABASE_URL: the password is shorter than {MIN_SECRET_BYTES} bytes; {GENERATE}")
+        return value
+
+    @field_validator("public_form_rate", "failed_key_rate", "customer_link_rate")
     @classmethod
     def _rates_parse(cls, rates: str) -> str:
         if rates.strip():
@@ -223,6 +284,7 @@ class Settings(BaseSettings):
         "allowed_document_types",
         "codec_cors_origins",
         "codec_trusted_networks",
+        "trusted_proxies",
         "alert_sinks",
         "closed_days",
         "inbound_trusted_authserv_ids",
@@ -319,6 +381,7 @@ class Settings(BaseSettings):
             max_bytes=self.max_document_bytes,
             max_count=self.max_documents,
             allowed_types=self.allowed_document_types,
+            max_total_bytes=self.max_complaint_document_bytes,
         )
 
     @property

@@ -8,12 +8,12 @@ from urllib.parse import quote
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 from temporalio.workflow import UpdateMethodMultiParam
 
-from complaints.payload_codec import EncryptionCodec, local_key, parse_keys
+from complaints.payload_codec import ComplaintsPayloadConverter, EncryptionCodec, local_key, parse_keys
 from complaints.settings import Settings
 
 # A workflow update taking one argument, as callers hold it. The SDK types an
@@ -24,12 +24,21 @@ Update = UpdateMethodMultiParam[[Any, Any], Any]
 
 def payload_codec(settings: Settings) -> EncryptionCodec:
     keys = parse_keys(settings.payload_keys or local_key(settings.data_dir))
-    return EncryptionCodec(keys, settings.payload_key_id or next(iter(keys)))
+    return EncryptionCodec(
+        keys, settings.payload_key_id or next(iter(keys)), accept_plaintext=settings.accept_plaintext_payloads
+    )
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """The converter of every client: worker, starters, tests, replayer."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=payload_codec(settings))
+    """The converter of every client: worker, starters, tests, replayer.
+    Failures' messages and stack traces go through the codec too: an error's
+    text may quote what a complainant wrote or their address."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_converter_class=ComplaintsPayloadConverter,
+        payload_codec=payload_codec(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def workflow_ui_url(settings: Settings, reference: str) -> str:

@@ -143,7 +143,7 @@ class InboundMailbox:
             return "not from the complainant's address"
         settings = self._settings
         domain = sender.rsplit("@", 1)[-1]
-        trusted, required = settings.inbound_trusted_authserv_ids, settings.inbound_authentication
+        trusted, required = settings.inbound_trusted_authserv_ids or [], settings.inbound_authentication
         if not authenticated(message.authentication_results, domain, trusted, required):
             return f"not authenticated by our mail server ({required.replace('_', ' ')} aligned with {domain})"
         return None

@@ -56,7 +56,7 @@ def _no_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 ENV_EXAMPLE = ROOT / ".env.example"
-_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*)|:?\?[^}]*)?\}")
 # an exact release: 1.32.0, v1.29.7; never "latest" or "1.32"
 _EXACT_TAG = re.compile(r"^v?\d+\.\d+\.\d+(-[a-z0-9.]+)?$")
 # PostgreSQL numbers its releases major.minor: 16.15 is exact, "16" is not
@@ -65,8 +65,11 @@ _ENV_LINE = re.compile(r"^#?\s*((?:COMPLAINTS_|DATABASE_URL)\w*)=(.*)$")
 
 
 def _resolved(value: object) -> str:
-    """A compose value as `docker compose config` gives it without a .env."""
-    return _INTERPOLATION.sub(lambda m: m[2] or "", str(value))
+    """A compose value as `docker compose config` gives it without a .env (a
+    required secret, ${NAME:?...}, as its name)."""
+    return _INTERPOLATION.sub(
+        lambda m: m[2] or ("" if "?" not in m[0] else f"{m[1].lower()}_from_dot_env_placeholder"), str(value)
+    )
 
 
 def _environment(service: str) -> dict[str, str]:
@@ -183,7 +186,7 @@ def test_the_image_leaves_the_local_stack_out() -> None:
         assert not re.search(r"\.\[|optional-dependencies|pgserver", instruction), f"installs an extra: {instruction}"
     # and every deployed process that opens the register is given its URL
     for name, service in SERVICES.items():
-        if "build" in service and service["command"] != ["codec-server"]:
+        if "build" in service and service["command"][0] not in ("codec-server", "certs"):
             assert "DATABASE_URL" in _environment(name), f"{name}: no DATABASE_URL"
 
 
@@ -204,7 +207,7 @@ def test_search_attributes_registered_are_those_of_the_code() -> None:
 
 
 def test_every_dependency_waits_on_a_condition() -> None:
-    one_shots = {"temporal-schema", "temporal-namespace", "temporal-search-attributes"}
+    one_shots = {"temporal-certs", "temporal-schema", "temporal-namespace", "temporal-search-attributes"}
     for name, service in SERVICES.items():
         depends_on = service.get("depends_on", {})
         assert isinstance(depends_on, dict), f"{name}: depends_on without conditions"
@@ -249,12 +252,14 @@ def test_worker_is_given_what_it_needs_to_reach_each_service() -> None:
     assert int(env["COMPLAINTS_SMTP_PORT"]) != 8025, "that is Mailpit's web UI"
 
     # and the app reads them as meant (the env file adds nothing by default)
-    read: dict[str, Any] = {_setting_names()[k]: v for k, v in env.items() if k in _setting_names()}
+    secrets = {"COMPLAINTS_PAYLOAD_KEYS", "COMPLAINTS_LINK_SECRET"}  # required: tests/test_security_deployment.py
+    names = _setting_names()
+    read: dict[str, Any] = {names[k]: v for k, v in env.items() if k in names and k not in secrets}
     settings = Settings(_env_file=None, **read)
     assert settings.database_url == env["DATABASE_URL"]
     assert settings.temporal_address == "temporal:7233"
     assert (settings.smtp_host, settings.smtp_port) == ("mailpit", 1025)
-    assert connect_options(settings) == {"tls": False, "api_key": None}
+    assert settings.temporal_tls_cert_file is not None, "mutual TLS (tests/test_security_deployment.py)"
     env_files = SERVICES["worker"]["env_file"]
     assert [_resolved(path) for path in env_files] == [".env.example"]
 
@@ -300,7 +305,9 @@ def test_env_example_lists_every_setting_with_its_default(tmp_path: Path) -> Non
     listed = _env_example()
     names = _setting_names()
     assert set(names) - set(listed) == set(), "settings missing from .env.example"
-    assert set(listed) - set(names) == set(), ".env.example lists settings that do not exist"
+    compose_only = {"COMPLAINTS_CODEC_TOKEN"}  # the codec's and the UI's one token, in compose
+    assert set(listed) - set(names) - compose_only == set(), ".env.example lists settings that do not exist"
+    listed = {env: value for env, value in listed.items() if env not in compose_only}
     for env, value in listed.items():
         if value == "":
             assert Settings.model_fields[names[env]].default is None, f"{env} has a default"

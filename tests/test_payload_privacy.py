@@ -73,6 +73,9 @@ async def test_old_keys_still_decode_after_rotation() -> None:
     assert (await after.encode(await after.decode(sealed)))[0].metadata["encryption-key-id"] == b"2026-b"
 
 
+ENGINEER_TOKEN = "engineer-token-0123456789abcdefghijklmnop"
+
+
 def codec_client(settings: Settings, peer: str = "127.0.0.1") -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=create_app(settings), client=(peer, 50000))
     return httpx.AsyncClient(transport=transport, base_url="http://codec")
@@ -84,14 +87,14 @@ async def sealed_json(settings: Settings, value: object) -> str:
 
 
 async def test_the_codec_server_decodes_for_a_token_holder_and_refuses_others(settings: Settings) -> None:
-    settings = settings.model_copy(update={"codec_tokens": "engineer-token"})
+    settings = settings.model_copy(update={"codec_tokens": ENGINEER_TOKEN})
     body = await sealed_json(settings, {"name": "Ophélie"})
     async with codec_client(settings) as http:
         refused = await http.post("/decode", content=body, headers={"content-type": "application/json"})
         assert refused.status_code == 401
         wrong = await http.post("/decode", content=body, headers={"authorization": "Bearer guess"})
         assert wrong.status_code == 401
-        decoded = await http.post("/decode", content=body, headers={"authorization": "Bearer engineer-token"})
+        decoded = await http.post("/decode", content=body, headers={"authorization": f"Bearer {ENGINEER_TOKEN}"})
     assert decoded.status_code == 200
     [payload] = json.loads(decoded.text)["payloads"]
     assert json.loads(base64.b64decode(payload["data"])) == {"name": "Ophélie"}

@@ -15,8 +15,11 @@ from complaints.temporal_client import data_converter
 
 FOLDER = Path(__file__).parent.parent / "histories"
 HISTORY_PAYLOAD_KEYS = "history-1:X8RSKN9I0+s1ym1cQsNBH6jigAZFSGOzAM0szQmEA2E="
-# Also reads histories recorded before payloads were encrypted (the codec passes them through).
-HISTORY_CONVERTER = data_converter(Settings(_env_file=None, payload_keys=HISTORY_PAYLOAD_KEYS))
+# Also reads histories recorded before payloads were encrypted (complete_lifecycle.json), with
+# the migration switch on, as a deployment that still has runs from then must run.
+HISTORY_CONVERTER = data_converter(
+    Settings(_env_file=None, payload_keys=HISTORY_PAYLOAD_KEYS, accept_plaintext_payloads=True)
+)
 
 
 def recorded() -> list[Path]:
