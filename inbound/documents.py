@@ -21,10 +21,13 @@ class Refusal:
 
 
 def sort_attachments(
-    attachments: list[Attachment], limits: DocumentLimits, room: int
+    attachments: list[Attachment], limits: DocumentLimits, room: int, room_bytes: int | None = None
 ) -> tuple[list[Document], list[Refusal]]:
     """Documents within the limits, at most `room` of them (what is left of
-    the per-complaint count), and the refusals."""
+    the per-complaint count) and of `room_bytes` in all (what is left of the
+    per-complaint total, when there is one), and the refusals."""
+    if room_bytes is None and limits.max_total_bytes is not None:
+        room_bytes = limits.max_total_bytes
     accepted: list[Document] = []
     refused: list[Refusal] = []
     for attachment in attachments:
@@ -41,10 +44,14 @@ def sort_attachments(
         except ValidationError as error:
             reason = "; ".join(f"{problem.where()}: {problem.reason}" for problem in field_reasons(error))
         else:
-            if len(accepted) < room:
+            taken = sum(len(d.content) for d in accepted)
+            if len(accepted) < room and (room_bytes is None or taken + len(document.content) <= room_bytes):
                 accepted.append(document)
                 continue
-            reason = f"at most {limits.max_count} documents are accepted per complaint"
+            if len(accepted) >= room:
+                reason = f"at most {limits.max_count} documents are accepted per complaint"
+            else:
+                reason = f"at most {limits.max_total_bytes:,} bytes of documents are accepted per complaint"
         # by name and size only, capped: a journal entry stays small whatever the message
         name, kind = attachment.filename[:200], attachment.content_type[:100]
         refused.append(Refusal(name, kind, len(attachment.content), reason[:500]))

@@ -293,10 +293,14 @@ class InboundMailbox:
         if len(message.text) > JOURNAL_TEXT_MAX:  # the journal keeps an excerpt, the whole text a document
             attachments = [Attachment("message.txt", "text/plain", message.text.encode()), *attachments]
         async with conn.transaction():
-            held = await conn.fetchval(
-                "SELECT count(*) FROM documents WHERE complaint_reference = $1", answered.reference
+            held = await conn.fetchrow(
+                "SELECT count(*) AS count, coalesce(sum(size_bytes), 0) AS bytes FROM documents"
+                " WHERE complaint_reference = $1",
+                answered.reference,
             )
-            documents, refused = sort_attachments(attachments, limits, max(0, limits.max_count - held))
+            room_bytes = None if limits.max_total_bytes is None else max(0, limits.max_total_bytes - held["bytes"])
+            room = max(0, limits.max_count - held["count"])
+            documents, refused = sort_attachments(attachments, limits, room, room_bytes)
             document_ids = [await store_document(conn, answered.reference, d, "customer_email") for d in documents]
             await journal.append(
                 conn,

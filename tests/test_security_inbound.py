@@ -311,3 +311,22 @@ async def test_the_acknowledgement_echoes_a_capped_text(
     assert body.count("attacker.example") <= 3 * 7  # at most 300 characters of each echoed text
     assert len(body) < 3_500
     assert body.count(" […]") >= 2
+
+
+async def test_a_reply_cannot_take_the_complaint_past_its_total_document_size(
+    client: Client, pool: asyncpg.Pool, settings: Settings, worker, complaint: Make
+) -> None:
+    small = inbound_settings(settings, max_complaint_document_bytes=1_000)
+    reference = await awaiting_answer(client, pool, small, complaint)
+    reply = authenticated(email(f"Re: {reference}", "Deux photos."))
+    for number in (1, 2):
+        photo = b"\xff\xd8\xff\xe0" + bytes([number]) * 600
+        reply.add_attachment(photo, maintype="image", subtype="jpeg", filename=f"photo{number}.jpg")
+    async with InboundServer(pool, client, small):
+        code, answer = await send(small, reply)
+    assert code == 250 and reference in answer, answer
+    stored = await pool.fetch("SELECT filename FROM documents WHERE complaint_reference = $1", reference)
+    assert [row["filename"] for row in stored] == ["photo1.jpg"]
+    [entry] = await journal_of(pool, reference, "customer_email")
+    [refusal] = entry["details"]["documents_refused"]
+    assert refusal["filename"] == "photo2.jpg" and "1,000 bytes" in refusal["reason"]
