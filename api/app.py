@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from api import commands, complaint_endpoints, customer, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
+from api.console import routes as console
 from api.rate_limit import ClientLimit
 from api.schemas import ComplaintRequest
 from api.services import Services
@@ -69,6 +70,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     app.include_router(customer.router)
     app.include_router(reports.router)
     app.include_router(web.router)
+    app.include_router(console.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

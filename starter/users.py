@@ -1,11 +1,13 @@
-"""`complaints users add|list|revoke`: operators' API keys."""
+"""`complaints users add|passwd|list|revoke`: operators, their API keys and console passwords."""
 
 import argparse
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from complaints.credentials import WeakPassword, check_password, set_password
 from complaints.database import register_pool
 from complaints.operator_commands import Role
 from complaints.operators import (
@@ -26,7 +28,13 @@ def add_parser(commands: Any) -> None:
     add = actions.add_parser("add", help="issue an API key (shown once)")
     add.add_argument("name", help="the operator's name, journaled with every action")
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument("--password-stdin", action="store_true", help="read the console password from standard input")
+    add.add_argument("--no-password", action="store_true", help="an API key only (a machine): no console sign-in")
     add.set_defaults(command=_add)
+    passwd = actions.add_parser("passwd", help="set or change an operator's console password")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd.set_defaults(command=_passwd)
     listing = actions.add_parser("list", help="every operator, revoked keys included")
     listing.set_defaults(command=_list)
     revoke = actions.add_parser("revoke", help="revoke an operator's key")
@@ -42,14 +50,51 @@ def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
     return asyncio.run(run())
 
 
+def _read_password(from_stdin: bool) -> str:
+    """The password, from standard input (one line) or typed twice."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Console password: ")
+        if getpass.getpass("Again: ") != password:
+            raise WeakPassword("the two passwords differ")
+    check_password(password)
+    return password
+
+
 def _add(args: argparse.Namespace) -> int:
     try:
-        record, key = _with_pool(lambda pool: create_operator(pool, args.name, Role(args.role)))
+        password = None if args.no_password else _read_password(args.password_stdin)
+    except WeakPassword as error:
+        print(error, file=sys.stderr)
+        return 1
+
+    async def add(pool: Any) -> tuple[OperatorRecord, str]:
+        record, key = await create_operator(pool, args.name, Role(args.role))
+        if password is not None:
+            await set_password(pool, record.name, password)
+        return record, key
+
+    try:
+        record, key = _with_pool(add)
     except (OperatorExists, ValueError) as error:
         print(error, file=sys.stderr)
         return 1
+    if password is not None:
+        print(f"{record.name} can sign in to the console (/console) with this password.")
     print(f"{record.name} ({record.role.value}) can use the API with this key; it is shown only now:")
     print(key)
+    return 0
+
+
+def _passwd(args: argparse.Namespace) -> int:
+    try:
+        password = _read_password(args.password_stdin)
+        _with_pool(lambda pool: set_password(pool, args.name, password))
+    except (WeakPassword, UnknownOperator) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"{' '.join(args.name.split())}'s console password is set")
     return 0
 
 
