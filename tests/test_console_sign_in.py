@@ -46,7 +46,7 @@ async def test_a_wrong_password_is_refused_and_counted_until_the_limit(
     http: httpx.AsyncClient, pool: asyncpg.Pool, keys: dict, settings: Settings
 ) -> None:
     await with_password(pool, "Alice")
-    for attempt in range(settings.console_sign_in_attempts):
+    for _attempt in range(settings.console_sign_in_attempts):
         wrong = await sign_in(http, "Alice", "not the password")
         assert wrong.status_code == 401 and "Nom ou mot de passe incorrect" in shown(wrong)
         assert "console_session" not in http.cookies

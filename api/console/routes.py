@@ -103,10 +103,22 @@ async def queue_page(
     )
 
 
-async def _version(svc: Services, reference: str) -> str:
-    """The page's state: the last journal entry it showed."""
-    found = await svc.pool.fetchval("SELECT max(id) FROM journal WHERE complaint_reference = $1", reference)
-    return str(found or 0)
+async def _version(svc: Services, reference: str, phase: Phase) -> str:
+    """The state a page showed: the phase and the last step a person took
+    (an operator, the customer). The run's own steps (emails sent, clocks)
+    leave a page current; its validators still judge every command."""
+    found = await svc.pool.fetchval(
+        "SELECT max(id) FROM journal WHERE complaint_reference = $1 AND actor <> 'system'", reference
+    )
+    return f"{phase.value}-{found or 0}"
+
+
+async def _current_phase(svc: Services, reference: str) -> Phase:
+    live = await live_status(svc.client, reference)
+    if live is not None:
+        return live.phase
+    row = await register_queries.complaint(svc.pool, reference)
+    return Phase(row["phase"]) if row else Phase.RECEIVED
 
 
 async def _complaint_page(
@@ -164,7 +176,7 @@ async def _complaint_page(
         documents=await register_queries.documents(svc.pool, reference),
         history=history,
         forms=forms,
-        version=await _version(svc, reference),
+        version=await _version(svc, reference, phase),
         refusal=refusal,
         typed=typed or {},
         errors=errors or {},
@@ -195,7 +207,7 @@ async def command(
     if form is None:
         raise Forbidden("Cette commande n'existe pas.")
     require(session, form.permission)
-    if values.get("version") != await _version(svc, reference):
+    if values.get("version") != await _version(svc, reference, await _current_phase(svc, reference)):
         return await _complaint_page(
             svc, session, reference, 409,
             refusal=(path, "La réclamation a changé depuis l'affichage de cette page : voici son état actuel. "

@@ -28,3 +28,18 @@ async def sign_in(http: httpx.AsyncClient, name: str, password: str = PASSWORD) 
         "/console/connexion",
         data={"nom": name, "mot_de_passe": password, "csrf": hidden(form, "csrf"), "suite": "/console"},
     )
+
+
+async def complaint_page(http: httpx.AsyncClient, reference: str) -> httpx.Response:
+    page = await http.get(f"/console/reclamations/{reference}")
+    assert page.status_code == 200, page.text
+    return page
+
+
+async def send_command(
+    http: httpx.AsyncClient, reference: str, path: str, fields: dict[str, str], page: httpx.Response | None = None
+) -> httpx.Response:
+    """Post a command's form as the complaint page (read now, or `page`) carries it."""
+    page = page or await complaint_page(http, reference)
+    data = {"csrf": hidden(page, "csrf"), "version": hidden(page, "version"), **fields}
+    return await http.post(f"/console/reclamations/{reference}/commandes/{path}", data=data)

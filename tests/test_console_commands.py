@@ -1,0 +1,135 @@
+"""Operators handle a complaint from the console's pages, over HTTP on the
+real stack: each command goes to the workflow signed by the signed-in
+operator; a form without its CSRF token, a role that may not, an approval by
+the proposer and a command from a stale page are each refused, nothing changed."""
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+
+from complaints.complaint_status import Phase
+from tests.helpers.complaint_workflow import wait_for_phase
+from tests.helpers.console import complaint_page, hidden, send_command, sign_in, with_password
+from tests.helpers.examples import ARGUED
+from tests.helpers.web import shown, taken_in
+from workflows.complaint import ComplaintWorkflow
+
+
+async def _journal(pool: asyncpg.Pool, ref: str) -> list[tuple[str, str]]:
+    rows = await pool.fetch("SELECT event, actor FROM journal WHERE complaint_reference = $1 ORDER BY id", ref)
+    return [(row["event"], row["actor"]) for row in rows]
+
+
+async def _as(http: httpx.AsyncClient, pool: asyncpg.Pool, name: str) -> None:
+    http.cookies.clear()
+    await with_password(pool, name)
+    assert (await sign_in(http, name)).status_code == 303
+
+
+async def test_a_handler_handles_a_complaint_from_its_page(
+    http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
+) -> None:
+    ref = await taken_in(http, keys, client)
+    await _as(http, pool, "Alice")
+    unassigned = await http.get("/console/files/non-attribuees")
+    assert ref in shown(unassigned) and "Non attribuées 1" in shown(unassigned)
+
+    page = await complaint_page(http, ref)
+    text = shown(page)
+    assert "Évaluation" in text and "Confirmer ou corriger l'évaluation" in text
+    assert "Clôturer" not in text  # not possible before the response
+    assert 'class="command internal"' in page.text and 'class="command customer"' in page.text
+
+    override = await send_command(http, ref, "assessment", {"priority": "P1"})
+    assert override.status_code == 409 and "needs a reason" in shown(override)
+    assert 'name="priority"' in override.text and '<option value="P1" selected>' in override.text  # kept
+    confirmed = await send_command(http, ref, "assessment", {})
+    assert confirmed.status_code == 303, confirmed.text
+    await wait_for_phase(client, ref, Phase.HANDLING)
+    assert (await send_command(http, ref, "assignment", {"handler": "Alice"})).status_code == 303
+    assert (await send_command(http, ref, "notes", {"text": "Client fidèle"})).status_code == 303
+    progress = await send_command(http, ref, "progress-updates", {"message": "Le transporteur enquête."})
+    assert progress.status_code == 303
+    journal = await _journal(pool, ref)
+    assert ("assessment_confirmed", "Alice") in journal and ("assigned", "Alice") in journal
+    assert ("internal_note", "Alice") in journal and ("progress_update_requested", "Alice") in journal
+    assert await pool.fetchval("SELECT handler FROM complaints WHERE reference = $1", ref) == "Alice"
+    mine = await http.get("/console/files/mes-reclamations")
+    assert ref in shown(mine)
+    timeline = (await complaint_page(http, ref)).text
+    assert '<li class="internal">' in timeline and '<li class="customer">' in timeline
+
+
+async def test_refused_commands_change_nothing(
+    http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
+) -> None:
+    ref = await taken_in(http, keys, client)
+    before = await _journal(pool, ref)
+
+    await _as(http, pool, "Alice")
+    page = await complaint_page(http, ref)
+    no_csrf = await http.post(
+        f"/console/reclamations/{ref}/commandes/assignment",
+        data={"version": hidden(page, "version"), "handler": "Alice"},
+    )
+    assert no_csrf.status_code == 403 and "Ce formulaire a expiré" in shown(no_csrf)
+    wrong_csrf = await http.post(
+        f"/console/reclamations/{ref}/commandes/assignment",
+        data={"csrf": "forged", "version": hidden(page, "version"), "handler": "Alice"},
+    )
+    assert wrong_csrf.status_code == 403
+
+    stale = page  # another handler acts meanwhile
+    await client.get_workflow_handle(ref).execute_update(
+        ComplaintWorkflow.add_note, {"by": {"name": "Bruno", "role": "handler"}, "text": "Je regarde."}
+    )
+    refused = await send_command(http, ref, "assignment", {"handler": "Alice"}, page=stale)
+    assert refused.status_code == 409 and "a changé depuis l'affichage" in shown(refused)
+    assert hidden(refused, "version") != hidden(stale, "version")  # the page shows the current state
+
+    await _as(http, pool, "Irène")  # intake may not handle
+    intake_page = await complaint_page(http, ref)
+    assert "Attribuer" not in shown(intake_page)
+    by_intake = await http.post(
+        f"/console/reclamations/{ref}/commandes/assignment",
+        data={"csrf": hidden(intake_page, "csrf"), "version": hidden(refused, "version"), "handler": "Irène"},
+    )
+    assert by_intake.status_code == 403 and "ne permet pas de traiter les réclamations" in shown(by_intake)
+
+    after = await _journal(pool, ref)
+    assert [entry for entry in after if entry not in before] == [("internal_note", "Bruno")]
+    assert await pool.fetchval("SELECT handler FROM complaints WHERE reference = $1", ref) is None
+
+
+async def test_the_proposer_cannot_approve_their_own_compensation(
+    http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
+) -> None:
+    ref = await taken_in(http, keys, client)
+    await _as(http, pool, "Chloé")
+    assert (await send_command(http, ref, "assessment", {})).status_code == 303
+    await wait_for_phase(client, ref, Phase.HANDLING)
+    decision = {
+        "outcome": "accepted",
+        "justification": ARGUED,
+        "compensation.kind": "refund",
+        "compensation.amount": "250.00",
+        "compensation.description": "prix du vase",
+    }
+    assert (await send_command(http, ref, "decision", decision)).status_code == 303
+    await wait_for_phase(client, ref, Phase.AWAITING_APPROVAL)
+    approvals = await http.get("/console/files/approbations")
+    assert ref in shown(approvals)
+
+    own = await send_command(http, ref, "approval", {"approved": "true"})
+    assert own.status_code == 409 and "proposer cannot approve it" in shown(own)
+    await _as(http, pool, "Bruno")  # a handler has no approvals
+    assert (await http.get("/console/files/approbations")).status_code == 403
+    assert "Approuver ou refuser" not in shown(await complaint_page(http, ref))
+    assert (await client.get_workflow_handle(ref).query(ComplaintWorkflow.status)).phase is Phase.AWAITING_APPROVAL
+
+    await _as(http, pool, "Denis")
+    approved = await send_command(http, ref, "approval", {"approved": "true", "comment": "d'accord"})
+    assert approved.status_code == 303, approved.text
+    await wait_for_phase(client, ref, Phase.RESPONDED)
+    status = await client.get_workflow_handle(ref).query(ComplaintWorkflow.status)
+    assert status.decisions[-1].approved_by == "Denis"
