@@ -8,6 +8,7 @@ import httpx
 from temporalio.client import Client
 
 from complaints.complaint_status import Phase
+from complaints.operator_commands import InternalNote, Operator, Role
 from tests.helpers.complaint_workflow import wait_for_phase
 from tests.helpers.console import complaint_page, hidden, send_command, sign_in, with_password
 from tests.helpers.examples import ARGUED
@@ -80,8 +81,8 @@ async def test_refused_commands_change_nothing(
     assert wrong_csrf.status_code == 403
 
     stale = page  # another handler acts meanwhile
-    await client.get_workflow_handle(ref).execute_update(
-        ComplaintWorkflow.add_note, {"by": {"name": "Bruno", "role": "handler"}, "text": "Je regarde."}
+    _ = await client.get_workflow_handle(ref).execute_update(
+        ComplaintWorkflow.add_note, InternalNote(by=Operator(name="Bruno", role=Role.HANDLER), text="Je regarde.")
     )
     refused = await send_command(http, ref, "assignment", {"handler": "Alice"}, page=stale)
     assert refused.status_code == 409 and "a changé depuis l'affichage" in shown(refused)
