@@ -134,3 +134,25 @@ async def test_the_proposer_cannot_approve_their_own_compensation(
     await wait_for_phase(client, ref, Phase.RESPONDED)
     status = await client.get_workflow_handle(ref).query(ComplaintWorkflow.status)
     assert status.decisions[-1].approved_by == "Denis"
+
+
+async def test_an_intake_operator_takes_a_phone_complaint_in(
+    http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
+) -> None:
+    await _as(http, pool, "Irène")
+    form = await http.get("/console/nouvelle")
+    fields = {"csrf": hidden(form, "csrf"), "form_id": hidden(form, "form_id"), "canal": "phone", "nom": "Jeanne"}
+    incomplete = await http.post("/console/nouvelle", data={**fields, "objet": "Colis abîmé"})
+    assert incomplete.status_code == 422 and "Indiquez au moins un moyen" in shown(incomplete)
+    assert 'value="Colis abîmé"' in incomplete.text  # what was typed is kept
+    assert await pool.fetchval("SELECT count(*) FROM complaints") == 0
+
+    complete = {**fields, "telephone": "0102030405", "objet": "Colis abîmé", "description": "Le vase est cassé."}
+    for _ in range(2):  # sent twice: one complaint
+        taken = await http.post("/console/nouvelle", data=complete)
+        assert taken.status_code == 303
+    ref = taken.headers["location"].split("/")[-1].split("?")[0]
+    assert await pool.fetchval("SELECT count(*) FROM complaints") == 1
+    assert await pool.fetchval("SELECT channel FROM complaints WHERE reference = $1", ref) == "phone"
+    assert ("received", "Irène") in await _journal(pool, ref)
+    await wait_for_phase(client, ref, Phase.INTAKE)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
-from api.console import command_forms, pages, queues
+from api.console import command_forms, pages, queues, take_in  # noqa: F401  (take_in: its routes)
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.sessions import ConsoleSession
 from api.problems import ProblemError
