@@ -42,7 +42,7 @@ async def test_a_handler_handles_a_complaint_from_its_page(
     assert 'class="command internal"' in page.text and 'class="command customer"' in page.text
 
     override = await send_command(http, ref, "assessment", {"priority": "P1"})
-    assert override.status_code == 409 and "needs a reason" in shown(override)
+    assert override.status_code == 409 and "Changer la priorité en P1 demande un motif" in shown(override)
     assert 'name="priority"' in override.text and '<option value="P1" selected>' in override.text  # kept
     confirmed = await send_command(http, ref, "assessment", {})
     assert confirmed.status_code == 303, confirmed.text
@@ -122,7 +122,7 @@ async def test_the_proposer_cannot_approve_their_own_compensation(
     assert ref in shown(approvals)
 
     own = await send_command(http, ref, "approval", {"approved": "true"})
-    assert own.status_code == 409 and "proposer cannot approve it" in shown(own)
+    assert own.status_code == 409 and "un autre manager doit le faire" in shown(own)
     await _as(http, pool, "Bruno")  # a handler has no approvals
     assert (await http.get("/console/files/approbations")).status_code == 403
     assert "Approuver ou refuser" not in shown(await complaint_page(http, ref))
@@ -155,4 +155,12 @@ async def test_an_intake_operator_takes_a_phone_complaint_in(
     assert await pool.fetchval("SELECT count(*) FROM complaints") == 1
     assert await pool.fetchval("SELECT channel FROM complaints WHERE reference = $1", ref) == "phone"
     assert ("received", "Irène") in await _journal(pool, ref)
-    await wait_for_phase(client, ref, Phase.INTAKE)
+    await wait_for_phase(client, ref, Phase.INTAKE)  # no email: the acknowledgement goes by post
+
+    page = await complaint_page(http, ref)
+    postal = {"csrf": hidden(page, "csrf"), "form_id": "ack-1"}
+    assert (await http.post(f"/console/reclamations/{ref}/accuse-postal", data=postal)).status_code == 303
+    await wait_for_phase(client, ref, Phase.ASSESSMENT)
+    assert await pool.fetchval("SELECT ack_method FROM complaints WHERE reference = $1", ref) == "post"
+    again = await http.post(f"/console/reclamations/{ref}/accuse-postal", data={**postal, "form_id": "ack-2"})
+    assert again.status_code == 409 and "déjà reçu son accusé" in shown(again)

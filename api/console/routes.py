@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
-from api.console import command_forms, pages, queues, take_in  # noqa: F401  (take_in: its routes)
+from api.console import command_forms, pages, queues, refusals_fr, take_in  # noqa: F401  (take_in: its routes)
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
+from api.console.phases_fr import PHASES_FR
 from api.console.sessions import ConsoleSession
 from api.problems import ProblemError
 from api.services import Services, services
@@ -24,19 +25,6 @@ from complaints.complaint_status import Phase
 from complaints.operator_commands import PostalLetter, Role
 from workflows.complaint import ComplaintWorkflow
 
-PHASES_FR = {
-    Phase.RECEIVED: "Reçue",
-    Phase.INTAKE: "Prise en charge",
-    Phase.ACKNOWLEDGED: "Accusée",
-    Phase.ASSESSMENT: "Évaluation",
-    Phase.HANDLING: "Traitement",
-    Phase.AWAITING_CUSTOMER: "En attente du client",
-    Phase.AWAITING_APPROVAL: "En attente d'approbation",
-    Phase.RESPONDED: "Répondue",
-    Phase.REVIEW: "Réexamen",
-    Phase.SURVEY: "Enquête de satisfaction",
-    Phase.CLOSED: "Clôturée",
-}
 DEADLINES_FR = {
     "acknowledgement": "Accusé de réception",
     "assessment": "Évaluation",
@@ -181,6 +169,8 @@ async def _complaint_page(
                 }
             )
     forms = [form for form in command_forms.available(live, phase) if may(session, form.permission)]
+    postal_ack = row["acknowledged_at"] is None and may(session, Permission.CONFIRM_POSTAL)
+    shown_paths = {form.path for form in forms} | ({"accuse-postal"} if postal_ack else set())
     history = []
     if row["complainant_email"]:
         history = await svc.pool.fetch(
@@ -212,7 +202,9 @@ async def _complaint_page(
         errors=errors or {},
         notice=notice,
         me=session.operator.name,
-        postal_ack=row["acknowledged_at"] is None and may(session, Permission.CONFIRM_POSTAL),
+        postal_ack=postal_ack,
+        # a refusal whose form the complaint no longer offers shows above the forms
+        orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths else None,
     )
 
 
@@ -256,7 +248,7 @@ async def command(
         if problem.status >= 500 or problem.status == 404:
             raise
         return await _complaint_page(
-            svc, session, reference, 409, refusal=(path, f"Le dossier refuse cette commande : {problem.detail}"),
+            svc, session, reference, 409, refusal=(path, refusals_fr.in_french(problem.detail)),
             typed=values,
         )  # fmt: skip
     return RedirectResponse(f"/console/reclamations/{quote(reference)}?fait=1#commandes", 303)
@@ -276,7 +268,7 @@ async def postal_acknowledgement(
         if problem.status >= 500 or problem.status == 404:
             raise
         return await _complaint_page(
-            svc, session, reference, 409, refusal=("accuse-postal", f"Refusé : {problem.detail}"), typed=values
+            svc, session, reference, 409, refusal=("accuse-postal", refusals_fr.in_french(problem.detail)), typed=values
         )
     return RedirectResponse(f"/console/reclamations/{quote(reference)}?fait=1", 303)
 
