@@ -3,6 +3,9 @@ real stack: each command goes to the workflow signed by the signed-in
 operator; a form without its CSRF token, a role that may not, an approval by
 the proposer and a command from a stale page are each refused, nothing changed."""
 
+import html
+import re
+
 import asyncpg
 import httpx
 from temporalio.client import Client
@@ -19,6 +22,12 @@ from workflows.complaint import ComplaintWorkflow
 async def _journal(pool: asyncpg.Pool, ref: str) -> list[tuple[str, str]]:
     rows = await pool.fetch("SELECT event, actor FROM journal WHERE complaint_reference = $1 ORDER BY id", ref)
     return [(row["event"], row["actor"]) for row in rows]
+
+
+def _others(page: httpx.Response) -> str:
+    """The page's "someone else is on it" line."""
+    found = re.search(r'<p[^>]*id="autres">(.*?)</p>', page.text, re.S)
+    return " ".join(html.unescape(found[1]).split()) if found else ""
 
 
 async def _as(http: httpx.AsyncClient, pool: asyncpg.Pool, name: str) -> None:
@@ -164,3 +173,17 @@ async def test_an_intake_operator_takes_a_phone_complaint_in(
     assert await pool.fetchval("SELECT ack_method FROM complaints WHERE reference = $1", ref) == "post"
     again = await http.post(f"/console/reclamations/{ref}/accuse-postal", data={**postal, "form_id": "ack-2"})
     assert again.status_code == 409 and "déjà reçu son accusé" in shown(again)
+
+
+async def test_the_page_says_who_else_is_on_the_complaint(
+    http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
+) -> None:
+    ref = await taken_in(http, keys, client)
+    await _as(http, pool, "Bruno")
+    first = _others(await complaint_page(http, ref))
+    assert first.startswith("Quelqu'un d'autre est sur ce dossier : Irène (a agi")  # she took it in
+    assert "Bruno" not in first
+    await _as(http, pool, "Alice")
+    page = _others(await complaint_page(http, ref))
+    assert page.startswith("Quelqu'un d'autre est sur ce dossier : Bruno (l'a ouvert") and "Irène (a agi" in page
+    assert "Alice" not in page

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
-from api.console import command_forms, pages, queues, refusals_fr, take_in  # noqa: F401  (take_in: its routes)
+from api.console import command_forms, pages, presence, queues, refusals_fr, take_in  # noqa: F401  (take_in: its routes)
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.phases_fr import PHASES_FR
 from api.console.sessions import ConsoleSession
@@ -169,6 +169,7 @@ async def _complaint_page(
                 }
             )
     forms = [form for form in command_forms.available(live, phase) if may(session, form.permission)]
+    await presence.seen(svc.pool, reference, session.operator.name)
     postal_ack = row["acknowledged_at"] is None and may(session, Permission.CONFIRM_POSTAL)
     shown_paths = {form.path for form in forms} | ({"accuse-postal"} if postal_ack else set())
     history = []
@@ -204,6 +205,7 @@ async def _complaint_page(
         me=session.operator.name,
         postal_ack=postal_ack,
         # a refusal whose form the complaint no longer offers shows above the forms
+        others=await presence.others(svc.pool, reference, session.operator.name),
         orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths else None,
     )
 

@@ -28,3 +28,11 @@ CREATE TABLE console_sign_in_failures (
 );
 CREATE INDEX console_sign_in_failures_operator ON console_sign_in_failures (operator_name, failed_at);
 CREATE INDEX console_sign_in_failures_address ON console_sign_in_failures (address, failed_at);
+
+-- Who opened a complaint's page in the console, last: "someone else is on it".
+CREATE TABLE console_views (
+    complaint_reference text NOT NULL REFERENCES complaints (reference),
+    operator_name       text NOT NULL,
+    seen_at             timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (complaint_reference, operator_name)
+);
