@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
-from api.console import command_forms, pages, presence, queues, refusals_fr, take_in  # noqa: F401  (take_in: its routes)
+from api.console import command_forms, pages, presence, queues, refusals_fr
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.phases_fr import PHASES_FR
+from api.console.search import LIMIT, search
 from api.console.sessions import ConsoleSession
 from api.problems import ProblemError
 from api.services import Services, services
@@ -119,6 +120,16 @@ async def queue_page(
         query=query,
         sla_names={"on_track": "Dans les délais", "warning": "À risque", "breached": "Dépassé"},
     )
+
+
+@router.get("/recherche", response_class=HTMLResponse)
+async def search_page(
+    q: str = "", session: ConsoleSession = Depends(signed_in), svc: Services = Depends(services)
+) -> HTMLResponse:
+    rows = await search(svc.pool, q)
+    now = datetime.now(UTC)
+    found = [{**dict(row), "left": queues.time_left(row["next_deadline"], now)} for row in rows]
+    return pages.page(svc, "search.html", **await _frame(svc, session, ""), q=q, rows=found, limit=LIMIT)
 
 
 async def _version(svc: Services, reference: str, phase: Phase) -> str:

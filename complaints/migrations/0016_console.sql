@@ -36,3 +36,13 @@ CREATE TABLE console_views (
     seen_at             timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (complaint_reference, operator_name)
 );
+
+-- The console's search: by reference and email (their own indexes), and by
+-- name, email, subject and description in French full text, kept by
+-- PostgreSQL itself (a generated column, so an erased or corrected field is
+-- searched as it now is) and indexed.
+ALTER TABLE complaints ADD COLUMN search_document tsvector GENERATED ALWAYS AS (
+    to_tsvector('french'::regconfig,
+        complainant_name || ' ' || coalesce(complainant_email, '') || ' ' || subject || ' ' || description)
+) STORED;
+CREATE INDEX complaints_search ON complaints USING gin (search_document);
