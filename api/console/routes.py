@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
-from api.console import command_forms, pages, presence, queues, refusals_fr
+from api.console import command_forms, pages, presence, queues, refusals_fr, reply_templates, take_in, template_pages  # noqa: F401  (their routes join the console's router)
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.phases_fr import PHASES_FR
 from api.console.search import LIMIT, search
@@ -23,6 +23,7 @@ from api.problems import ProblemError
 from api.services import Services, services
 from api.workflow_calls import live_status, run_update
 from complaints.complaint_status import Phase
+from complaints.dates import LocalDates
 from complaints.operator_commands import PostalLetter, Role
 from workflows.complaint import ComplaintWorkflow
 
@@ -159,6 +160,7 @@ async def _complaint_page(
     typed: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
+    prefill: tuple[str, dict[str, str]] | None = None,
 ) -> HTMLResponse:
     row = await register_queries.complaint(svc.pool, reference)
     if row is None:
@@ -210,7 +212,10 @@ async def _complaint_page(
         forms=forms,
         version=await _version(svc, reference, phase),
         refusal=refusal,
-        typed=typed or {},
+        typed=(prefill[1] if prefill else typed) or {},
+        typed_for=prefill[0] if prefill else (refusal[0] if refusal else ""),
+        reply_templates=await reply_templates.all_templates(svc.pool),
+        text_field=reply_templates.TEXT_FIELD,
         errors=errors or {},
         notice=notice,
         me=session.operator.name,
@@ -223,10 +228,30 @@ async def _complaint_page(
 
 @router.get("/reclamations/{reference}", response_class=HTMLResponse)
 async def complaint_page(
-    reference: str, fait: str | None = None, session: ConsoleSession = Depends(signed_in),
+    reference: str,
+    fait: str | None = None,
+    modele: int | None = None,
+    pour: str | None = None,
+    session: ConsoleSession = Depends(signed_in),
     svc: Services = Depends(services),
-) -> HTMLResponse:  # fmt: skip
-    return await _complaint_page(svc, session, reference, notice="La commande est enregistrée." if fait else None)
+) -> HTMLResponse:
+    """`modele` and `pour`: a reply template filled into the form `pour`."""
+    notice = "La commande est enregistrée." if fait else None
+    form = command_forms.BY_PATH.get(pour or "")
+    field = reply_templates.TEXT_FIELD.get(form.name) if form else None
+    row = await register_queries.complaint(svc.pool, reference)
+    if modele is None or form is None or field is None or row is None:
+        return await _complaint_page(svc, session, reference, notice=notice)
+    dates = LocalDates(svc.settings.timezone, svc.settings.locale)
+    values = {
+        "{nom}": row["complainant_name"],
+        "{reference}": reference,
+        "{date_reception}": dates.date(row["received_at"]),
+        "{date_reponse}": dates.date(row["response_due_at"]) if row["response_due_at"] else "",
+    }
+    text = await reply_templates.filled(svc.pool, modele, values)
+    prefill = (form.path, {field: text}) if text is not None else None
+    return await _complaint_page(svc, session, reference, prefill=prefill)
 
 
 @router.post("/reclamations/{reference}/commandes/{path}", response_class=HTMLResponse)

@@ -46,3 +46,14 @@ ALTER TABLE complaints ADD COLUMN search_document tsvector GENERATED ALWAYS AS (
         complainant_name || ' ' || coalesce(complainant_email, '') || ' ' || subject || ' ' || description)
 ) STORED;
 CREATE INDEX complaints_search ON complaints USING gin (search_document);
+
+-- Reply templates: text modules administrators keep, offered in the console's
+-- customer-facing forms; {nom}, {reference}, {date_reception} and
+-- {date_reponse} are replaced with the complaint's.
+CREATE TABLE reply_templates (
+    id         bigserial PRIMARY KEY,
+    title      text NOT NULL UNIQUE CHECK (length(title) BETWEEN 1 AND 200),
+    body       text NOT NULL CHECK (length(body) BETWEEN 1 AND 10000),
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);

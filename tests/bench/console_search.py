@@ -61,7 +61,7 @@ async def fill(conn: asyncpg.Connection, count: int) -> None:
                        f[1 + n % {len(FIRST)}] || ' ' || l[1 + (n / {len(FIRST)}) % {len(LAST)}] || ' ' || n,
                        format('client%s@example.com', n),
                        s[1 + n % {len(SUBJECTS)}],
-                       (SELECT string_agg(w[1 + ((n * 7919 + i * 104729) % {len(WORDS)})], ' ')
+                       (SELECT string_agg(w[1 + ((n::bigint * 7919 + i * 104729) % {len(WORDS)})], ' ')
                           FROM generate_series(1, 12 + n % 29) AS i)
                        || CASE WHEN n % 10000 = 0 THEN ' zéphyrin' ELSE '' END,
                        'handling', 'general'
