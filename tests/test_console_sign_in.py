@@ -33,6 +33,11 @@ async def test_signed_in_the_operator_sees_the_queues_and_signs_out(
     queue = await http.get("/console/files/mes-reclamations")
     assert queue.status_code == 200 and "Alice (handler)" in shown(queue) and "Non attribuées" in shown(queue)
     assert "À approuver" not in shown(queue)  # a handler has no approvals queue
+    assert "script-src 'self'" in queue.headers["content-security-policy"]
+    live = await http.get("/console/compteurs")  # what the page's script refreshes the counts from
+    assert live.json() == dict.fromkeys(
+        ["mes-reclamations", "non-attribuees", "a-risque", "en-depassement", "attente-client", "cloturees", "toutes"], 0
+    )
 
     refused = await http.post("/console/deconnexion", data={})
     assert refused.status_code == 403

@@ -188,4 +188,9 @@ async def sign_out(
 
 @router.get("/console.css")
 async def stylesheet() -> Response:
-    return Response(pages.stylesheet(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+    return Response(pages.asset("console.css"), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+@router.get("/console.js")
+async def script() -> Response:
+    return Response(pages.asset("console.js"), media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})

@@ -10,7 +10,8 @@ from api.services import Services
 from complaints.dates import LocalDates
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -36,5 +37,6 @@ def page(svc: Services, name: str, status: int = 200, **values: Any) -> HTMLResp
     return HTMLResponse(html, status, headers=SECURITY_HEADERS)
 
 
-def stylesheet() -> str:
-    return templates.get_template("console.css").render()
+def asset(name: str) -> str:
+    """The console's own stylesheet or script (kept beside its templates)."""
+    return templates.get_template(name).render()

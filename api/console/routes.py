@@ -4,19 +4,18 @@ the commands it accepts now. Every command goes through the API's own path
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
 from api.console import command_forms, pages, presence, queues, refusals_fr, reply_templates, take_in, template_pages  # noqa: F401  (their routes join the console's router)
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
-from api.console.phases_fr import PHASES_FR
+from api.console.frame import frame, is_manager
 from api.console.search import LIMIT, search
 from api.console.sessions import ConsoleSession
 from api.problems import ProblemError
@@ -24,7 +23,7 @@ from api.services import Services, services
 from api.workflow_calls import live_status, run_update
 from complaints.complaint_status import Phase
 from complaints.dates import LocalDates
-from complaints.operator_commands import PostalLetter, Role
+from complaints.operator_commands import PostalLetter
 from workflows.complaint import ComplaintWorkflow
 
 DEADLINES_FR = {
@@ -36,58 +35,18 @@ DEADLINES_FR = {
     "approval": "Approbation",
 }
 
-# the journal's steps as operators read them; any other shows its name
-EVENTS_FR = {
-    "received": "Réclamation reçue",
-    "intake_recorded": "Enregistrée au registre",
-    "assessed": "Évaluée (suggestion)",
-    "assessment_confirmed": "Évaluation confirmée",
-    "assigned": "Attribuée",
-    "internal_note": "Note interne",
-    "progress_update_requested": "Point d'avancement demandé",
-    "information_requested": "Informations demandées",
-    "decided": "Décision prise",
-    "approval_requested": "Approbation demandée",
-    "acknowledgement_emailed": "Accusé de réception envoyé par email",
-    "response_emailed": "Réponse envoyée par email",
-    "email_refused": "Email refusé",
-    "acknowledged": "Accusé de réception fait",
-    "progress_update_emailed": "Point d'avancement envoyé au client",
-    "information_request_emailed": "Demande d'informations envoyée au client",
-    "customer_replied": "Réponse du client reçue",
-    "customer_message": "Message du client reçu",
-    "analysis_extended": "Analyse prolongée",
-    "responded": "Réponse envoyée",
-    "response_accepted": "Réponse acceptée par le client",
-    "contested": "Réponse contestée par le client",
-    "survey_emailed": "Questionnaire de satisfaction envoyé",
-    "survey_answered": "Questionnaire de satisfaction rempli",
-    "closed": "Clôturée",
-}
-
-
-def _is_manager(session: ConsoleSession) -> bool:
-    return session.operator.role in (Role.MANAGER, Role.ADMIN)
-
-
-async def _frame(svc: Services, session: ConsoleSession, current: str) -> dict[str, Any]:
-    """What every signed-in page shows: the operator, the queues and their counts."""
-    visible = queues.visible_queues(_is_manager(session))
-    return {
-        "operator": session.operator,
-        "csrf": session.csrf_token,
-        "queue_links": [(queue.key, queue.label) for queue in visible],
-        "counts": await queues.counts(svc.pool, session.operator.name, visible),
-        "current_queue": current,
-        "phases": PHASES_FR,
-        "new_id": lambda: uuid.uuid4().hex,
-        "events": EVENTS_FR,
-    }
-
 
 @router.get("")
 async def console_home() -> RedirectResponse:
     return RedirectResponse("/console/files/mes-reclamations", 303)
+
+
+@router.get("/compteurs")
+async def live_counts(session: ConsoleSession = Depends(signed_in), svc: Services = Depends(services)) -> JSONResponse:
+    """The queues' counts, for the page's script."""
+    visible = queues.visible_queues(is_manager(session))
+    counts = await queues.counts(svc.pool, session.operator.name, visible)
+    return JSONResponse(counts, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/files/{key}", response_class=HTMLResponse)
@@ -99,7 +58,7 @@ async def queue_page(
     svc: Services = Depends(services),
 ) -> HTMLResponse:
     queue = queues.BY_KEY.get(key)
-    if queue is None or (queue.managers_only and not _is_manager(session)):
+    if queue is None or (queue.managers_only and not is_manager(session)):
         raise Forbidden("Cette file n'existe pas ou n'est pas ouverte à votre rôle.")
     filters = queues.Filters.of(dict(request.query_params))
     zone = ZoneInfo(svc.settings.timezone)
@@ -111,7 +70,7 @@ async def queue_page(
     return pages.page(
         svc,
         "queue.html",
-        **await _frame(svc, session, key),
+        **await frame(svc, session, key),
         queue=queue,
         rows=shown,
         total=total,
@@ -130,7 +89,7 @@ async def search_page(
     rows = await search(svc.pool, q)
     now = datetime.now(UTC)
     found = [{**dict(row), "left": queues.time_left(row["next_deadline"], now)} for row in rows]
-    return pages.page(svc, "search.html", **await _frame(svc, session, ""), q=q, rows=found, limit=LIMIT)
+    return pages.page(svc, "search.html", **await frame(svc, session, ""), q=q, rows=found, limit=LIMIT)
 
 
 async def _version(svc: Services, reference: str, phase: Phase) -> str:
@@ -197,7 +156,7 @@ async def _complaint_page(
         svc,
         "complaint.html",
         status_code,
-        **await _frame(svc, session, ""),
+        **await frame(svc, session, ""),
         c=row,
         live=live,
         phase=phase,

@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 from api.auth import Permission
 from api.console import pages
 from api.console.access import checked_form, require, router, signed_in
+from api.console.frame import frame
 from api.console.sessions import ConsoleSession
 from api.services import Services, services
 from api.wording_fr import field_message
@@ -49,17 +50,14 @@ _FIELD_OF = {
 }
 
 
-def _form(
+async def _form(
     svc: Services, session: ConsoleSession, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> HTMLResponse:
     return pages.page(
         svc,
         "take_in.html",
         status,
-        operator=session.operator,
-        csrf=session.csrf_token,
-        queue_links=[],
-        current_queue="",
+        **await frame(svc, session, ""),
         values={field: values.get(field, "") for field in FIELDS},
         errors=errors,
         channels=CHANNELS,
@@ -70,7 +68,7 @@ def _form(
 @router.get("/nouvelle", response_class=HTMLResponse)
 async def take_in_form(session: ConsoleSession = Depends(signed_in), svc: Services = Depends(services)) -> Response:
     require(session, Permission.TAKE_IN)
-    return _form(svc, session, {}, {})
+    return await _form(svc, session, {}, {})
 
 
 @router.post("/nouvelle", response_class=HTMLResponse)
@@ -102,7 +100,7 @@ async def take_in(
         for problem in error.errors():
             field = _FIELD_OF.get(tuple(str(part) for part in problem["loc"]), "contact")
             errors.setdefault(field, field_message(dict(problem)))
-        return _form(svc, session, values, errors, 422)
+        return await _form(svc, session, values, errors, 422)
     submitted = await record_complaint(svc.pool, svc.settings, submission, actor=session.operator.name)
     try:
         await start_workflow(svc.pool, svc.client, svc.settings, submitted.reference)

@@ -5,6 +5,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console import pages, reply_templates
 from api.console.access import Forbidden, checked_form, router, signed_in
+from api.console.frame import frame
 from api.console.sessions import ConsoleSession
 from api.services import Services, services
 from complaints.operator_commands import Role
@@ -22,10 +23,7 @@ async def _page(
         svc,
         "reply_templates.html",
         status,
-        operator=session.operator,
-        csrf=session.csrf_token,
-        queue_links=[],
-        current_queue="",
+        **await frame(svc, session, ""),
         templates=await reply_templates.all_templates(svc.pool),
         placeholders=reply_templates.PLACEHOLDERS,
         error=error,
