@@ -68,6 +68,8 @@ async def test_a_handler_handles_a_complaint_from_its_page(
     assert ref in shown(mine)
     timeline = (await complaint_page(http, ref)).text
     assert '<li class="internal">' in timeline and '<li class="customer">' in timeline
+    note = timeline.split("Note interne — Alice")[1].split("</li>")[0]
+    assert "<blockquote>Client fidèle</blockquote>" in note
 
 
 async def test_refused_commands_change_nothing(

@@ -2,8 +2,10 @@
 the commands it accepts now. Every command goes through the API's own path
 (api/commands.carry_out), signed with the signed-in operator."""
 
+import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -161,11 +163,7 @@ async def _complaint_page(
         live=live,
         phase=phase,
         badges=badges,
-        journal=await svc.pool.fetch(
-            """SELECT id, occurred_at, event, actor, details, visible_to_customer FROM journal
-                WHERE complaint_reference = $1 ORDER BY occurred_at DESC, id DESC""",
-            reference,
-        ),
+        journal=await _timeline(svc, reference),
         documents=await register_queries.documents(svc.pool, reference),
         history=history,
         forms=forms,
@@ -183,6 +181,24 @@ async def _complaint_page(
         others=await presence.others(svc.pool, reference, session.operator.name),
         orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths else None,
     )
+
+
+_SAID = ("text", "message", "questions", "justification", "reason", "comment", "note")
+
+
+async def _timeline(svc: Services, reference: str) -> list[dict[str, Any]]:
+    """The journal, newest first, each step with what was written in it (a note, a message)."""
+    rows = await svc.pool.fetch(
+        """SELECT id, occurred_at, event, actor, details, visible_to_customer FROM journal
+            WHERE complaint_reference = $1 ORDER BY occurred_at DESC, id DESC""",
+        reference,
+    )
+    steps = []
+    for row in rows:
+        details = json.loads(row["details"]) if isinstance(row["details"], str) else (row["details"] or {})
+        said = next((str(details[key]) for key in _SAID if isinstance(details, dict) and details.get(key)), "")
+        steps.append({**dict(row), "said": said})
+    return steps
 
 
 @router.get("/reclamations/{reference}", response_class=HTMLResponse)
