@@ -5,6 +5,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from complaints.credentials import WeakPassword, check_password, set_password
@@ -28,6 +29,12 @@ def add_parser(commands: Any) -> None:
     add = actions.add_parser("add", help="issue an API key (shown once)")
     add.add_argument("name", help="the operator's name, journaled with every action")
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument(
+        "--expires",
+        type=_expiry,
+        help="when the key stops working: a date (2027-06-30), a number of days (90d) or `never`; "
+        "default: COMPLAINTS_API_KEY_LIFETIME_DAYS from now",
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the console password from standard input")
     add.add_argument("--no-password", action="store_true", help="an API key only (a machine): no console sign-in")
     add.set_defaults(command=_add)
@@ -62,7 +69,33 @@ def _read_password(from_stdin: bool) -> str:
     return password
 
 
+_NEVER = "never"
+
+
+def _expiry(text: str) -> datetime | str:
+    """--expires: an aware end of validity, or `never`."""
+    text = text.strip().lower()
+    if text == _NEVER:
+        return _NEVER
+    try:
+        if text.endswith("d") and text[:-1].isdigit():
+            return datetime.now(UTC) + timedelta(days=int(text[:-1]))
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a date (2027-06-30), days (90d) or `never`") from error
+    return datetime.combine(day, time.max, tzinfo=UTC)  # valid through that day
+
+
 def _add(args: argparse.Namespace) -> int:
+    settings = Settings()
+    expires_at: datetime | None
+    if args.expires == _NEVER:
+        expires_at = None
+    elif args.expires is not None:
+        expires_at = args.expires
+    else:
+        lifetime = settings.api_key_lifetime_days
+        expires_at = datetime.now(UTC) + timedelta(days=lifetime) if lifetime else None
     try:
         password = None if args.no_password else _read_password(args.password_stdin)
     except WeakPassword as error:
@@ -70,7 +103,7 @@ def _add(args: argparse.Namespace) -> int:
         return 1
 
     async def add(pool: Any) -> tuple[OperatorRecord, str]:
-        record, key = await create_operator(pool, args.name, Role(args.role))
+        record, key = await create_operator(pool, args.name, Role(args.role), expires_at)
         if password is not None:
             await set_password(pool, record.name, password)
         return record, key
@@ -82,7 +115,8 @@ def _add(args: argparse.Namespace) -> int:
         return 1
     if password is not None:
         print(f"{record.name} can sign in to the console (/console) with this password.")
-    print(f"{record.name} ({record.role.value}) can use the API with this key; it is shown only now:")
+    until = f"until {record.expires_at:%Y-%m-%d %H:%M} UTC" if record.expires_at else "until revoked"
+    print(f"{record.name} ({record.role.value}) can use the API with this key {until}; it is shown only now:")
     print(key)
     return 0
 
@@ -102,9 +136,16 @@ def _list(args: argparse.Namespace) -> int:
     records: list[OperatorRecord] = _with_pool(list_operators)
     if not records:
         print("no operators: add one with `complaints users add NAME --role ROLE`")
+    now = datetime.now(UTC)
     for record in records:
-        state = f"revoked {record.revoked_at:%Y-%m-%d %H:%M}" if record.revoked_at else "active"
-        print(f"{record.name:<30} {record.role.value:<8} created {record.created_at:%Y-%m-%d %H:%M}  {state}")
+        if record.revoked_at:
+            state = f"revoked {record.revoked_at:%Y-%m-%d %H:%M}"
+        elif record.expires_at and record.expires_at <= now:
+            state = f"expired {record.expires_at:%Y-%m-%d %H:%M}"
+        else:
+            state = f"active until {record.expires_at:%Y-%m-%d %H:%M}" if record.expires_at else "active"
+        used = f"last used {record.last_used_at:%Y-%m-%d %H:%M}" if record.last_used_at else "never used"
+        print(f"{record.name:<30} {record.role.value:<8} created {record.created_at:%Y-%m-%d %H:%M}  {state}  {used}")
     return 0
 
 
