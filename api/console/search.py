@@ -11,6 +11,7 @@ import asyncpg
 from api.console.queues import NEXT_DEADLINE
 
 LIMIT = 50
+RARE = 2000  # matches sorted at once; more: read in date order
 _REFERENCE = re.compile(r"[A-Z0-9]+-\d{4}-\d{6,}", re.IGNORECASE)
 _COLUMNS = f"""reference, subject, complainant_name, priority, regime, phase, received_at,
     {NEXT_DEADLINE} AS next_deadline"""
@@ -28,6 +29,26 @@ async def search(pool: asyncpg.Pool, text: str) -> list[asyncpg.Record]:
                  ORDER BY received_at DESC, reference DESC LIMIT {LIMIT}""",
             text,
         )
+    return await _words(pool, text)
+
+
+async def _words(pool: asyncpg.Pool, text: str) -> list[asyncpg.Record]:
+    """Words: through the full-text index first, up to RARE matches, sorted
+    here (a rare word, found at once); past that, the newest complaints are
+    read in order until enough match (a common word matches many of them).
+    The planner cannot tell the two apart from its statistics, so the first
+    query is made to take the index."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        rows = await conn.fetch(
+            f"""SELECT *, count(*) OVER () AS matched FROM (
+                    SELECT {_COLUMNS} FROM complaints WHERE search_document @@ websearch_to_tsquery('french', $1)
+                     LIMIT {RARE + 1}) AS hits
+                 ORDER BY received_at DESC, reference DESC LIMIT {LIMIT}""",
+            text,
+        )
+    if not rows or rows[0]["matched"] <= RARE:
+        return rows
     return await pool.fetch(
         f"""SELECT {_COLUMNS} FROM complaints WHERE search_document @@ websearch_to_tsquery('french', $1)
              ORDER BY received_at DESC, reference DESC LIMIT {LIMIT}""",
