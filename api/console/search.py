@@ -11,6 +11,7 @@ import asyncpg
 from api.console.queues import NEXT_DEADLINE
 
 LIMIT = 50
+RECENT = 5000  # newest complaints read first
 RARE = 2000  # matches sorted at once; more: read in date order
 _REFERENCE = re.compile(r"[A-Z0-9]+-\d{4}-\d{6,}", re.IGNORECASE)
 _COLUMNS = f"""reference, subject, complainant_name, priority, regime, phase, received_at,
@@ -33,11 +34,20 @@ async def search(pool: asyncpg.Pool, text: str) -> list[asyncpg.Record]:
 
 
 async def _words(pool: asyncpg.Pool, text: str) -> list[asyncpg.Record]:
-    """Words: through the full-text index first, up to RARE matches, sorted
-    here (a rare word, found at once); past that, the newest complaints are
-    read in order until enough match (a common word matches many of them).
-    The planner cannot tell the two apart from its statistics, so the first
-    query is made to take the index."""
+    """Words, in three steps, each exact, the first that suffices answering:
+    the newest RECENT complaints read in date order (a common word has its
+    LIMIT matches there); else the full-text index, up to RARE matches sorted
+    at once (a rarer word); else every complaint in date order. The planner
+    cannot tell these apart from its statistics, so each is made explicit."""
+    recent = await pool.fetch(
+        f"""SELECT {_COLUMNS} FROM (
+                SELECT * FROM complaints ORDER BY received_at DESC, reference DESC LIMIT {RECENT}) AS newest
+             WHERE search_document @@ websearch_to_tsquery('french', $1)
+             ORDER BY received_at DESC, reference DESC LIMIT {LIMIT}""",
+        text,
+    )
+    if len(recent) == LIMIT:
+        return recent
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
         rows = await conn.fetch(
