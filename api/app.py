@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import access_log, commands, complaint_endpoints, customer, docs_page, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
+from api.console import routes as console
 from api.rate_limit import SharedLimit
 from api.request_limits import RequestLimits
 from api.schemas import ComplaintRequest
@@ -80,6 +81,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     app.include_router(customer.router)
     app.include_router(reports.router)
     app.include_router(web.router)
+    app.include_router(console.router)
     docs_page.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

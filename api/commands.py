@@ -45,7 +45,7 @@ def _update_id(key: str | None) -> str:
     return f"api:{key}" if key else f"api:{uuid.uuid4()}"
 
 
-def _command_model(update: Update) -> type[Command]:
+def command_model(update: Update) -> type[Command]:
     """The command an update takes, from its signature: one table for both."""
     hints = typing.get_type_hints(update)
     hints.pop("return", None)
@@ -67,7 +67,7 @@ def _route(path: str, update: Update, endpoint: Callable[..., Any], summary: str
 
 
 def _command(path: str, update: Update, permission: Permission, summary: str) -> None:
-    model = _command_model(update)
+    model = command_model(update)
     body_model = schemas.without_actor(model)
 
     async def endpoint(
@@ -79,21 +79,22 @@ def _command(path: str, update: Update, permission: Permission, summary: str) ->
     ) -> ComplaintStatus:
         sent: BaseModel = body
         command = model.model_validate({**sent.model_dump(), "by": operator.operator})
-        update_id = _update_id(idempotency_key)
-        status = await run_update(svc.client, svc.pool, ref, update, command, update_id)
-        if model in _JOURNALED_HERE:
-            async with svc.pool.acquire() as conn:
-                await journal.append(
-                    conn,
-                    ref,
-                    _JOURNALED_HERE[model],
-                    operator.name,
-                    sent.model_dump(mode="json"),
-                    step_key=f"{ref}:{update_id}",
-                )
-        return status
+        return await carry_out(svc, ref, update, command, _update_id(idempotency_key))
 
     _route(path, update, endpoint, summary)
+
+
+async def carry_out(svc: Services, ref: str, update: Update, command: Command, update_id: str) -> ComplaintStatus:
+    """Run an operator's command on the workflow, journaling who asked where
+    the workflow step does not (the API and the console both come here)."""
+    status = await run_update(svc.client, svc.pool, ref, update, command, update_id)
+    if type(command) in _JOURNALED_HERE:
+        sent = command.model_dump(mode="json", exclude={"by"})
+        async with svc.pool.acquire() as conn:
+            await journal.append(
+                conn, ref, _JOURNALED_HERE[type(command)], command.by.name, sent, step_key=f"{ref}:{update_id}"
+            )
+    return status
 
 
 H, A = Permission.HANDLE, Permission.APPROVE

@@ -212,6 +212,12 @@ class Settings(BaseSettings):
     received_at_window_days: int = Field(default=30, gt=0)
     # A new API key's lifetime (`complaints users add --expires` sets another); 0: keys never expire.
     api_key_lifetime_days: int = Field(default=365, ge=0)
+    # The operators' console (/console): a session ends after this long idle, or this long after sign-in.
+    console_idle_minutes: int = Field(default=30, gt=0)
+    console_session_hours: int = Field(default=10, gt=0)
+    # Failed sign-ins allowed per account and per address within the window, then refused until it passes.
+    console_sign_in_attempts: int = Field(default=5, gt=0)
+    console_sign_in_window_minutes: int = Field(default=15, gt=0)
 
     # --- Inbound mailbox and import ---
     # The SMTP endpoint of the complaints address (`complaints inbound`, `complaints run`).

@@ -87,7 +87,9 @@ Complaint handling is running. Ctrl-C stops everything.
   Worker         task queue {settings.task_queue!r}
   HTTP API       {api} (OpenAPI: /docs; keys: complaints users add)
   Complaint form {api}/reclamation (links in emails: {settings.public_base_url})
+  Console        {api}/console (operators sign in with a password)
 Try, in another terminal:
+  .venv/bin/complaints users add "Alice Martin" --role admin   # the first operator: asks for a password
   .venv/bin/complaints submit --name "Jeanne Martin" --email jeanne@example.com \\
       --subject "Colis abîmé" --description "Le colis est arrivé ouvert." \\
       --desired-resolution "Un remplacement"

@@ -1,12 +1,14 @@
-"""`complaints users add|list|revoke`: operators' API keys."""
+"""`complaints users add|passwd|list|revoke`: operators, their API keys and console passwords."""
 
 import argparse
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from complaints.credentials import WeakPassword, check_password, set_password
 from complaints.database import register_pool
 from complaints.operator_commands import Role
 from complaints.operators import (
@@ -33,7 +35,13 @@ def add_parser(commands: Any) -> None:
         help="when the key stops working: a date (2027-06-30), a number of days (90d) or `never`; "
         "default: COMPLAINTS_API_KEY_LIFETIME_DAYS from now",
     )
+    add.add_argument("--password-stdin", action="store_true", help="read the console password from standard input")
+    add.add_argument("--no-password", action="store_true", help="an API key only (a machine): no console sign-in")
     add.set_defaults(command=_add)
+    passwd = actions.add_parser("passwd", help="set or change an operator's console password")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd.set_defaults(command=_passwd)
     listing = actions.add_parser("list", help="every operator, revoked keys included")
     listing.set_defaults(command=_list)
     revoke = actions.add_parser("revoke", help="revoke an operator's key")
@@ -47,6 +55,18 @@ def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
             return await work(pool)
 
     return asyncio.run(run())
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The password, from standard input (one line) or typed twice."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Console password: ")
+        if getpass.getpass("Again: ") != password:
+            raise WeakPassword("the two passwords differ")
+    check_password(password)
+    return password
 
 
 _NEVER = "never"
@@ -77,13 +97,38 @@ def _add(args: argparse.Namespace) -> int:
         lifetime = settings.api_key_lifetime_days
         expires_at = datetime.now(UTC) + timedelta(days=lifetime) if lifetime else None
     try:
-        record, key = _with_pool(lambda pool: create_operator(pool, args.name, Role(args.role), expires_at))
+        password = None if args.no_password else _read_password(args.password_stdin)
+    except WeakPassword as error:
+        print(error, file=sys.stderr)
+        return 1
+
+    async def add(pool: Any) -> tuple[OperatorRecord, str]:
+        record, key = await create_operator(pool, args.name, Role(args.role), expires_at)
+        if password is not None:
+            await set_password(pool, record.name, password)
+        return record, key
+
+    try:
+        record, key = _with_pool(add)
     except (OperatorExists, ValueError) as error:
         print(error, file=sys.stderr)
         return 1
+    if password is not None:
+        print(f"{record.name} can sign in to the console (/console) with this password.")
     until = f"until {record.expires_at:%Y-%m-%d %H:%M} UTC" if record.expires_at else "until revoked"
     print(f"{record.name} ({record.role.value}) can use the API with this key {until}; it is shown only now:")
     print(key)
+    return 0
+
+
+def _passwd(args: argparse.Namespace) -> int:
+    try:
+        password = _read_password(args.password_stdin)
+        _with_pool(lambda pool: set_password(pool, args.name, password))
+    except (WeakPassword, UnknownOperator) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"{' '.join(args.name.split())}'s console password is set")
     return 0
 
 

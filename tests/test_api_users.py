@@ -12,7 +12,7 @@ from tests.helpers.cli import complaints
 async def test_keys_are_issued_once_stored_hashed_and_revoked(
     http: httpx.AsyncClient, pool: asyncpg.Pool, settings
 ) -> None:
-    added = await complaints(settings, "users", "add", "Alice  Martin", "--role", "handler")
+    added = await complaints(settings, "users", "add", "Alice  Martin", "--role", "handler", "--no-password")
     assert added.returncode == 0, added.stderr
     first_line, key = added.stdout.strip().splitlines()
     assert first_line.startswith("Alice Martin (handler) can use the API with this key until ")  # the default lifetime
@@ -23,9 +23,9 @@ async def test_keys_are_issued_once_stored_hashed_and_revoked(
     headers = {"Authorization": f"Bearer {key}"}
     assert (await http.get("/complaints", headers=headers)).status_code == 200
 
-    again = await complaints(settings, "users", "add", "Alice Martin", "--role", "admin")
+    again = await complaints(settings, "users", "add", "Alice Martin", "--role", "admin", "--no-password")
     assert again.returncode == 1 and "already has an active key: revoke it first" in again.stderr
-    wrong_role = await complaints(settings, "users", "add", "Bob", "--role", "boss")
+    wrong_role = await complaints(settings, "users", "add", "Bob", "--role", "boss", "--no-password")
     assert wrong_role.returncode == 2 and "invalid choice: 'boss'" in wrong_role.stderr
 
     revoked = await complaints(settings, "users", "revoke", "Alice Martin")
@@ -35,3 +35,25 @@ async def test_keys_are_issued_once_stored_hashed_and_revoked(
     assert "Alice Martin" in listed.stdout and "handler" in listed.stdout and "revoked" in listed.stdout
     unknown = await complaints(settings, "users", "revoke", "Nobody")
     assert unknown.returncode == 1 and "no operator named 'Nobody'" in unknown.stderr
+
+
+async def test_a_console_password_is_read_from_stdin_stored_hashed_and_changed(pool: asyncpg.Pool, settings) -> None:
+    added = await complaints(
+        settings, "users", "add", "Chloé", "--role", "manager", "--password-stdin", stdin="un mot de passe long\n"
+    )
+    assert added.returncode == 0, added.stderr
+    assert "can sign in to the console" in added.stdout and added.stdout.strip().splitlines()[-1].startswith("cmp_")
+    stored = await pool.fetchval("SELECT password_hash FROM operator_credentials WHERE operator_name = 'Chloé'")
+    assert stored.startswith("$argon2id$") and "un mot de passe long" not in stored
+
+    short = await complaints(settings, "users", "passwd", "Chloé", "--password-stdin", stdin="court\n")
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
+    changed = await complaints(
+        settings, "users", "passwd", "Chloé", "--password-stdin", stdin="un autre mot de passe\n"
+    )
+    assert changed.returncode == 0 and "password is set" in changed.stdout
+    assert await pool.fetchval("SELECT password_hash FROM operator_credentials") != stored
+    unknown = await complaints(
+        settings, "users", "passwd", "Nobody", "--password-stdin", stdin="un mot de passe long\n"
+    )
+    assert unknown.returncode == 1 and "no active operator named 'Nobody'" in unknown.stderr

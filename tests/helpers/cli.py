@@ -11,12 +11,14 @@ from tests.helpers.settings import settings_environment
 IDENTITY = ["--name", "Jeanne Martin", "--subject", "Facture erronée"]
 
 
-async def complaints(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+async def complaints(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`stdin`: what the command reads from standard input (none: it reads nothing)."""
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "starter", *args],
         env=settings_environment(settings),
         capture_output=True,
+        input=stdin if stdin is not None else "",
         text=True,
         timeout=60,
     )
