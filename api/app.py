@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
-from api import commands, complaint_endpoints, customer, problems, reports, web
+from api import admission, commands, complaint_endpoints, customer, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
 from api.rate_limit import ClientLimit
 from api.schemas import ComplaintRequest
@@ -69,6 +69,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     app.include_router(customer.router)
     app.include_router(reports.router)
     app.include_router(web.router)
+    app.include_router(admission.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -47,6 +47,12 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_seconds),
+        # Fixed slots: a task is polled only when a slot can run it now, so none waits
+        # past its timeout behind others (the SDK's defaults take 100 of each).
+        max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_activities,
+        max_concurrent_local_activities=settings.worker_max_local_activities,
+        max_cached_workflows=settings.worker_max_cached_workflows,
         workflows=[
             ComplaintWorkflow,
             SlaDigestWorkflow,
