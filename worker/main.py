@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.alerts import AlertActivities
+from activities.backlog import BacklogActivities
 from activities.compensation import CompensationActivities
 from activities.digest import DigestActivities
 from activities.intake import IntakeActivities
@@ -43,6 +44,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     digest = DigestActivities(pool, settings, outbox, letters)
     reporting = ReportingActivities(pool, settings, outbox)
     intake = IntakeActivities(pool, client, settings)
+    backlog = BacklogActivities(pool, settings, outbox)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -79,6 +81,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             reporting.record_overdue_actions,
             reporting.refresh_report_projection,
             intake.start_unstarted_complaints,
+            backlog.check_backlog,
         ],
     )
 
