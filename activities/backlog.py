@@ -3,7 +3,7 @@ operations are alerted once per episode (an outbox email keyed by the minute
 the episode began, and the log sink); back under it, told once that it cleared."""
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 from pydantic import BaseModel
@@ -36,7 +36,7 @@ class BacklogActivities:
         backlog = Backlog(await count_backlog(self._pool), self._settings.backlog_threshold)
         episode = await self._open_episode()
         if backlog.over:
-            episode = episode or episode_key(datetime.now(timezone.utc))
+            episode = episode or episode_key(datetime.now(UTC))
             await self._send(episode, ALERT_KIND, backlog, "en retard")
         elif episode:
             await self._send(f"{episode}:cleared", CLEARED_KIND, backlog, "résorbé")
