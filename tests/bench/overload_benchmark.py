@@ -36,6 +36,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from complaints.database import open_pool
+from complaints.operator_commands import Role
 from complaints.operators import create_operator
 from complaints.settings import Settings
 from complaints.temporal_client import connect
@@ -200,7 +201,7 @@ async def measure(system: System, count: int, concurrency: int, drain_timeout: f
     settings = system.settings
     pool = await open_pool(settings)
     client = await connect(settings)
-    _, key = await create_operator(pool, f"bench {uuid.uuid4().hex[:6]}", "intake")
+    _, key = await create_operator(pool, f"bench {uuid.uuid4().hex[:6]}", Role.INTAKE)
     cpu_before, metrics_before = cpu_seconds(system.processes), await scrape(system.metrics)
     started_wall, began = datetime.now().astimezone(), time.monotonic()
     refs, load = await post_all(system, key, count, concurrency)
