@@ -45,6 +45,10 @@ from starter.database import start_local_database
 TASK_METRICS = re.compile(r"^(temporal_workflow_task_\w+|temporal_sticky_cache_\w+)(\{[^}]*\})? (\S+)$")
 
 
+# What the SDK logs when a workflow task runs long, or completes after it timed out.
+SDK_WARNINGS = ("Workflow task duration exceeded 5 seconds", "Task not found when completing")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -58,6 +62,7 @@ class System:
     settings: Settings
     metrics: list[str]
     processes: list[psutil.Process] = field(default_factory=list)
+    log: Path | None = None  # the started system's output
 
 
 @contextlib.asynccontextmanager
@@ -93,6 +98,7 @@ async def started_system(code: Path, workers: int) -> AsyncIterator[System]:
         f"http://127.0.0.1:{ports['api']}",
         Settings(_env_file=None),
         [f"http://127.0.0.1:{metrics_port + i}/metrics" for i in range(workers)],
+        log=data / "run.log",
     )
     try:
         await _wait_for(system.api + "/openapi.json", run)
@@ -223,6 +229,10 @@ async def measure(system: System, count: int, concurrency: int, drain_timeout: f
     for name in sorted(set(metrics_after) | set(metrics_before)):
         print(f"metric {name:<58} {metrics_after.get(name, 0) - metrics_before.get(name, 0):10.1f}")
     print(f"WorkflowTaskTimedOut events in the histories: {await timed_out_tasks(client, refs)}")
+    if system.log:
+        logged = system.log.read_text(errors="replace")
+        for warning in SDK_WARNINGS:
+            print(f"worker log: {logged.count(warning):5d} x {warning!r}")
     for name, seconds in cpu_after.items():
         used = seconds - cpu_before.get(name, 0.0)
         print(f"cpu {name[:60]:<60} {used:7.1f} s  {100 * used / elapsed:5.0f} % of a core")
