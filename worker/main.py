@@ -7,6 +7,7 @@ from datetime import timedelta
 import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.alerts import AlertActivities
 from activities.backlog import BacklogActivities
@@ -34,6 +35,17 @@ from workflows.sla_digest import SlaDigestWorkflow
 
 log = logging.getLogger(__name__)
 
+# The complaint workflow's pure helpers (no state of their own, imported inside
+# imports_passed_through): loaded once per process, not again by the sandbox for
+# every run it creates (a new run, or one evicted from the sticky cache).
+WORKFLOW_HELPERS = tuple(
+    f"workflows.complaint.{name}" for name in ("calls", "deadlines", "entries", "rules", "visibility")
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*WORKFLOW_HELPERS))
+
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     outbox, letters = Outbox(pool, settings), Letters(settings)  # shared by every activity that emails
@@ -55,6 +67,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         max_concurrent_activities=settings.worker_max_activities,
         max_concurrent_local_activities=settings.worker_max_local_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,
+        workflow_runner=workflow_runner(),
         workflows=[
             ComplaintWorkflow,
             SlaDigestWorkflow,
