@@ -194,13 +194,25 @@ async def timed_out_tasks(client: Client, refs: list[str]) -> int:
     return found
 
 
+def name_of(process: psutil.Process) -> str:
+    return f"{process.pid} {' '.join(process.cmdline()[-2:])}"
+
+
 def cpu_seconds(processes: list[psutil.Process]) -> dict[str, float]:
     seconds = {}
     for process in processes:
         with contextlib.suppress(psutil.Error):
             times = process.cpu_times()
-            seconds[f"{process.pid} {' '.join(process.cmdline()[-2:])}"] = times.user + times.system
+            seconds[name_of(process)] = times.user + times.system
     return seconds
+
+
+def rss_mib(processes: list[psutil.Process]) -> dict[str, float]:
+    found = {}
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            found[name_of(process)] = process.memory_info().rss / 2**20
+    return found
 
 
 async def measure(system: System, count: int, concurrency: int, drain_timeout: float) -> None:
@@ -233,9 +245,13 @@ async def measure(system: System, count: int, concurrency: int, drain_timeout: f
         logged = system.log.read_text(errors="replace")
         for warning in SDK_WARNINGS:
             print(f"worker log: {logged.count(warning):5d} x {warning!r}")
+    memory = rss_mib(system.processes)
     for name, seconds in cpu_after.items():
         used = seconds - cpu_before.get(name, 0.0)
-        print(f"cpu {name[:60]:<60} {used:7.1f} s  {100 * used / elapsed:5.0f} % of a core")
+        print(
+            f"cpu {name[:60]:<60} {used:7.1f} s  {100 * used / elapsed:5.0f} % of a core"
+            f"  rss {memory.get(name, 0):5.0f} MiB"
+        )
     await pool.close()
 
 
