@@ -42,7 +42,7 @@ from complaints.settings import Settings
 from complaints.temporal_client import connect
 from starter.database import start_local_database
 
-TASK_METRICS = re.compile(r"^(temporal_workflow_task_\w+|temporal_sticky_cache_\w+)(\{[^}]*\})? (\S+)$")
+TASK_METRICS = re.compile(r"^(temporal_workflow_task_\w+|temporal_sticky_cache_\w+|temporal_activity_\w+_latency_\w+)(\{[^}]*\})? (\S+)$")
 
 
 # What the SDK logs when a workflow task runs long, or completes after it timed out.
