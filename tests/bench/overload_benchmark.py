@@ -32,7 +32,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import psutil
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client
 
 from complaints.database import open_pool
@@ -42,7 +42,9 @@ from complaints.settings import Settings
 from complaints.temporal_client import connect
 from starter.database import start_local_database
 
-TASK_METRICS = re.compile(r"^(temporal_workflow_task_\w+|temporal_sticky_cache_\w+|temporal_activity_\w+_latency_\w+)(\{[^}]*\})? (\S+)$")
+TASK_METRICS = re.compile(
+    r"^(temporal_workflow_task_\w+|temporal_sticky_cache_\w+|temporal_activity_\w+_latency_\w+)(\{[^}]*\})? (\S+)$"
+)
 
 
 # What the SDK logs when a workflow task runs long, or completes after it timed out.
@@ -180,15 +182,18 @@ async def scrape(urls: list[str]) -> dict[str, float]:
     return totals
 
 
-async def timed_out_tasks(client: Client, refs: list[str]) -> int:
-    """WorkflowTaskTimedOut events over the runs' histories."""
-    gate, found = asyncio.Semaphore(16), 0
+async def timed_out_tasks(client: Client, refs: list[str]) -> dict[str, int]:
+    """WorkflowTaskTimedOut events over the runs' histories, by timeout type (a sticky
+    task not picked up in time is SCHEDULE_TO_START; one run too long, START_TO_CLOSE)."""
+    gate, found = asyncio.Semaphore(16), dict[str, int]()
 
     async def one(ref: str) -> None:
-        nonlocal found
         async with gate:
             history = await client.get_workflow_handle(ref).fetch_history()
-            found += sum(1 for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+                kind = TimeoutType.Name(event.workflow_task_timed_out_event_attributes.timeout_type)
+                found[kind] = found.get(kind, 0) + 1
 
     await asyncio.gather(*(one(ref) for ref in refs))
     return found
@@ -240,7 +245,8 @@ async def measure(system: System, count: int, concurrency: int, drain_timeout: f
     print(f"not acknowledged   {len(refs) - acked}")
     for name in sorted(set(metrics_after) | set(metrics_before)):
         print(f"metric {name:<58} {metrics_after.get(name, 0) - metrics_before.get(name, 0):10.1f}")
-    print(f"WorkflowTaskTimedOut events in the histories: {await timed_out_tasks(client, refs)}")
+    timed_out = await timed_out_tasks(client, refs)
+    print(f"WorkflowTaskTimedOut events in the histories: {sum(timed_out.values())} {timed_out}")
     if system.log:
         logged = system.log.read_text(errors="replace")
         for warning in SDK_WARNINGS:
