@@ -91,10 +91,10 @@ class Settings(BaseSettings):
     worker_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     # What one worker process takes at once: no more than it can finish well inside
     # the 10 s workflow task timeout on a small machine (one GIL per process).
-    worker_max_workflow_tasks: int = Field(default=4, gt=0)
-    worker_max_activities: int = Field(default=16, gt=0)
-    worker_max_local_activities: int = Field(default=8, gt=0)
-    worker_max_cached_workflows: int = Field(default=500, ge=0)  # the sticky cache
+    worker_max_workflow_tasks: int = Field(default=16, gt=0)
+    worker_max_activities: int = Field(default=32, gt=0)
+    worker_max_local_activities: int = Field(default=16, gt=0)
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)  # the sticky cache
     worker_processes: int = Field(default=1, gt=0)  # worker processes `complaints run` starts
     # Admission: complaints recorded but not yet started or acknowledged, past which the
     # API says it is behind (readiness 503, Retry-After) and operations are alerted once.

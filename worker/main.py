@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorAutoscaling, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.alerts import AlertActivities
@@ -67,6 +67,10 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         max_concurrent_activities=settings.worker_max_activities,
         max_concurrent_local_activities=settings.worker_max_local_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,
+        # Pollers scale with the server's answers up to the slots: five fixed pollers
+        # (the SDK's default) cap a worker at five tasks per poll round trip.
+        workflow_task_poller_behavior=PollerBehaviorAutoscaling(maximum=settings.worker_max_workflow_tasks),
+        activity_task_poller_behavior=PollerBehaviorAutoscaling(maximum=settings.worker_max_activities),
         workflow_runner=workflow_runner(),
         workflows=[
             ComplaintWorkflow,
