@@ -12,12 +12,15 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import admission, commands, complaint_endpoints, customer, problems, reports, web
+from api import access_log, admission, commands, complaint_endpoints, customer, docs_page, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
-from api.rate_limit import ClientLimit
+from api.rate_limit import SharedLimit
+from api.request_limits import RequestLimits
 from api.schemas import ComplaintRequest
 from api.services import Services
+from api.transport_security import StrictTransportSecurity
 from complaints.database import register_pool
 from complaints.links import signer
 from complaints.settings import Settings
@@ -35,6 +38,7 @@ DESCRIPTION = """Complaint intake and handling.
 def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Client | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()  # after the server configured its loggers
         if pool is not None and client is not None:
             app.state.services = Services(settings, pool, client, signer(settings))
             yield
@@ -44,11 +48,14 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
             app.state.services = Services(settings, own_pool, own_client, signer(settings))
             yield
 
+    access_log.install()
     app = FastAPI(
         title="Complaints",
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load Swagger UI and ReDoc from a CDN: api/docs_page.py serves its own
+        redoc_url=None,
         openapi_tags=[
             {"name": "complaints", "description": "Take complaints in; read them from the register."},
             {"name": "operator commands", "description": "One per workflow update; the actor is the key's operator."},
@@ -61,15 +68,20 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     )
     if pool is not None and client is not None:  # usable without running the lifespan
         app.state.services = Services(settings, pool, client, signer(settings))
-    app.state.form_limit = ClientLimit(settings.public_form_rate)
+    app.state.failed_key_limit = SharedLimit("failed_key", settings.failed_key_rate)
     problems.install(app)
     app.add_middleware(BodyLimit, limit=request_body_limit(settings))
+    app.add_middleware(RequestLimits, settings=settings)
+    app.add_middleware(StrictTransportSecurity)
+    if settings.trusted_proxies:  # outermost: every part sees the client's address and scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[str(net) for net in settings.trusted_proxies])
     app.include_router(complaint_endpoints.router)
     app.include_router(commands.router)
     app.include_router(customer.router)
     app.include_router(reports.router)
     app.include_router(web.router)
     app.include_router(admission.router)
+    docs_page.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ProblemError
+from api.rate_limit import SharedLimit
 from api.services import services
 from complaints.operator_commands import Role
 from complaints.operators import OperatorRecord, authenticate
@@ -44,11 +45,20 @@ async def current_operator(
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ProblemError(401, "an API key is required: send it as `Authorization: Bearer <key>`", headers=challenge)
-    operator = await authenticate(services(request).pool, credentials.credentials)
+    pool, client = services(request).pool, request.client.host if request.client else "unknown"
+    limit: SharedLimit = request.app.state.failed_key_limit
+    if wait := await limit.blocked(pool, client):
+        raise ProblemError(
+            429,
+            f"too many requests with a wrong API key from your address: retry in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
+    operator = await authenticate(pool, credentials.credentials)
     if operator is None:
+        await limit.record(pool, client)  # guessing keys is slowed down per address
         raise ProblemError(
             401,
-            "this API key is unknown or revoked: ask an administrator for a key (`complaints users add`)",
+            "this API key is unknown, revoked or expired: ask an administrator for a key (`complaints users add`)",
             headers=challenge,
         )
     return operator

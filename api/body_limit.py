@@ -16,9 +16,11 @@ OVERHEAD = 1024 * 1024  # the complaint's text fields and the multipart framing
 
 
 def request_body_limit(settings: Settings) -> int:
-    """The largest body a valid request can have: every document at its
-    largest, base64-encoded (JSON carries documents in base64)."""
-    return settings.max_documents * math.ceil(settings.max_document_bytes * 4 / 3) + OVERHEAD
+    """The largest body a valid request can have: its documents at their
+    largest (each one's, and the complaint's total), base64-encoded (JSON
+    carries documents in base64)."""
+    documents = min(settings.max_documents * settings.max_document_bytes, settings.max_complaint_document_bytes)
+    return math.ceil(documents * 4 / 3) + OVERHEAD
 
 
 _PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Envoi trop volumineux</title></head>

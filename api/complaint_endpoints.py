@@ -13,6 +13,7 @@ from api import register_queries
 from api.admission import advise
 from api.auth import Permission, require
 from api.problems import ProblemError, field_problems, invalid_input, responses
+from api.received_at import check_received_at
 from api.register_queries import ComplaintFilters
 from api.schemas import (
     ComplainantView,
@@ -96,6 +97,7 @@ async def take_in(
     svc: Services = Depends(services),
 ) -> Submitted:
     submission = await _read_submission(request, svc, idempotency_key)
+    check_received_at(submission.received_at, operator, svc.settings)
     try:
         submitted = await submit_complaint(svc.pool, svc.client, svc.settings, submission, actor=operator.name)
     except RPCError as error:

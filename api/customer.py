@@ -29,6 +29,7 @@ from api.uploads import read_files, validate_documents
 from api.workflow_calls import live_status, require_complaint, send_signal
 from complaints.complaint_status import ComplaintStatus, Phase
 from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
+from complaints.documents import DocumentQuotaExceeded
 from complaints.links import LinkAction, LinkRefused
 from complaints.submission import Document
 from workflows.complaint import ComplaintWorkflow
@@ -166,7 +167,11 @@ async def reply(svc: Services, reference: str, sent: ReplyInput) -> list[int]:
         raise CustomerRefusal(422, "empty_reply", "write a message or attach a document")
     row, status = await _state(svc, reference)
     _require(status, LinkAction.REPLY)
-    ids = await register_queries.store_documents(svc.pool, reference, sent.documents, "customer_reply")
+    limits = svc.settings.document_limits
+    try:
+        ids = await register_queries.store_documents(svc.pool, reference, sent.documents, "customer_reply", limits)
+    except DocumentQuotaExceeded as full:
+        raise CustomerRefusal(422, "document_quota", str(full)) from full
     await send_signal(
         svc.client,
         row,

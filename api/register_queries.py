@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from complaints.documents import store_document
-from complaints.submission import Document
+from complaints.documents import check_room, store_document
+from complaints.submission import Document, DocumentLimits
 
 _SUMMARY_COLUMNS = """reference, received_at, channel, complainant_name, subject, product, phase,
     priority, sla_status, escalation_level, handler, response_due_at"""
@@ -78,9 +78,13 @@ async def document(pool: asyncpg.Pool, reference: str, document_id: int) -> asyn
     )
 
 
-async def store_documents(pool: asyncpg.Pool, reference: str, documents: list[Document], source: str) -> list[int]:
-    """Store documents the customer sent; the same file sent again keeps its
-    first row (and id), so a retried request stores nothing twice."""
+async def store_documents(
+    pool: asyncpg.Pool, reference: str, documents: list[Document], source: str, limits: DocumentLimits
+) -> list[int]:
+    """Store documents the customer sent, within the complaint's limits
+    (DocumentQuotaExceeded); the same file sent again keeps its first row
+    (and id), so a retried request stores nothing twice."""
     async with pool.acquire() as conn, conn.transaction():
+        await check_room(conn, reference, documents, limits)
         ids = [await store_document(conn, reference, doc, source) for doc in documents]
     return ids

@@ -52,8 +52,10 @@ ComplaintRequest: type[BaseModel] = create_model(
 
 
 class Links(BaseModel):
+    """Operators' links only: a customer's signed link goes to the complainant's
+    channel (emails, letters), never to an operator, who could act as the customer."""
+
     self: str = Field(description="the complaint in this API (operators)")
-    customer_status: str = Field(description="the signed status page link for the complainant")
     temporal_ui: str
 
 

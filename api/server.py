@@ -15,4 +15,7 @@ def main(settings: Settings | None = None) -> None:
         f"(OpenAPI: /docs; complaint form: /reclamation; links in emails: {settings.public_base_url})",
         flush=True,
     )
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+    # proxy headers are the app's own (COMPLAINTS_TRUSTED_PROXIES), not uvicorn's default trust of 127.0.0.1
+    uvicorn.run(
+        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info", proxy_headers=False
+    )

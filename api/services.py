@@ -9,7 +9,7 @@ from fastapi import Request
 from temporalio.client import Client
 
 from api.schemas import Links
-from complaints.links import LinkSigner, status_link
+from complaints.links import LinkSigner
 from complaints.settings import Settings
 from complaints.temporal_client import workflow_ui_url
 
@@ -26,11 +26,9 @@ class Services:
         return self.settings.public_base_url.rstrip("/")
 
     def links_of(self, reference: str) -> Links:
-        settings = self.settings
         return Links(
             self=f"{self.base_url}/complaints/{quote(reference)}",
-            customer_status=status_link(settings, reference),
-            temporal_ui=workflow_ui_url(settings, reference),
+            temporal_ui=workflow_ui_url(self.settings, reference),
         )
 
 

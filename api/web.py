@@ -4,7 +4,6 @@ link with the forms to reply, accept or contest, and answer the survey.
 Everything shown is escaped (Jinja2 autoescape)."""
 
 import logging
-import math
 import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -171,15 +170,7 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
     values = {field: _text(form, field) for field in FORM_FIELDS}
     # the form's id makes a resent form (back button, double click) the same complaint
     form_id = _text(form, "form_id")[:64] or secrets.token_urlsafe(16)
-    client = request.client.host if request.client else "unknown"
-    if wait := await request.app.state.form_limit.retry_after(client):
-        message = (
-            "Trop de formulaires envoyés depuis votre connexion : votre réclamation n'est pas encore envoyée. "
-            f"Renvoyez ce formulaire dans {_minutes(wait)}."
-        )
-        page = _form(svc, values, {}, message, form_id, 429)
-        page.headers["Retry-After"] = str(wait)
-        return page
+    # the form's rate per address was checked before the body was read (api/request_limits.py)
     try:
         documents = await read_files(form, "documents", svc.settings.document_limits)
     except DocumentTooLarge as error:
@@ -244,11 +235,6 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
         )
     token = svc.links.sign(submitted.reference, LinkAction.CONFIRMATION)
     return RedirectResponse(f"/reclamation/enregistree?{urlencode({'token': token})}", 303)
-
-
-def _minutes(seconds: int) -> str:
-    minutes = math.ceil(seconds / 60)
-    return "une minute" if minutes <= 1 else f"{minutes} minutes"
 
 
 def _text(form: FormData, field: str) -> str:

@@ -56,6 +56,8 @@ REFUSALS = {
     "survey_incomplete": "Répondez aux trois questions.",
     "unavailable": "Le service est momentanément indisponible : réessayez dans quelques minutes.",
     "closed": "Cette réclamation est clôturée.",
+    "document_quota": "Votre réclamation a déjà reçu tous les documents qu'elle peut recevoir : "
+    "rien n'a été enregistré. Écrivez votre message sans document, ou envoyez moins de fichiers.",
 }
 
 
@@ -86,6 +88,13 @@ def field_message(error: dict[str, Any]) -> str:
             return (
                 "Ce type de fichier n'est pas accepté : joignez un PDF, une image, un texte ou un document bureautique."
             )
+        if "does not fit the type" in message or "the content is not" in message:
+            return (
+                "Ce fichier n'est pas ce que son nom ou son type annonce : joignez le document d'origine "
+                "(PDF, image JPEG ou PNG, texte ou document bureautique)."
+            )
+        if "bytes are accepted per complaint" in message:
+            return "Vos documents sont trop volumineux ensemble : envoyez-en moins, ou des fichiers plus petits."
         if "at most" in message:
             return f"Trop de documents : {message.split('at most ')[-1].split(' ')[0]} au plus."
         if "empty" in message:

@@ -2,7 +2,7 @@
 
 import asyncpg
 
-from complaints.submission import Document
+from complaints.submission import Document, DocumentLimits
 
 
 async def store_document(conn: asyncpg.Connection, reference: str, document: Document, source: str) -> int:
@@ -23,3 +23,36 @@ async def store_document(conn: asyncpg.Connection, reference: str, document: Doc
         document.content,
         source,
     )
+
+
+class DocumentQuotaExceeded(ValueError):
+    """The documents would take the complaint past its count or total size."""
+
+
+async def check_room(
+    conn: asyncpg.Connection, reference: str, documents: list[Document], limits: DocumentLimits
+) -> None:
+    """Refuse (DocumentQuotaExceeded) documents that would take the complaint
+    past `limits` over all its documents so far. A file already stored (the
+    same name and content: a retry) takes no more room. Call it in the
+    transaction that stores them: it locks the complaint, so two replies at
+    once cannot both fit in the last room."""
+    await conn.execute("SELECT 1 FROM complaints WHERE reference = $1 FOR UPDATE", reference)
+    held = await conn.fetch(
+        "SELECT sha256, filename, size_bytes FROM documents WHERE complaint_reference = $1", reference
+    )
+    stored = {(row["sha256"], row["filename"]) for row in held}
+    new = {
+        (doc.sha256, doc.filename): len(doc.content) for doc in documents if (doc.sha256, doc.filename) not in stored
+    }
+    count = len(held) + len(new)
+    if count > limits.max_count:
+        raise DocumentQuotaExceeded(
+            f"the complaint already has {len(held)} documents; at most {limits.max_count} are accepted per complaint"
+        )
+    total = sum(row["size_bytes"] for row in held) + sum(new.values())
+    if limits.max_total_bytes is not None and total > limits.max_total_bytes:
+        raise DocumentQuotaExceeded(
+            f"the complaint's documents would total {total:,} bytes; at most {limits.max_total_bytes:,} bytes "
+            "are accepted per complaint"
+        )

@@ -153,7 +153,8 @@ async def start_unstarted(
     reported) while the others are started; the Temporal service unreachable
     raises, to be retried."""
     rows = await pool.fetch(
-        """SELECT reference FROM complaints WHERE workflow_started_at IS NULL
+        # a complaint closed without a run (erased meanwhile) is never started
+        """SELECT reference FROM complaints WHERE workflow_started_at IS NULL AND phase <> 'closed'
             ORDER BY created_at LIMIT $1""",
         limit + 1,
     )
@@ -171,14 +172,18 @@ async def start_unstarted(
         each(reference)
     remaining = 0
     if len(rows) > limit:
-        remaining = await pool.fetchval("SELECT count(*) FROM complaints WHERE workflow_started_at IS NULL")
+        remaining = await pool.fetchval(
+            "SELECT count(*) FROM complaints WHERE workflow_started_at IS NULL AND phase <> 'closed'"
+        )
         remaining -= len(refused)
     return Sweep(started, refused, remaining)
 
 
 async def resume_unstarted(pool: asyncpg.Pool, client: Client, settings: Settings) -> int:
     """Start the workflows of recorded complaints whose start was interrupted."""
-    rows = await pool.fetch("SELECT reference FROM complaints WHERE workflow_started_at IS NULL ORDER BY created_at")
+    rows = await pool.fetch(
+        "SELECT reference FROM complaints WHERE workflow_started_at IS NULL AND phase <> 'closed' ORDER BY created_at"
+    )
     for row in rows:
         log.warning("starting the workflow of %s, recorded without one", row["reference"])
         await start_workflow(pool, client, settings, row["reference"])

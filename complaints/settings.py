@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse_many
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from complaints.holidays_fr import calendar_around, parse_closed_days, region_subdivision
@@ -173,6 +173,8 @@ class Settings(BaseSettings):
 
     max_document_bytes: int = 10 * 1024 * 1024
     max_documents: int = 10
+    # the total of a complaint's documents, over every reply (count: max_documents)
+    max_complaint_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     allowed_document_types: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_DOCUMENT_TYPES))
 
     # --- HTTP API and web pages ---
@@ -185,6 +187,16 @@ class Settings(BaseSettings):
     link_max_age_days: int = Field(default=90, gt=0)
     # Submissions of the public complaint form per client address ("10/minute;60/hour"; empty: no limit).
     public_form_rate: str = "10/minute;60/hour"
+    # Requests with a wrong API key, per client address; requests through customers' signed links, per address.
+    failed_key_rate: str = "10/minute;100/hour"
+    customer_link_rate: str = "60/minute;600/hour"
+    # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; empty: none, the peer's address is the client's.
+    trusted_proxies: Annotated[list[IPvAnyNetwork] | None, NoDecode] = None
+    # An API client may date a complaint's receipt this far back (an admin key, or the import, further).
+    received_at_window_days: int = Field(default=30, gt=0)
+    # A new API key's lifetime (`complaints users add --expires` sets another); 0: keys never expire.
+    api_key_lifetime_days: int = Field(default=365, ge=0)
 
     # --- Inbound mailbox and import ---
     # The SMTP endpoint of the complaints address (`complaints inbound`, `complaints run`).
@@ -205,7 +217,13 @@ class Settings(BaseSettings):
     # How often the projection reports read is brought up to the journal.
     report_refresh_minutes: int = Field(default=10, gt=0)
 
-    @field_validator("public_form_rate")
+    # --- Personal data ---
+    # A closed complaint's personal data is erased this many years after its
+    # closure (the statistics stay); 0 keeps it until erased on request.
+    retention_years: int = Field(default=5, ge=0, le=100)
+    retention_cron: str = "30 3 * * *"  # the daily erasure of expired complaints, in `timezone`
+
+    @field_validator("public_form_rate", "failed_key_rate", "customer_link_rate")
     @classmethod
     def _rates_parse(cls, rates: str) -> str:
         if rates.strip():
@@ -221,6 +239,7 @@ class Settings(BaseSettings):
         "allowed_document_types",
         "codec_cors_origins",
         "codec_trusted_networks",
+        "trusted_proxies",
         "alert_sinks",
         "closed_days",
         mode="before",
@@ -316,6 +335,7 @@ class Settings(BaseSettings):
             max_bytes=self.max_document_bytes,
             max_count=self.max_documents,
             allowed_types=self.allowed_document_types,
+            max_total_bytes=self.max_complaint_document_bytes,
         )
 
     @property

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from complaints.document_signatures import signature_problem
+
 
 class Channel(StrEnum):
     PHONE = "phone"
@@ -54,8 +56,9 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 class DocumentLimits(BaseModel):
     max_bytes: int
-    max_count: int
+    max_count: int  # per complaint, as max_total_bytes
     allowed_types: list[str]
+    max_total_bytes: int | None = None
 
 
 class Document(BaseModel):
@@ -88,6 +91,13 @@ class Document(BaseModel):
         if limits and len(value) > limits.max_bytes:
             raise ValueError(f"the document is {len(value):,} bytes; the limit is {limits.max_bytes:,} bytes")
         return value
+
+    @model_validator(mode="after")
+    def _signature(self, info: ValidationInfo) -> "Document":
+        """Checked where documents come in (with the limits), not when the register is read."""
+        if _limits(info) and (problem := signature_problem(self.filename, self.content_type, self.content)):
+            raise ValueError(problem)
+        return self
 
     @property
     def sha256(self) -> str:
@@ -158,6 +168,12 @@ class ComplaintSubmission(BaseModel):
         limits = _limits(info)
         if limits and len(value) > limits.max_count:
             raise ValueError(f"{len(value)} documents; at most {limits.max_count} are accepted")
+        total = sum(len(document.content) for document in value)
+        if limits and limits.max_total_bytes is not None and total > limits.max_total_bytes:
+            raise ValueError(
+                f"the documents total {total:,} bytes; "
+                f"at most {limits.max_total_bytes:,} bytes are accepted per complaint"
+            )
         return value
 
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 from temporalio.workflow import UpdateMethodMultiParam
@@ -28,8 +28,14 @@ def payload_codec(settings: Settings) -> EncryptionCodec:
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """The converter of every client: worker, starters, tests, replayer."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=payload_codec(settings))
+    """The converter of every client: worker, starters, tests, replayer.
+    Failures' messages and stack traces go through the codec too: an error's
+    text may quote what a complainant wrote or their address."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=payload_codec(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def workflow_ui_url(settings: Settings, reference: str) -> str:

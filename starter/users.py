@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from complaints.database import register_pool
@@ -26,6 +27,12 @@ def add_parser(commands: Any) -> None:
     add = actions.add_parser("add", help="issue an API key (shown once)")
     add.add_argument("name", help="the operator's name, journaled with every action")
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument(
+        "--expires",
+        type=_expiry,
+        help="when the key stops working: a date (2027-06-30), a number of days (90d) or `never`; "
+        "default: COMPLAINTS_API_KEY_LIFETIME_DAYS from now",
+    )
     add.set_defaults(command=_add)
     listing = actions.add_parser("list", help="every operator, revoked keys included")
     listing.set_defaults(command=_list)
@@ -42,13 +49,40 @@ def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
     return asyncio.run(run())
 
 
-def _add(args: argparse.Namespace) -> int:
+_NEVER = "never"
+
+
+def _expiry(text: str) -> datetime | str:
+    """--expires: an aware end of validity, or `never`."""
+    text = text.strip().lower()
+    if text == _NEVER:
+        return _NEVER
     try:
-        record, key = _with_pool(lambda pool: create_operator(pool, args.name, Role(args.role)))
+        if text.endswith("d") and text[:-1].isdigit():
+            return datetime.now(UTC) + timedelta(days=int(text[:-1]))
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a date (2027-06-30), days (90d) or `never`") from error
+    return datetime.combine(day, time.max, tzinfo=UTC)  # valid through that day
+
+
+def _add(args: argparse.Namespace) -> int:
+    settings = Settings()
+    expires_at: datetime | None
+    if args.expires == _NEVER:
+        expires_at = None
+    elif args.expires is not None:
+        expires_at = args.expires
+    else:
+        lifetime = settings.api_key_lifetime_days
+        expires_at = datetime.now(UTC) + timedelta(days=lifetime) if lifetime else None
+    try:
+        record, key = _with_pool(lambda pool: create_operator(pool, args.name, Role(args.role), expires_at))
     except (OperatorExists, ValueError) as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"{record.name} ({record.role.value}) can use the API with this key; it is shown only now:")
+    until = f"until {record.expires_at:%Y-%m-%d %H:%M} UTC" if record.expires_at else "until revoked"
+    print(f"{record.name} ({record.role.value}) can use the API with this key {until}; it is shown only now:")
     print(key)
     return 0
 
@@ -57,9 +91,16 @@ def _list(args: argparse.Namespace) -> int:
     records: list[OperatorRecord] = _with_pool(list_operators)
     if not records:
         print("no operators: add one with `complaints users add NAME --role ROLE`")
+    now = datetime.now(UTC)
     for record in records:
-        state = f"revoked {record.revoked_at:%Y-%m-%d %H:%M}" if record.revoked_at else "active"
-        print(f"{record.name:<30} {record.role.value:<8} created {record.created_at:%Y-%m-%d %H:%M}  {state}")
+        if record.revoked_at:
+            state = f"revoked {record.revoked_at:%Y-%m-%d %H:%M}"
+        elif record.expires_at and record.expires_at <= now:
+            state = f"expired {record.expires_at:%Y-%m-%d %H:%M}"
+        else:
+            state = f"active until {record.expires_at:%Y-%m-%d %H:%M}" if record.expires_at else "active"
+        used = f"last used {record.last_used_at:%Y-%m-%d %H:%M}" if record.last_used_at else "never used"
+        print(f"{record.name:<30} {record.role.value:<8} created {record.created_at:%Y-%m-%d %H:%M}  {state}  {used}")
     return 0
 
 

@@ -15,7 +15,8 @@ async def test_keys_are_issued_once_stored_hashed_and_revoked(
     added = await complaints(settings, "users", "add", "Alice  Martin", "--role", "handler")
     assert added.returncode == 0, added.stderr
     first_line, key = added.stdout.strip().splitlines()
-    assert first_line == "Alice Martin (handler) can use the API with this key; it is shown only now:"
+    assert first_line.startswith("Alice Martin (handler) can use the API with this key until ")  # the default lifetime
+    assert first_line.endswith(" UTC; it is shown only now:")
     stored = await pool.fetchrow("SELECT name, role, key_hash FROM operators")
     assert (stored["name"], stored["role"]) == ("Alice Martin", "handler")
     assert stored["key_hash"] == hashlib.sha256(key.encode()).hexdigest() and key not in stored["key_hash"]

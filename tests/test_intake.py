@@ -127,7 +127,7 @@ async def test_references_are_unique_and_sequential_under_concurrent_intake(
 async def test_a_document_round_trips_byte_for_byte_and_stays_out_of_history(
     client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
 ) -> None:
-    photo = os.urandom(300_000)
+    photo = b"\x89PNG\r\n\x1a\n" + os.urandom(300_000)
     submission = complaint(documents=[{"filename": "vase.png", "content_type": "image/png", "content": photo}])
     ref = (await submit_complaint(pool, client, settings, submission, actor="t")).reference
     await mailbox.wait_for("jeanne@example.com")

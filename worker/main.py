@@ -19,18 +19,25 @@ from activities.mail import MailActivities
 from activities.outbox import Outbox
 from activities.register import RegisterActivities
 from activities.reporting import ReportingActivities
+from activities.retention import RetentionActivities
 from complaints.database import register_pool
 from complaints.intake import resume_unstarted
 from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from complaints.temporal_client import connect
-from worker.schedules import ensure_intake_sweep_schedule, ensure_reporting_schedules, ensure_schedules
+from worker.schedules import (
+    ensure_intake_sweep_schedule,
+    ensure_reporting_schedules,
+    ensure_retention_schedule,
+    ensure_schedules,
+)
 from workflows.actions_review import ActionsReviewWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.intake_sweep import IntakeSweepWorkflow
 from workflows.quality_report import QualityReportWorkflow
 from workflows.report_refresh import ReportRefreshWorkflow
+from workflows.retention import RetentionWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
 
 log = logging.getLogger(__name__)
@@ -57,6 +64,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     reporting = ReportingActivities(pool, settings, outbox)
     intake = IntakeActivities(pool, client, settings)
     backlog = BacklogActivities(pool, settings, outbox)
+    retention = RetentionActivities(pool, client, settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -79,6 +87,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             ActionsReviewWorkflow,
             ReportRefreshWorkflow,
             IntakeSweepWorkflow,
+            RetentionWorkflow,
         ],
         activities=[
             register.record_intake,
@@ -99,6 +108,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             reporting.refresh_report_projection,
             intake.start_unstarted_complaints,
             backlog.check_backlog,
+            retention.erase_expired_complaints,
         ],
     )
 
@@ -118,6 +128,7 @@ async def run_worker(settings: Settings) -> None:
             await ensure_schedules(client, settings)
             await ensure_reporting_schedules(client, settings)
             await ensure_intake_sweep_schedule(client, settings)
+            await ensure_retention_schedule(client, settings)
             resumed = await resume_unstarted(pool, client, settings)
             if resumed:
                 log.warning("started %d complaint workflow(s) left unstarted", resumed)

@@ -23,6 +23,7 @@ from workflows.actions_review import ActionsReviewWorkflow
 from workflows.intake_sweep import IntakeSweepWorkflow
 from workflows.quality_report import QualityReportRequest, QualityReportWorkflow
 from workflows.report_refresh import ReportRefreshWorkflow
+from workflows.retention import RetentionWorkflow
 from workflows.sla_digest import SlaDigestWorkflow
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,30 @@ async def ensure_intake_sweep_schedule(client: Client, settings: Settings) -> No
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.intake_sweep_seconds))]),
         ),
         f" (every {settings.intake_sweep_seconds} s)",
+    )
+
+
+def retention_schedule_id(settings: Settings) -> str:
+    return f"{settings.task_queue}-retention"
+
+
+async def ensure_retention_schedule(client: Client, settings: Settings) -> None:
+    """The daily erasure of complaints past their retention period (it does
+    nothing when COMPLAINTS_RETENTION_YEARS is 0)."""
+    schedule_id = retention_schedule_id(settings)
+    await _create_once(
+        client,
+        schedule_id,
+        Schedule(
+            action=ScheduleActionStartWorkflow(
+                RetentionWorkflow.run,
+                id=f"{schedule_id}-run",
+                task_queue=settings.task_queue,
+                static_summary="Retention: erase the personal data of complaints closed long enough ago",
+            ),
+            spec=cron_spec(settings.retention_cron, settings.timezone),
+        ),
+        f" ({settings.retention_cron}, {settings.retention_years} years after closure)",
     )
 
 
