@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench histories lock clean
+.PHONY: run test lint bench bench-overload histories lock clean
 
 # Installed with requirements.lock as constraints: the exact versions CI tested.
 $(STAMP): pyproject.toml requirements.lock
@@ -25,6 +25,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.ack_throughput
+
+# Starts the system as `make run` does (fresh data, free ports) and overloads its API.
+COUNT ?= 5000
+CONCURRENCY ?= 24
+bench-overload: $(STAMP)
+	$(BIN)/python -m tests.bench.overload_benchmark --count $(COUNT) --concurrency $(CONCURRENCY)
 
 # Record a workflow history for the replay test: make histories SCENARIO=<name> [OUT=<file>]
 histories: $(STAMP)

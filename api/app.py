@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import access_log, commands, complaint_endpoints, customer, docs_page, problems, reports, web
+from api import access_log, admission, commands, complaint_endpoints, customer, docs_page, problems, reports, web
 from api.body_limit import BodyLimit, request_body_limit
 from api.console import routes as console
 from api.rate_limit import SharedLimit
@@ -82,6 +82,7 @@ def create_app(settings: Settings, pool: asyncpg.Pool | None = None, client: Cli
     app.include_router(reports.router)
     app.include_router(web.router)
     app.include_router(console.router)
+    app.include_router(admission.router)
     docs_page.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 from temporalio.service import RPCError
 
 from api import register_queries
+from api.admission import advise
 from api.auth import Permission, require
 from api.problems import ProblemError, field_problems, invalid_input, responses
 from api.received_at import check_received_at
@@ -110,6 +111,7 @@ async def take_in(
     links = svc.links_of(submitted.reference)
     response.status_code = 201 if submitted.created else 200
     response.headers["Location"] = links.self
+    await advise(request, response, svc)
     return Submitted(reference=submitted.reference, created=submitted.created, links=links)
 
 

@@ -110,6 +110,17 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = None
 
     worker_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # What one worker process takes at once: no more than it can finish well inside
+    # the 10 s workflow task timeout on a small machine (one GIL per process).
+    worker_max_workflow_tasks: int = Field(default=16, gt=0)
+    worker_max_activities: int = Field(default=32, gt=0)
+    worker_max_local_activities: int = Field(default=16, gt=0)
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)  # the sticky cache
+    worker_processes: int = Field(default=1, gt=0)  # worker processes `complaints run` starts
+    # Admission: complaints recorded but not yet started or acknowledged, past which the
+    # API says it is behind (readiness 503, Retry-After) and operations are alerted once.
+    backlog_threshold: int = Field(default=300, gt=0)
+    backlog_retry_after_seconds: int = Field(default=30, gt=0)
     metrics_address: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
     # Payload encryption: "id:base64key,..." (AES-256); unset, a key made under data_dir.
     payload_keys: str | None = Field(default=None, repr=False)

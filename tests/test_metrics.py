@@ -50,4 +50,5 @@ async def test_metrics_expose_business_counters_after_a_run(
     assert value('complaints_received_total{channel="letter"') == 1
     assert value("complaints_acknowledgement_latency_seconds_count") == 3
     assert value('complaints_open{phase="assessment"') == 3
+    assert value("complaints_intake_backlog") == 0  # every one started and acknowledged
     assert any(line.startswith("temporal_workflow_task_") for line in lines)  # the SDK's own

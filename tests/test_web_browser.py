@@ -17,9 +17,9 @@ from temporalio.client import Client
 
 from api.app import create_app
 from complaints.settings import Settings
-from starter.run import serve_http
 from tests.helpers.browser import headless_chromium, needs_chromium
 from tests.helpers.examples import CUSTOMER
+from tests.helpers.http_server import serve_http
 from tests.helpers.mailbox import Mailbox, status_link_in
 from tests.helpers.network import free_port
 from tests.helpers.polling import eventually

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorAutoscaling, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.alerts import AlertActivities
+from activities.backlog import BacklogActivities
 from activities.compensation import CompensationActivities
 from activities.digest import DigestActivities
 from activities.intake import IntakeActivities
@@ -40,6 +42,17 @@ from workflows.sla_digest import SlaDigestWorkflow
 
 log = logging.getLogger(__name__)
 
+# The complaint workflow's pure helpers (no state of their own, imported inside
+# imports_passed_through): loaded once per process, not again by the sandbox for
+# every run it creates (a new run, or one evicted from the sticky cache).
+WORKFLOW_HELPERS = tuple(
+    f"workflows.complaint.{name}" for name in ("calls", "deadlines", "entries", "rules", "visibility")
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*WORKFLOW_HELPERS))
+
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     outbox, letters = Outbox(pool, settings), Letters(settings)  # shared by every activity that emails
@@ -50,11 +63,23 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     digest = DigestActivities(pool, settings, outbox, letters)
     reporting = ReportingActivities(pool, settings, outbox)
     intake = IntakeActivities(pool, client, settings)
+    backlog = BacklogActivities(pool, settings, outbox)
     retention = RetentionActivities(pool, client, settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_seconds),
+        # Fixed slots: a task is polled only when a slot can run it now, so none waits
+        # past its timeout behind others (the SDK's defaults take 100 of each).
+        max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_activities,
+        max_concurrent_local_activities=settings.worker_max_local_activities,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        # Pollers scale with the server's answers up to the slots: five fixed pollers
+        # (the SDK's default) cap a worker at five tasks per poll round trip.
+        workflow_task_poller_behavior=PollerBehaviorAutoscaling(maximum=settings.worker_max_workflow_tasks),
+        activity_task_poller_behavior=PollerBehaviorAutoscaling(maximum=settings.worker_max_activities),
+        workflow_runner=workflow_runner(),
         workflows=[
             ComplaintWorkflow,
             SlaDigestWorkflow,
@@ -82,6 +107,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             reporting.record_overdue_actions,
             reporting.refresh_report_projection,
             intake.start_unstarted_complaints,
+            backlog.check_backlog,
             retention.erase_expired_complaints,
         ],
     )

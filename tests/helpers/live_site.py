@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from starter.run import serve_http
+from tests.helpers.http_server import serve_http
 from tests.helpers.polling import eventually
 
 
