@@ -62,8 +62,12 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass("Console password: ")
-        if getpass.getpass("Again: ") != password:
+        try:
+            password = getpass.getpass("Console password: ")
+            again = getpass.getpass("Again: ")
+        except EOFError as error:  # no terminal and nothing on standard input
+            raise WeakPassword("no password typed: use --password-stdin, or --no-password for a machine") from error
+        if again != password:
             raise WeakPassword("the two passwords differ")
     check_password(password)
     return password
@@ -96,6 +100,9 @@ def _add(args: argparse.Namespace) -> int:
     else:
         lifetime = settings.api_key_lifetime_days
         expires_at = datetime.now(UTC) + timedelta(days=lifetime) if lifetime else None
+    if expires_at is not None and expires_at <= datetime.now(UTC):  # said before a password is asked for
+        print(f"the expiry {expires_at:%Y-%m-%d %H:%M} is already past", file=sys.stderr)
+        return 1
     try:
         password = None if args.no_password else _read_password(args.password_stdin)
     except WeakPassword as error:

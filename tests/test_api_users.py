@@ -57,3 +57,10 @@ async def test_a_console_password_is_read_from_stdin_stored_hashed_and_changed(p
         settings, "users", "passwd", "Nobody", "--password-stdin", stdin="un mot de passe long\n"
     )
     assert unknown.returncode == 1 and "no active operator named 'Nobody'" in unknown.stderr
+
+
+async def test_no_password_typed_is_a_clear_refusal_and_no_operator(pool: asyncpg.Pool, settings) -> None:
+    """Without a terminal or standard input (a script), `users add` says what to pass."""
+    added = await complaints(settings, "users", "add", "Jean Script", "--role", "intake")
+    assert added.returncode == 1 and "--password-stdin" in added.stderr and "Traceback" not in added.stderr
+    assert await pool.fetchval("SELECT count(*) FROM operators") == 0

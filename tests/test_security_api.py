@@ -274,7 +274,9 @@ async def test_api_keys_expire_and_their_last_use_is_recorded_once_a_minute(
     http: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings
 ) -> None:
     """Finding 13: an expired key is refused like a revoked one."""
-    added = await complaints(settings, "users", "add", "Paul Temp", "--role", "intake", "--expires", "2d")
+    added = await complaints(
+        settings, "users", "add", "Paul Temp", "--role", "intake", "--expires", "2d", "--no-password"
+    )
     assert added.returncode == 0, added.stderr
     key = added.stdout.strip().splitlines()[-1]
     headers = {"Authorization": f"Bearer {key}"}
