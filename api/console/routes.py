@@ -16,6 +16,7 @@ from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
 from api.console import command_forms, pages, presence, queues, refusals_fr, reply_templates, take_in, template_pages  # noqa: F401  (their routes join the console's router)
+from api.console import knowledge as knowledge_pages  # noqa: F401  (its routes join the console's router)
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.frame import frame, is_manager
 from api.console.search import LIMIT, search
@@ -23,6 +24,7 @@ from api.console.sessions import ConsoleSession
 from api.problems import ProblemError
 from api.services import Services, services
 from api.workflow_calls import live_status, run_update
+from complaints import knowledge
 from complaints.complaint_status import Phase
 from complaints.dates import LocalDates
 from complaints.operator_commands import PostalLetter
@@ -173,6 +175,7 @@ async def _complaint_page(
         typed_for=prefill[0] if prefill else (refusal[0] if refusal else ""),
         reply_templates=await reply_templates.all_templates(svc.pool),
         text_field=reply_templates.TEXT_FIELD,
+        **await _knowledge(svc, row),
         errors=errors or {},
         notice=notice,
         me=session.operator.name,
@@ -181,6 +184,15 @@ async def _complaint_page(
         others=await presence.others(svc.pool, reference, session.operator.name),
         orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths else None,
     )
+
+
+async def _knowledge(svc: Services, row: Any) -> dict[str, Any]:
+    """The published articles that fit the complaint, and those its commands used."""
+    text = knowledge.complaint_text(row["subject"], row["description"], row["product"])
+    return {
+        "suggested": await knowledge.fitting(svc.pool, text),
+        "articles_used": await knowledge.used_on(svc.pool, row["reference"]),
+    }
 
 
 _SAID = ("text", "message", "questions", "justification", "reason", "comment", "note")
@@ -207,14 +219,20 @@ async def complaint_page(
     fait: str | None = None,
     modele: int | None = None,
     pour: str | None = None,
+    article: int | None = None,
     session: ConsoleSession = Depends(signed_in),
     svc: Services = Depends(services),
 ) -> HTMLResponse:
-    """`modele` and `pour`: a reply template filled into the form `pour`."""
+    """`modele` and `pour`: a reply template filled into the form `pour`;
+    `article` and `pour`: an article's answer, the form keeping the article."""
     notice = "La commande est enregistrée." if fait else None
     form = command_forms.BY_PATH.get(pour or "")
     field = reply_templates.TEXT_FIELD.get(form.name) if form else None
     row = await register_queries.complaint(svc.pool, reference)
+    if article is not None and form is not None and field is not None and row is not None:
+        found = await knowledge.article(svc.pool, article)
+        prefill = (form.path, {field: found["answer"], "article": str(article)}) if found else None
+        return await _complaint_page(svc, session, reference, prefill=prefill)
     if modele is None or form is None or field is None or row is None:
         return await _complaint_page(svc, session, reference, notice=notice)
     dates = LocalDates(svc.settings.timezone, svc.settings.locale)
@@ -255,8 +273,9 @@ async def command(
         return await _complaint_page(
             svc, session, reference, 422, refusal=(path, "Corrigez les champs signalés."), typed=values, errors=errors
         )
+    key = f"console:{values.get('form_id') or uuid.uuid4()}"
     try:
-        await carry_out(svc, reference, form.update, command_, f"console:{values.get('form_id') or uuid.uuid4()}")
+        await carry_out(svc, reference, form.update, command_, key)
     except ProblemError as problem:
         if problem.status >= 500 or problem.status == 404:
             raise
@@ -264,6 +283,8 @@ async def command(
             svc, session, reference, 409, refusal=(path, refusals_fr.in_french(problem.detail)),
             typed=values,
         )  # fmt: skip
+    if values.get("article", "").isdigit():  # the command went through: the complaint keeps the article it used
+        await knowledge.record_use(svc.pool, reference, int(values["article"]), form.name, key, session.operator.name)
     return RedirectResponse(f"/console/reclamations/{quote(reference)}?fait=1#commandes", 303)
 
 
