@@ -25,7 +25,7 @@ from complaints.settings import Settings
 log = logging.getLogger(__name__)
 
 _CUSTOMER_API = re.compile(r"^/complaints/[^/]+/customer(/|$)")
-_CUSTOMER_PAGES = ("/suivi/", "/reclamation/enregistree")
+_CUSTOMER_PAGES = ("/suivi/", "/reclamation/enregistree", "/reclamation/reponses-proches")
 # No script, no third party: the pages' own policy.
 _PAGE_HEADERS = [
     (

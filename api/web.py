@@ -22,6 +22,7 @@ from api.body_limit import BodyTooLarge
 from api.problems import REGISTER_RETRY_AFTER, ProblemError
 from api.services import Services, services
 from api.uploads import DocumentTooLarge, read_files
+from complaints import knowledge
 from complaints.customer_signals import SurveyAnswer
 from complaints.database import REGISTER_ERRORS, register_unavailable
 from complaints.dates import LocalDates
@@ -147,7 +148,14 @@ async def complaint_form(svc: Services = Depends(services)) -> HTMLResponse:
 
 
 def _form(
-    svc: Services, values: dict[str, str], errors: dict[str, str], problem: str | None, form_id: str, status: int = 200
+    svc: Services,
+    values: dict[str, str],
+    errors: dict[str, str],
+    problem: str | None,
+    form_id: str,
+    status: int = 200,
+    answers: list | None = None,
+    seen: str = "",
 ) -> HTMLResponse:
     return _page(
         svc,
@@ -157,8 +165,43 @@ def _form(
         errors=errors,
         problem=problem,
         form_id=form_id,
+        answers=answers,
+        seen=seen,
         **_document_limits(svc),
     )
+
+
+# --- self-care: the FAQ and the answers the form offers --------------------------
+
+_MAX_SEEN = 20
+
+
+@router.get("/faq", response_class=HTMLResponse)
+async def faq(svc: Services = Depends(services)) -> HTMLResponse:
+    return _page(svc, "faq.html", articles=await knowledge.public_articles(svc.pool))
+
+
+@router.post("/reclamation/reponses-proches", response_class=HTMLResponse)
+async def nearby_answers(request: Request, svc: Services = Depends(services)) -> Response:
+    """The form again, as typed, with the public articles that fit it: nothing
+    is sent; the articles shown travel in the form to be kept with the complaint."""
+    try:
+        form = await request.form()
+    except BodyTooLarge:
+        return _form(svc, {}, {"documents": _too_large(svc)}, _too_large(svc), secrets.token_urlsafe(16), 413)
+    values = {field: _text(form, field) for field in FORM_FIELDS}
+    text = knowledge.complaint_text(values["objet"], values["description"], values["produit"])
+    answers = await knowledge.fitting(svc.pool, text, public_only=True)
+    await knowledge.count_shown(svc.pool, [row["id"] for row in answers])
+    seen = _seen(form) | {int(row["id"]) for row in answers}
+    form_id = _text(form, "form_id")[:64] or secrets.token_urlsafe(16)
+    return _form(svc, values, {}, None, form_id, answers=answers, seen=",".join(map(str, sorted(seen))))
+
+
+def _seen(form: FormData) -> set[int]:
+    """The articles the form showed before (its hidden field; anything else ignored)."""
+    ids = {int(part) for part in _text(form, "articles_vus").split(",") if part.strip().isdigit() and len(part) < 12}
+    return set(sorted(ids)[:_MAX_SEEN])
 
 
 @router.post("/reclamation", response_class=HTMLResponse)
@@ -207,6 +250,7 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
             "Votre réclamation n'est pas encore envoyée : corrigez les champs signalés.",
             form_id,
             422,
+            seen=",".join(map(str, sorted(_seen(form)))),
         )
     try:
         submitted = await record_complaint(svc.pool, svc.settings, submission, actor="complainant (web form)")
@@ -223,6 +267,7 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
         page = _form(svc, values, {}, message, form_id, 503)
         page.headers["Retry-After"] = REGISTER_RETRY_AFTER
         return page
+    await _keep_seen(svc, submitted.reference, _seen(form))
     # Recorded: the complaint is taken in. Should its workflow not start now
     # (Temporal down), the intake sweep starts it within minutes.
     try:
@@ -235,6 +280,19 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
         )
     token = svc.links.sign(submitted.reference, LinkAction.CONFIRMATION)
     return RedirectResponse(f"/reclamation/enregistree?{urlencode({'token': token})}", 303)
+
+
+async def _keep_seen(svc: Services, reference: str, seen: set[int]) -> None:
+    """The complainant saw these articles and still complained (a self-care
+    measure: never a reason to refuse the complaint, recorded already)."""
+    if not seen:
+        return
+    try:
+        await knowledge.record_seen(svc.pool, reference, seen)
+    except REGISTER_ERRORS as error:
+        if not register_unavailable(error):
+            raise
+        log.warning("%s is recorded; the articles its complainant saw are not: %s", reference, error)
 
 
 def _text(form: FormData, field: str) -> str:
