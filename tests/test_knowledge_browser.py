@@ -26,7 +26,7 @@ from tests.helpers.console import PASSWORD, with_password
 from tests.helpers.examples import CUSTOMER
 from tests.helpers.knowledge import BROKEN_PARCEL
 from tests.helpers.live_site import served
-from tests.helpers.mailbox import Mailbox
+from tests.helpers.mailbox import Mailbox, body_of
 from tests.helpers.network import free_port
 from tests.helpers.session import ARTIFACTS
 from tests.helpers.web import taken_in
@@ -114,7 +114,7 @@ async def test_an_article_written_in_the_console_answers_a_complaint_and_the_pub
     used = await pool.fetchrow("SELECT complaint_reference, command FROM complaint_articles")
     assert tuple(used) == (ref, "send_progress_update")
     update = (await mailbox.wait_for(CUSTOMER, count=2))[-1]
-    assert "un article neuf à nos frais" in update.get_body(("plain",)).get_content()
+    assert "un article neuf à nos frais" in body_of(update, ("plain",))
 
     def the_public_sees_it() -> str:
         browser.delete_all_cookies()
