@@ -44,7 +44,10 @@ async def test_the_form_offers_the_fitting_answers_and_the_complaint_is_still_se
     internal = await _article(pool, {**BROKEN_PARCEL, "title": "Colis cassé (interne)", "public": ""})
     await _article(pool, {**DOUBLE_CHARGE, "public": "1"})
     form = await http.get("/reclamation")
-    assert 'formaction="/reclamation/reponses-proches"' in form.text and "Voir les réponses proches" in shown(form)
+    assert (
+        'formaction="/reclamation/reponses-proches#reponses-proches"' in form.text
+        and "Voir les réponses proches" in shown(form)
+    )
 
     empty = await http.post("/reclamation/reponses-proches", data={"objet": "", "description": ""})
     assert empty.status_code == 200 and "pas de réponse toute prête" in shown(empty)
