@@ -119,6 +119,7 @@ async def test_an_article_inserted_in_a_progress_update_stays_linked(
     page = await complaint_page(http, ref)
     link = f"/console/reclamations/{ref}?article={article_id}&amp;pour=progress-updates#form-progress-updates"
     assert link in page.text
+    assert f"?article={article_id}&amp;pour=decision#form-decision" in page.text  # the decision's justification too
     filled = await http.get(f"/console/reclamations/{ref}", params={"article": article_id, "pour": "progress-updates"})
     textarea = filled.text.split('id="progress-updates-message" name="message">')[1].split("</textarea>")[0]
     assert textarea == BROKEN_PARCEL["answer"].replace("'", "&#39;")
@@ -128,8 +129,10 @@ async def test_an_article_inserted_in_a_progress_update_stays_linked(
 
     fields = {"message": BROKEN_PARCEL["answer"], "article": str(article_id), "form_id": "envoi-1"}
     assert (await send_command(http, ref, "progress-updates", fields, filled)).status_code == 303
-    again = await send_command(http, ref, "progress-updates", fields, filled)  # the same form sent twice
-    assert again.status_code in (303, 409)
+    again = await send_command(http, ref, "progress-updates", fields)  # the same form sent again (its id kept)
+    assert again.status_code == 303
+    updates = "SELECT count(*) FROM journal WHERE complaint_reference = $1 AND event = 'progress_update_requested'"
+    assert await pool.fetchval(updates, ref) == 1
     rows = await pool.fetch("SELECT complaint_reference, article_id, command, used_by FROM complaint_articles")
     assert [tuple(r) for r in rows] == [(ref, article_id, "send_progress_update", "Alice")]
     assert "Articles utilisés : Colis arrivé endommagé (Alice" in shown(await complaint_page(http, ref))
