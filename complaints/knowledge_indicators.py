@@ -40,16 +40,20 @@ async def indicators(pool: asyncpg.Pool) -> KnowledgeIndicators:
     )
 
 
-# a complaint fits an article when they share MIN_SHARED_WORDS French stems (as the suggestions count them)
+# a complaint fits an article when they share MIN_SHARED_WORDS French stems (as the suggestions count
+# them); its stems ORed find the candidate articles through the index first
 _UNANSWERED = """
     WITH recent AS (
         SELECT reference, coalesce(category, 'non classée') AS category,
                to_tsvector('french'::regconfig, subject || ' ' || description || ' ' || coalesce(product, '')) AS doc
           FROM complaints ORDER BY received_at DESC LIMIT $1)
-    SELECT category, count(*) AS complaints FROM recent r
+    SELECT r.category, count(*) AS complaints
+      FROM recent r,
+           LATERAL (SELECT string_agg(quote_literal(word), ' | ')::tsquery AS q
+                      FROM unnest(tsvector_to_array(r.doc)) AS word) AS query
      WHERE NOT EXISTS (
         SELECT 1 FROM articles a
-         WHERE a.status = 'published'
+         WHERE a.status = 'published' AND a.search_document @@ query.q
            AND (SELECT count(*) FROM unnest(tsvector_to_array(r.doc)) AS word
                  WHERE a.search_document @@ quote_literal(word)::tsquery) >= $2)
-     GROUP BY category ORDER BY complaints DESC, category"""
+     GROUP BY r.category ORDER BY complaints DESC, r.category"""
