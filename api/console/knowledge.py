@@ -1,9 +1,11 @@
 """The knowledge base's pages: the articles, one article with its versions
 (written and edited by those who handle complaints; intake reads), and the
-knowledge indicators. The suggestions on a complaint's page are in routes."""
+knowledge indicators; and what a complaint's page takes from it (the
+articles that fit, one's answer in a form, the article a command used)."""
 
 from typing import Any
 
+import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -97,3 +99,27 @@ async def edit_article(
     except knowledge.ArticleRefused as refused:
         return await _article(svc, session, article_id, 422, typed=values, error=str(refused))
     return RedirectResponse(f"/console/articles/{article_id}?fait=1", 303)
+
+
+async def on_complaint(pool: asyncpg.Pool, row: Any) -> dict[str, Any]:
+    """The published articles that fit a complaint, and those its commands used."""
+    text = knowledge.complaint_text(row["subject"], row["description"], row["product"])
+    return {
+        "suggested": await knowledge.fitting(pool, text),
+        "articles_used": await knowledge.used_on(pool, row["reference"]),
+    }
+
+
+async def answer_in(pool: asyncpg.Pool, article_id: int, path: str, field: str) -> tuple[str, dict[str, str]] | None:
+    """The form `path` prefilled with the article's answer, carrying the article's id."""
+    found = await knowledge.article(pool, article_id)
+    return (path, {field: found["answer"], "article": str(article_id)}) if found else None
+
+
+async def keep_used(
+    pool: asyncpg.Pool, reference: str, values: dict[str, str], command: str, key: str, by: str
+) -> None:
+    """After the command went through: the complaint keeps the article its form carried."""
+    article_id = values.get("article", "")
+    if article_id.isdigit() and len(article_id) < 12:
+        await knowledge.record_use(pool, reference, int(article_id), command, key, by)

@@ -16,7 +16,7 @@ from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
 from api.console import command_forms, pages, presence, queues, refusals_fr, reply_templates, take_in, template_pages  # noqa: F401  (their routes join the console's router)
-from api.console import knowledge as knowledge_pages  # noqa: F401  (its routes join the console's router)
+from api.console import knowledge as knowledge_pages
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.frame import frame, is_manager
 from api.console.search import LIMIT, search
@@ -24,7 +24,6 @@ from api.console.sessions import ConsoleSession
 from api.problems import ProblemError
 from api.services import Services, services
 from api.workflow_calls import live_status, run_update
-from complaints import knowledge
 from complaints.complaint_status import Phase
 from complaints.dates import LocalDates
 from complaints.operator_commands import PostalLetter
@@ -175,7 +174,7 @@ async def _complaint_page(
         typed_for=prefill[0] if prefill else (refusal[0] if refusal else ""),
         reply_templates=await reply_templates.all_templates(svc.pool),
         text_field=reply_templates.TEXT_FIELD,
-        **await _knowledge(svc, row),
+        **await knowledge_pages.on_complaint(svc.pool, row),
         errors=errors or {},
         notice=notice,
         me=session.operator.name,
@@ -184,15 +183,6 @@ async def _complaint_page(
         others=await presence.others(svc.pool, reference, session.operator.name),
         orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths else None,
     )
-
-
-async def _knowledge(svc: Services, row: Any) -> dict[str, Any]:
-    """The published articles that fit the complaint, and those its commands used."""
-    text = knowledge.complaint_text(row["subject"], row["description"], row["product"])
-    return {
-        "suggested": await knowledge.fitting(svc.pool, text),
-        "articles_used": await knowledge.used_on(svc.pool, row["reference"]),
-    }
 
 
 _SAID = ("text", "message", "questions", "justification", "reason", "comment", "note")
@@ -230,8 +220,7 @@ async def complaint_page(
     field = reply_templates.TEXT_FIELD.get(form.name) if form else None
     row = await register_queries.complaint(svc.pool, reference)
     if article is not None and form is not None and field is not None and row is not None:
-        found = await knowledge.article(svc.pool, article)
-        prefill = (form.path, {field: found["answer"], "article": str(article)}) if found else None
+        prefill = await knowledge_pages.answer_in(svc.pool, article, form.path, field)
         return await _complaint_page(svc, session, reference, prefill=prefill)
     if modele is None or form is None or field is None or row is None:
         return await _complaint_page(svc, session, reference, notice=notice)
@@ -283,8 +272,7 @@ async def command(
             svc, session, reference, 409, refusal=(path, refusals_fr.in_french(problem.detail)),
             typed=values,
         )  # fmt: skip
-    if values.get("article", "").isdigit():  # the command went through: the complaint keeps the article it used
-        await knowledge.record_use(svc.pool, reference, int(values["article"]), form.name, key, session.operator.name)
+    await knowledge_pages.keep_used(svc.pool, reference, values, form.name, key, session.operator.name)
     return RedirectResponse(f"/console/reclamations/{quote(reference)}?fait=1#commandes", 303)
 
 
