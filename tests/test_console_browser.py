@@ -22,7 +22,7 @@ from temporalio.client import Client
 from api.app import create_app
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
-from tests.helpers.browser import headless_chromium, needs_chromium
+from tests.helpers.browser import PAGE_CHANGING, headless_chromium, main_text, needs_chromium
 from tests.helpers.complaint_workflow import wait_for_phase
 from tests.helpers.console import PASSWORD, with_password
 from tests.helpers.examples import ARGUED, CUSTOMER
@@ -166,7 +166,7 @@ async def test_a_complaint_from_the_phone_call_to_closure_through_the_console(
         browser.get(status_link_in(request_mail))
         browser.find_element(By.ID, "message").send_keys("Voici la photo : le carton est déchiré.")
         browser.find_element(By.CSS_SELECTOR, "form[enctype] button[type=submit]").click()
-        WebDriverWait(browser, 10).until(lambda d: "Merci" in d.find_element(By.TAG_NAME, "main").text)
+        WebDriverWait(browser, 10, ignored_exceptions=PAGE_CHANGING).until(lambda d: "Merci" in main_text(d))
 
     await asyncio.to_thread(customer_replies)
     await wait_for_phase(client, ref, Phase.HANDLING)
@@ -207,7 +207,7 @@ async def test_a_complaint_from_the_phone_call_to_closure_through_the_console(
         browser.delete_all_cookies()
         browser.get(status_link_in(response_mail))
         browser.find_element(By.XPATH, "//form[input[@value='accepter']]//button").click()
-        WebDriverWait(browser, 10).until(lambda d: "accepté" in d.find_element(By.TAG_NAME, "main").text)
+        WebDriverWait(browser, 10, ignored_exceptions=PAGE_CHANGING).until(lambda d: "accepté" in main_text(d))
 
     await asyncio.to_thread(customer_accepts)
     await wait_for_phase(client, ref, Phase.SURVEY)
@@ -220,7 +220,9 @@ async def test_a_complaint_from_the_phone_call_to_closure_through_the_console(
         for name, value in (("csat", "5"), ("ces", "4"), ("nps", "9")):
             browser.find_element(By.CSS_SELECTOR, f"input[name={name}][value='{value}']").click()
         browser.find_element(By.XPATH, "//form[.//input[@name='csat']]//button").click()
-        WebDriverWait(browser, 10).until(lambda d: "Merci pour votre avis" in d.find_element(By.TAG_NAME, "main").text)
+        WebDriverWait(browser, 10, ignored_exceptions=PAGE_CHANGING).until(
+            lambda d: "Merci pour votre avis" in main_text(d)
+        )
 
     await asyncio.to_thread(customer_answers_the_survey)
     closed = await eventually(

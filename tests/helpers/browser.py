@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
@@ -29,3 +31,12 @@ def headless_chromium(profile: Path, window: str = "1000,1400") -> webdriver.Chr
     ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+# What a wait may meet while the page it reads is being replaced by the next one.
+PAGE_CHANGING = (StaleElementReferenceException, NoSuchElementException)
+
+
+def main_text(browser: webdriver.Chrome) -> str:
+    """The text of the page's <main> (read again on each call of a wait)."""
+    return str(browser.find_element(By.TAG_NAME, "main").text)
