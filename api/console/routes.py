@@ -16,6 +16,7 @@ from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
 from api.console import (  # noqa: F401  (their routes join the console's router)
+    approvals,
     command_forms,
     pages,
     presence,
@@ -37,6 +38,9 @@ from complaints.complaint_status import Phase
 from complaints.dates import LocalDates
 from complaints.operator_commands import PostalLetter
 from workflows.complaint import ComplaintWorkflow
+
+# where a command posted from another page than the complaint's may return
+RETURN_PAGES = {"/console/files/approbations"}
 
 DEADLINES_FR = {
     "acknowledgement": "Accusé de réception",
@@ -72,6 +76,8 @@ async def queue_page(
     queue = queues.BY_KEY.get(key)
     if queue is None or (queue.managers_only and not is_manager(session)):
         raise Forbidden("Cette file n'existe pas ou n'est pas ouverte à votre rôle.")
+    if key == approvals.QUEUE_KEY:  # its own page: amounts, proposers, the approval form
+        return await approvals.approvals_page(svc, session, request.query_params.get("fait"))
     filters = queues.Filters.of(dict(request.query_params))
     zone = ZoneInfo(svc.settings.timezone)
     page = max(page, 1)
@@ -274,6 +280,9 @@ async def command(
             svc, session, reference, 409, refusal=(path, refusals_fr.in_french(problem.detail)),
             typed=values,
         )  # fmt: skip
+    back = values.get("retour", "")
+    if back in RETURN_PAGES:  # a queue that carries the form (the approvals) gets the operator back
+        return RedirectResponse(f"{back}?fait={quote(reference)}", 303)
     return RedirectResponse(f"/console/reclamations/{quote(reference)}?fait=1#commandes", 303)
 
 
