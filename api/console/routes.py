@@ -26,6 +26,7 @@ from api.console import (  # noqa: F401  (their routes join the console's router
     reply_templates,
     take_in,
     template_pages,
+    triage_page,
 )
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.frame import frame, is_manager
