@@ -16,6 +16,7 @@ from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
 from api.console import (  # noqa: F401  (their routes join the console's router)
+    actions_board,
     approvals,
     command_forms,
     pages,
