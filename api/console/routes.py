@@ -19,6 +19,7 @@ from api.console import (  # noqa: F401  (their routes join the console's router
     actions_board,
     approvals,
     command_forms,
+    dashboard,
     pages,
     presence,
     queues,
