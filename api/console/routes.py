@@ -22,6 +22,7 @@ from api.console import (  # noqa: F401  (their routes join the console's router
     dashboard,
     pages,
     presence,
+    quality_reports_page,
     queues,
     refusals_fr,
     register_page,
