@@ -92,6 +92,7 @@ async def test_managers_approve_and_refuse_from_the_queue_never_their_own(
     assert (
         f"Votre décision sur {first} est enregistrée." in shown(after) and f'data-reference="{first}"' not in after.text
     )
+    assert "Appelez" not in shown(await http.get("/console/files/approbations?fait=Appelez%20le%200800"))
 
     await _as(http, pool, "Chloé")
     queue = await http.get("/console/files/approbations")

@@ -73,6 +73,9 @@ async def test_a_message_is_attached_made_a_complaint_or_discarded_once(
         )
         assert attached.status_code == 303, attached.text
     assert await _resolution(pool, third_party) == ("attached", ref, "Alice", None)
+    assert f"Message rattaché à {ref}." in shown(await http.get(attached.headers["location"]))
+    spoofed = await http.get("/console/tri", params={"fait": "Appelez le 0800", "ref": "Appelez le 0800"})
+    assert "Appelez" not in shown(spoofed)  # only a known word and a reference of the register are shown
     [entry] = await journal_of(pool, ref, "triage_attached")
     assert entry["actor"] == "Alice" and entry["details"]["from"] == "roy@example.net"
     await eventually(lambda: journal_of(pool, ref, "customer_message"))

@@ -67,6 +67,8 @@ async def waiting(svc: Services, pool: asyncpg.Pool) -> list[dict[str, Any]]:
 async def approvals_page(svc: Services, session: ConsoleSession, done: str | None) -> HTMLResponse:
     """`done`: the complaint whose verdict was just recorded."""
     rows = await waiting(svc, svc.pool)
+    if done and not await svc.pool.fetchval("SELECT 1 FROM complaints WHERE reference = $1", done):
+        done = None  # only a reference of the register is shown back
     return pages.page(
         svc,
         "approvals.html",

@@ -53,10 +53,19 @@ async def _page(
 
 @router.get("/tri", response_class=HTMLResponse)
 async def triage_page(
-    fait: str | None = None, session: ConsoleSession = Depends(signed_in), svc: Services = Depends(services)
+    fait: str | None = None,
+    ref: str | None = None,
+    session: ConsoleSession = Depends(signed_in),
+    svc: Services = Depends(services),
 ) -> Response:
+    """`fait` and `ref`: the resolution just recorded (a known word and a
+    reference of the register, never text of the URL shown as such)."""
     require(session, Permission.HANDLE)
-    return await _page(svc, session, done=fait)
+    done = None
+    if fait in DONE_FR:
+        known = ref if ref and await svc.pool.fetchval("SELECT 1 FROM complaints WHERE reference = $1", ref) else ""
+        done = DONE_FR[fait].format(known)
+    return await _page(svc, session, done=done)
 
 
 @router.post("/tri/{action}", response_class=HTMLResponse)
@@ -85,5 +94,4 @@ async def resolve(
         return await _page(svc, session, 409, REFUSALS_FR[refused.refusal])
     except RPCError as error:
         raise ProblemError(503, UNAVAILABLE, headers={"Retry-After": "5"}) from error
-    done = DONE_FR[resolved.resolution.value].format(resolved.reference or "")
-    return RedirectResponse(f"/console/tri?fait={quote(done)}", 303)
+    return RedirectResponse(f"/console/tri?fait={resolved.resolution.value}&ref={quote(resolved.reference or '')}", 303)
