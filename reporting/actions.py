@@ -23,7 +23,8 @@ LISTED_OPEN = 100  # the report lists this many open actions (the counts cover a
 LISTED_DONE = 50
 
 _COLUMNS = (
-    "a.id, a.kind, a.description, a.owner, a.due_on, a.status, a.complaint_reference, a.root_cause_category, a.done_at"
+    "a.id, a.kind, a.description, a.owner, a.due_on, a.status, a.complaint_reference, a.root_cause_category, a.done_at,"
+    " a.done_note, a.done_by"
 )
 # Complaints of the root cause before and after completion (done actions
 # only): both read the projection's (root_cause_category, received_at) index.
@@ -57,6 +58,8 @@ def _item(row: asyncpg.Record, as_of: datetime, timezone: str) -> ActionItem:
         complaint_reference=row["complaint_reference"],
         root_cause_category=row["root_cause_category"],
         done_at=row["done_at"],
+        done_note=row["done_note"],
+        done_by=row["done_by"],
         overdue=row["status"] == "open" and row["due_on"] < local_day(as_of, timezone),
         recurrence=recurrence,
     )
@@ -129,15 +132,20 @@ async def list_actions(
 
 
 async def complete_action(
-    pool: asyncpg.Pool, action_id: int, by: str, as_of: datetime, timezone: str
+    pool: asyncpg.Pool, action_id: int, by: str, as_of: datetime, timezone: str, note: str | None = None
 ) -> ActionItem | None:
-    """Mark the action done, once: done again, it keeps its first completion.
-    None when there is no such action."""
+    """Mark the action done, once, with what was done (`note`): done again, it
+    keeps its first completion, its note and who confirmed it. None when there
+    is no such action."""
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
-            """UPDATE actions SET status = 'done', done_at = coalesce(done_at, now())
-                WHERE id = $1 RETURNING complaint_reference""",
+            """UPDATE actions SET status = 'done', done_at = coalesce(done_at, now()),
+                      done_note = CASE WHEN done_at IS NULL THEN $2 ELSE done_note END,
+                      done_by = CASE WHEN done_at IS NULL THEN $3 ELSE done_by END
+                WHERE id = $1 RETURNING complaint_reference, done_note""",
             action_id,
+            note,
+            by,
         )
         if row is None:
             return None
@@ -146,7 +154,7 @@ async def complete_action(
             row["complaint_reference"],
             "action_done",
             by,
-            {"action": action_id},
+            {"action": action_id, "what_was_done": row["done_note"]},
             step_key=f"action:{action_id}:done",
         )
         [item] = await _fetch_items(conn, "a.id = $3", "a.id", None, as_of, timezone, action_id)

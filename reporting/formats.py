@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 from typing import Literal
 
+from reporting.cells import neutralised_row
 from reporting.document import INDICATORS_TITLE, OVERALL_SCOPE, render_html, render_text, scopes
 from reporting.figures import Figure, report_sections
 from reporting.model import KpiReport
@@ -49,5 +50,5 @@ def as_csv(report: KpiReport) -> str:
     writer.writerow(CSV_COLUMNS)
     for scope, figure in figures(report):
         value = "" if figure.value is None else figure.value
-        writer.writerow([report.by or "", scope, figure.path, value, figure.unit])
+        writer.writerow(neutralised_row([report.by or "", scope, figure.path, value, figure.unit]))
     return out.getvalue()

@@ -189,6 +189,8 @@ class ActionItem(BaseModel):
     complaint_reference: str
     root_cause_category: str | None
     done_at: datetime | None = None
+    done_note: str | None = None  # what was done (none for an action completed before it was asked)
+    done_by: str | None = None
     overdue: bool = False  # open and due before as_of's day
     recurrence: ActionRecurrence | None = None  # done actions with a root cause
 

@@ -63,6 +63,7 @@ def add_parsers(commands: Subparsers) -> None:
     done = verbs.add_parser("done", help="mark an action done (once: done again, it keeps its first date)")
     done.add_argument("id", type=int)
     done.add_argument("--by", default="operator", help="who confirms it is done (journaled)")
+    done.add_argument("--note", help="what was done (kept with the action, journaled)")
     done.set_defaults(command=_actions_done)
 
 
@@ -172,7 +173,7 @@ def _actions_done(args: argparse.Namespace) -> int:
 
     async def mark() -> ActionItem | None:
         async with register_pool(with_database(settings)) as pool:
-            return await complete_action(pool, args.id, args.by, datetime.now(UTC), settings.timezone)
+            return await complete_action(pool, args.id, args.by, datetime.now(UTC), settings.timezone, args.note)
 
     item = asyncio.run(mark())
     if item is None:

@@ -58,6 +58,7 @@ class Filters:
     responsable: str = ""
     equipe: str = ""
     produit: str = ""
+    cause: str = ""
     du: str = ""
     au: str = ""
 
@@ -79,6 +80,7 @@ class Filters:
             "responsable": "handler",
             "equipe": "team",
             "produit": "product",
+            "cause": "root_cause_category",
         }
         clauses = []
         for name, column in columns.items():

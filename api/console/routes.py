@@ -15,7 +15,22 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
-from api.console import command_forms, pages, presence, queues, refusals_fr, reply_templates, take_in, template_pages  # noqa: F401  (their routes join the console's router)
+from api.console import (  # noqa: F401  (their routes join the console's router)
+    actions_board,
+    approvals,
+    command_forms,
+    dashboard,
+    pages,
+    presence,
+    quality_reports_page,
+    queues,
+    refusals_fr,
+    register_page,
+    reply_templates,
+    take_in,
+    template_pages,
+    triage_page,
+)
 from api.console import knowledge as knowledge_pages
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.frame import frame, is_manager
@@ -28,6 +43,9 @@ from complaints.complaint_status import Phase
 from complaints.dates import LocalDates
 from complaints.operator_commands import PostalLetter
 from workflows.complaint import ComplaintWorkflow
+
+# where a command posted from another page than the complaint's may return
+RETURN_PAGES = {"/console/files/approbations"}
 
 DEADLINES_FR = {
     "acknowledgement": "Accusé de réception",
@@ -63,6 +81,8 @@ async def queue_page(
     queue = queues.BY_KEY.get(key)
     if queue is None or (queue.managers_only and not is_manager(session)):
         raise Forbidden("Cette file n'existe pas ou n'est pas ouverte à votre rôle.")
+    if key == approvals.QUEUE_KEY:  # its own page: amounts, proposers, the approval form
+        return await approvals.approvals_page(svc, session, request.query_params.get("fait"))
     filters = queues.Filters.of(dict(request.query_params))
     zone = ZoneInfo(svc.settings.timezone)
     page = max(page, 1)
@@ -273,6 +293,9 @@ async def command(
             typed=values,
         )  # fmt: skip
     await knowledge_pages.keep_used(svc.pool, reference, values, form.name, key, session.operator.name)
+    back = values.get("retour", "")
+    if back in RETURN_PAGES:  # a queue that carries the form (the approvals) gets the operator back
+        return RedirectResponse(f"{back}?fait={quote(reference)}", 303)
     return RedirectResponse(f"/console/reclamations/{quote(reference)}?fait=1#commandes", 303)
 
 
