@@ -290,20 +290,26 @@ class RegisterActivities:
         answer = record.answer
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                """INSERT INTO surveys (complaint_reference, csat, ces, nps, comment)
-                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (complaint_reference) DO NOTHING""",
+                """INSERT INTO surveys (complaint_reference, csat, ces, nps, comment,
+                                     problem_score, actions_score, relationship_score)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (complaint_reference) DO NOTHING""",
                 record.reference,
                 answer.csat,
                 answer.ces,
                 answer.nps,
                 answer.comment,
+                answer.problem,
+                answer.actions,
+                answer.relationship,
             )
             await journal.append(
                 conn,
                 record.reference,
                 "survey_answered",
                 "complainant",
-                {"csat": answer.csat, "ces": answer.ces, "nps": answer.nps},
+                answer.model_dump(
+                    include={"csat", "ces", "nps", "problem", "actions", "relationship"}, exclude_none=True
+                ),
                 step_key=f"{record.reference}:survey",
                 visible_to_customer=True,
             )

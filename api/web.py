@@ -174,6 +174,8 @@ def _form(
 # --- self-care: the FAQ and the answers the form offers --------------------------
 
 _MAX_SEEN = 20
+# The survey's process-card questions: the form's field, the answer's.
+PROCESS_QUESTIONS = {"probleme": "problem", "actions": "actions", "relation": "relationship"}
 
 
 @router.get("/faq", response_class=HTMLResponse)
@@ -424,9 +426,13 @@ async def survey_form(ref: str, request: Request, token: str = "", svc: Services
                 ces=_text(form, "ces"),
                 nps=_text(form, "nps"),
                 comment=_text(form, "commentaire")[:5000] or None,
+                # the process card's questions may be left unanswered
+                **{field: _text(form, name) or None for name, field in PROCESS_QUESTIONS.items()},
             )
         except ValidationError as error:
-            raise customer.CustomerRefusal(422, "survey_incomplete", "answer the three questions") from error
+            raise customer.CustomerRefusal(
+                422, "survey_incomplete", "answer the first three questions, each other one 1 to 5 or not at all"
+            ) from error
         await customer.answer_survey(svc, ref, answer)
 
     return await _act(svc, ref, token, LinkAction.SURVEY, act, "avis")

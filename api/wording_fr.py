@@ -53,7 +53,7 @@ REFUSALS = {
     "not_awaiting_verdict": "Notre réponse n'attend pas votre accord ou votre contestation pour le moment.",
     "not_awaiting_survey": "Le questionnaire de satisfaction n'est pas ouvert pour le moment.",
     "empty_reply": "Écrivez un message ou joignez un document.",
-    "survey_incomplete": "Répondez aux trois questions.",
+    "survey_incomplete": "Répondez aux trois premières questions ; les suivantes, de 1 à 5, sont facultatives.",
     "unavailable": "Le service est momentanément indisponible : réessayez dans quelques minutes.",
     "closed": "Cette réclamation est clôturée.",
     "document_quota": "Votre réclamation a déjà reçu tous les documents qu'elle peut recevoir : "

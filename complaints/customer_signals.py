@@ -22,3 +22,10 @@ class SurveyAnswer(BaseModel):
     ces: int = Field(ge=1, le=5)
     nps: int = Field(ge=0, le=10)
     comment: Text | None = None
+    # The process card's three questions, each optional (runs started before
+    # have none): the problem taken into account, clarified and explained; the
+    # corrective and improvement actions planned and carried out; continuing
+    # the relationship.
+    problem: int | None = Field(default=None, ge=1, le=5)
+    actions: int | None = Field(default=None, ge=1, le=5)
+    relationship: int | None = Field(default=None, ge=1, le=5)

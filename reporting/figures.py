@@ -35,6 +35,12 @@ PHASE_LABELS = {
     "survey": "enquête de satisfaction",
     "closed": "clôturée",
 }
+# The survey's process-card questions, by their mean's name (problem_mean, ...).
+PROCESS_LABELS = {
+    "problem": "problème pris en compte, clarifié et expliqué (1 à 5)",
+    "actions": "actions correctives et d'amélioration prévues et menées (1 à 5)",
+    "relationship": "suite de la relation évoquée (1 à 5)",
+}
 AGE_LABELS = {
     "under_10_days": "moins de 10 jours",
     "10_to_30_days": "10 à 30 jours",
@@ -239,6 +245,9 @@ def sections(indicators: Indicators, currency: str = "EUR") -> list[Section]:
                     for score, n in ordered(s.csat_counts, ("1", "2", "3", "4", "5"))
                 ),
                 Figure("satisfaction.ces_mean", "CES moyen (1 à 5)", s.ces_mean, "score"),
+                Figure("satisfaction.problem_mean", PROCESS_LABELS["problem"], s.problem_mean, "score"),
+                Figure("satisfaction.actions_mean", PROCESS_LABELS["actions"], s.actions_mean, "score"),
+                Figure("satisfaction.relationship_mean", PROCESS_LABELS["relationship"], s.relationship_mean, "score"),
                 Figure("satisfaction.nps", "NPS (promoteurs − détracteurs)", s.nps, "nps"),
                 Figure("satisfaction.promoters", "promoteurs (9–10)", s.promoters, "count"),
                 Figure("satisfaction.passives", "passifs (7–8)", s.passives, "count"),

@@ -239,6 +239,8 @@ class _Queries:
                        count(*) FILTER (WHERE surveyed) AS surveyed,
                        count(csat) AS answered, {csat},
                        avg(csat)::float8 AS csat_mean, avg(ces)::float8 AS ces_mean,
+                       avg(problem_score)::float8 AS problem_mean, avg(actions_score)::float8 AS actions_mean,
+                       avg(relationship_score)::float8 AS relationship_mean,
                        count(*) FILTER (WHERE nps >= 9) AS promoters,
                        count(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
                        count(*) FILTER (WHERE nps <= 6) AS detractors
@@ -422,6 +424,9 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
             csat_counts={str(score): c[f"csat:{score}"] or 0 for score in range(1, 6)},
             csat_mean=c.get("csat_mean"),
             ces_mean=c.get("ces_mean"),
+            problem_mean=c.get("problem_mean"),
+            actions_mean=c.get("actions_mean"),
+            relationship_mean=c.get("relationship_mean"),
             promoters=c["promoters"] or 0,
             passives=c["passives"] or 0,
             detractors=c["detractors"] or 0,

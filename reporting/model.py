@@ -103,6 +103,10 @@ class Satisfaction(BaseModel):
     csat_counts: dict[str, int]  # "1".."5"
     csat_mean: float | None = None
     ces_mean: float | None = None
+    # The process card's questions (1–5, optional): the mean of those answered.
+    problem_mean: float | None = None  # the problem taken into account, clarified and explained
+    actions_mean: float | None = None  # the corrective and improvement actions planned and carried out
+    relationship_mean: float | None = None  # continuing the relationship
     promoters: int = 0  # NPS 9–10
     passives: int = 0  # 7–8
     detractors: int = 0  # 0–6

@@ -191,7 +191,7 @@ async def test_the_customer_replies_accepts_and_answers_the_survey_on_the_status
     page = await http.get(link)
     survey_action = _found(r'action="(/suivi/[^"]+/enquete\?token=[^"]+)"', page.text)
     incomplete = await http.post(survey_action, data={"csat": "4"})
-    assert incomplete.status_code == 422 and "Répondez aux trois questions." in shown(incomplete)
+    assert incomplete.status_code == 422 and "Répondez aux trois premières questions" in shown(incomplete)
     answered = await http.post(survey_action, data={"csat": "4", "ces": "2", "nps": "9", "commentaire": "Merci"})
     assert answered.status_code == 303
     await wait_for_phase(client, ref, Phase.CLOSED)

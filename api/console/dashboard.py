@@ -19,7 +19,7 @@ from api.console.bar_charts import Bar, bar_chart
 from api.console.frame import frame
 from api.console.sessions import ConsoleSession
 from api.services import Services, services
-from reporting.figures import AGE_LABELS, PHASE_LABELS, display
+from reporting.figures import AGE_LABELS, PHASE_LABELS, PROCESS_LABELS, display
 from reporting.kpis import kpi_report
 from reporting.model import AGE_BUCKETS, OPEN_PHASES, Indicators, KpiReport
 from reporting.periods import report_period
@@ -102,6 +102,7 @@ def _satisfaction(o: Indicators, first: date, last: date) -> list[tuple[str, str
     return [
         ("CSAT moyen (1 à 5)", display(s.csat_mean, "score"), closed),
         ("CES moyen (1 à 5)", display(s.ces_mean, "score"), closed),
+        *((PROCESS_LABELS[name], display(getattr(s, f"{name}_mean"), "score"), closed) for name in PROCESS_LABELS),
         ("NPS", display(s.nps, "nps"), closed),
         ("Taux de réponse à l'enquête", f"{_percent(s.response_rate)} ({s.answered}/{s.surveyed})", closed),
         ("Réclamants récurrents", str(o.recurrence.recurring), queue_link("toutes", first, last)),
