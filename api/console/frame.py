@@ -37,6 +37,7 @@ EVENTS_FR = {
     "contested": "Réponse contestée par le client",
     "survey_emailed": "Questionnaire de satisfaction envoyé",
     "survey_answered": "Questionnaire de satisfaction rempli",
+    "related_complaint_linked": "Liée à une autre réclamation",
     "closed": "Clôturée",
 }
 

@@ -39,6 +39,7 @@ from api.console.sessions import ConsoleSession
 from api.problems import ProblemError
 from api.services import Services, services
 from api.workflow_calls import live_status, run_update
+from complaints import related
 from complaints.complaint_status import Phase
 from complaints.dates import LocalDates
 from complaints.operator_commands import PostalLetter
@@ -201,11 +202,13 @@ async def _complaint_page(
         postal_ack=postal_ack,
         # a refusal whose form the complaint no longer offers shows above the forms
         others=await presence.others(svc.pool, reference, session.operator.name),
-        orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths else None,
+        orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths and refusal[0] != "liens" else None,
+        related=await related.related_to(svc.pool, reference),
+        may_link=may(session, Permission.HANDLE),
     )
 
 
-_SAID = ("text", "message", "questions", "justification", "reason", "comment", "note")
+_SAID = ("text", "message", "questions", "justification", "reason", "comment", "note", "related")
 
 
 async def _timeline(svc: Services, reference: str) -> list[dict[str, Any]]:
@@ -316,6 +319,30 @@ async def postal_acknowledgement(
             svc, session, reference, 409, refusal=("accuse-postal", refusals_fr.in_french(problem.detail)), typed=values
         )
     return RedirectResponse(f"/console/reclamations/{quote(reference)}?fait=1", 303)
+
+
+LINK_REFUSALS_FR = {
+    "same_complaint": "Une réclamation ne peut pas être liée à elle-même.",
+    "unknown_complaint": "Aucune réclamation de ce numéro dans le registre.",
+}
+
+
+@router.post("/reclamations/{reference}/liens", response_class=HTMLResponse)
+async def link_related(
+    reference: str, request: Request, session: ConsoleSession = Depends(signed_in), svc: Services = Depends(services)
+) -> Response:
+    """Relate another complaint to this one, without merging them."""
+    values = await checked_form(request, session)
+    require(session, Permission.HANDLE)
+    if await register_queries.complaint(svc.pool, reference) is None:
+        raise Forbidden("Cette réclamation n'existe pas.")
+    try:
+        await related.link(svc.pool, reference, values.get("autre", ""), session.operator.name, values.get("note"))
+    except related.LinkRefused as refused:
+        return await _complaint_page(
+            svc, session, reference, 422, refusal=("liens", LINK_REFUSALS_FR[refused.code]), typed=values
+        )
+    return RedirectResponse(f"/console/reclamations/{quote(reference)}#liees", 303)
 
 
 @router.get("/reclamations/{reference}/documents/{document_id}")
