@@ -38,7 +38,7 @@ PHASE_LABELS = {
 # The survey's process-card questions, by their mean's name (problem_mean, ...).
 PROCESS_LABELS = {
     "problem": "problème pris en compte, clarifié et expliqué (1 à 5)",
-    "actions": "actions correctives et d'amélioration prévues et menées (1 à 5)",
+    "actions": "actions correctives et d'amélioration menées (1 à 5)",
     "relationship": "suite de la relation évoquée (1 à 5)",
 }
 AGE_LABELS = {
