@@ -5,6 +5,7 @@ journaled on both; a bad reference refused in French with nothing stored."""
 import asyncpg
 import httpx
 
+from complaints.erasure import erase_complaint
 from complaints.settings import Settings
 from tests.helpers.cli import complaints
 from tests.helpers.console import complaint_page, hidden, sign_in, with_password
@@ -59,6 +60,9 @@ async def test_two_complaints_are_linked_once_from_either_page_and_shown_on_both
     form = {"csrf": hidden(intake_page, "csrf"), "autre": "T-C"}
     refused = await http.post("/console/reclamations/T-A/liens", data=form)
     assert refused.status_code == 403 and len(await _links(pool)) == 1
+
+    await erase_complaint(pool, "T-A", "Chloé", "demande du client")  # the note may quote the complainant
+    assert await _links(pool) == [("T-A", "T-B", "Alice", None)]
 
 
 async def test_complaints_link_from_the_command_line(pool: asyncpg.Pool, settings: Settings) -> None:
