@@ -66,10 +66,10 @@ async def test_a_warning_and_a_breach_once_on_every_sink(
     handle = await start(client, pool, tuned(alerting, priority_deadlines=QUICK_ASSESSMENT), complaint())
 
     await eventually(lambda: len(webhook.received) >= 2, timeout=30)  # after two refused attempts
-    await mailbox.wait_for(alerting.operations_email, count=2)
+    await mailbox.wait_for(alerting.operations_email, count=2, timeout=30)
     # Once: both alerts recorded and sent (through the webhook's refusals), and the
     # delay notice; the run waits, nothing in flight, for the response's warning.
-    history = await wait_until_idle(handle)
+    history = await wait_until_idle(handle, timeout=30)  # the webhook's retries back off
     assert history.scheduled("record_alert") == history.scheduled("send_alert") == history.completed("send_alert") == 2
     assert history.running_timers == ["response warning"]
 
