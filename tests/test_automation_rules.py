@@ -1,0 +1,104 @@
+"""Automation rules: a rule matching a step of a complaint has its actions done
+once each, journaled with the rule that caused them; the rules a dispatcher
+used are in its history, so a rule changed afterwards does not alter a replay."""
+
+from collections.abc import Callable
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+from complaints import automation_rules
+from complaints.automation_rules import AddNote, NewRule
+from complaints.intake import submit_complaint
+from complaints.settings import Settings
+from complaints.submission import ComplaintSubmission
+from tests.helpers.events import dispatching, quick
+from tests.helpers.mailbox import Mailbox
+from tests.helpers.polling import eventually
+from tests.helpers.session import CONVERTER
+from worker.event_dispatch import event_dispatcher_id
+from workflows.event_dispatch import EventDispatchWorkflow
+
+Make = Callable[..., ComplaintSubmission]
+QUALITY = "qualite@example.org"
+SAFETY_RULE = NewRule.model_validate(
+    {
+        "name": "Sécurité vers la qualité",
+        "event": "assessed",
+        "conditions": {"category": "safety"},
+        "actions": [
+            {"kind": "assign", "handler": "Équipe qualité", "team": "qualité"},
+            {"kind": "email", "to": QUALITY},
+        ],
+    }
+)
+
+
+def burn(complaint: Make) -> ComplaintSubmission:
+    return complaint(
+        subject="Brûlure avec la bouilloire",
+        description="Mon fils a eu une brûlure à la main en servant le thé.",
+        product="Bouilloire Alto",
+    )
+
+
+async def test_a_safety_complaint_is_assigned_to_quality_and_its_address_emailed_once(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make, mailbox: Mailbox
+) -> None:
+    settings = quick(settings)
+    await automation_rules.add(pool, SAFETY_RULE)
+    async with dispatching(client, pool, settings):
+        safety = (await submit_complaint(pool, client, settings, burn(complaint), actor="t")).reference
+        other = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
+        await mailbox.wait_for(QUALITY, timeout=30)
+        row = await eventually(
+            lambda: pool.fetchrow(
+                "SELECT handler, team FROM complaints WHERE reference = $1 AND handler IS NOT NULL", safety
+            ),
+            timeout=30,
+        )
+        await eventually(lambda: _assessed(pool, other), timeout=30)
+        # a round later: nothing more was done
+        watermark = await pool.fetchval("SELECT max(id) FROM journal")
+        await eventually(lambda: _dispatched_past(pool, settings, watermark), timeout=30)
+    assert (row["handler"], row["team"]) == ("Équipe qualité", "qualité")
+    assert len(mailbox.messages(QUALITY)) == 1
+    steps = await pool.fetch(
+        "SELECT event, actor FROM journal WHERE complaint_reference = $1 AND actor LIKE 'règle %' ORDER BY id", safety
+    )
+    assert [(s["event"], s["actor"]) for s in steps] == [
+        ("assigned", "règle Sécurité vers la qualité"),
+        ("rule_emailed", "règle Sécurité vers la qualité"),
+    ]
+    assert await pool.fetchval("SELECT handler FROM complaints WHERE reference = $1", other) is None
+
+
+async def test_a_rule_changed_afterwards_does_not_alter_a_replay_of_the_dispatcher(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make, mailbox: Mailbox
+) -> None:
+    settings = quick(settings)
+    await automation_rules.add(pool, SAFETY_RULE)
+    async with dispatching(client, pool, settings):
+        await submit_complaint(pool, client, settings, burn(complaint), actor="t")
+        await mailbox.wait_for(QUALITY, timeout=30)
+        handle = client.get_workflow_handle(event_dispatcher_id(settings))
+        history = await handle.fetch_history()
+    assert await automation_rules.change_actions(pool, SAFETY_RULE.name, [AddNote(text="Autre chose")])
+    await automation_rules.remove(pool, SAFETY_RULE.name)
+    replayer = Replayer(workflows=[EventDispatchWorkflow], data_converter=CONVERTER)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None
+
+
+async def _assessed(pool: asyncpg.Pool, reference: str) -> bool:
+    return bool(
+        await pool.fetchval("SELECT 1 FROM journal WHERE complaint_reference = $1 AND event = 'assessed'", reference)
+    )
+
+
+async def _dispatched_past(pool: asyncpg.Pool, settings: Settings, watermark: int) -> bool:
+    found = await pool.fetchval(
+        "SELECT watermark FROM event_dispatch_state WHERE dispatcher = $1", event_dispatcher_id(settings)
+    )
+    return found is not None and found >= watermark
