@@ -42,7 +42,7 @@ ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
 
 
 class NewRule(BaseModel):
-    name: OneLine = Field(min_length=1, max_length=200)
+    name: OneLine = Field(min_length=1, max_length=190)  # "règle <name>" is an operator's name
     event: OneLine = Field(min_length=1, max_length=100)  # a journal event name
     conditions: dict[Literal["priority", "category", "product", "regime", "channel"], str] = Field(default_factory=dict)
     actions: list[Action] = Field(min_length=1)
