@@ -13,7 +13,7 @@ from complaints.automation_rules import AddNote, NewRule
 from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.events import dispatching, quick
+from tests.helpers.events import dispatched_past, dispatching, quick
 from tests.helpers.mailbox import Mailbox
 from tests.helpers.polling import eventually
 from tests.helpers.session import CONVERTER
@@ -61,7 +61,7 @@ async def test_a_safety_complaint_is_assigned_to_quality_and_its_address_emailed
         await eventually(lambda: _assessed(pool, other), timeout=30)
         # a round later: nothing more was done
         watermark = await pool.fetchval("SELECT max(id) FROM journal")
-        await eventually(lambda: _dispatched_past(pool, settings, watermark), timeout=30)
+        await eventually(lambda: dispatched_past(pool, settings, watermark), timeout=30)
     assert (row["handler"], row["team"]) == ("Équipe qualité", "qualité")
     assert len(mailbox.messages(QUALITY)) == 1
     steps = await pool.fetch(
@@ -95,10 +95,3 @@ async def _assessed(pool: asyncpg.Pool, reference: str) -> bool:
     return bool(
         await pool.fetchval("SELECT 1 FROM journal WHERE complaint_reference = $1 AND event = 'assessed'", reference)
     )
-
-
-async def _dispatched_past(pool: asyncpg.Pool, settings: Settings, watermark: int) -> bool:
-    found = await pool.fetchval(
-        "SELECT watermark FROM event_dispatch_state WHERE dispatcher = $1", event_dispatcher_id(settings)
-    )
-    return found is not None and found >= watermark

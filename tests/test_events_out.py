@@ -3,9 +3,11 @@ CloudEvent, retried with backoff by the dispatcher's activity, each once by
 its stable id and in journal order; personal data only where allowed; an event
 refused after every attempt kept as a dead letter and delivered again on request."""
 
+import json
 from collections.abc import Callable
 
 import asyncpg
+import httpx
 from temporalio.client import Client
 
 from activities.alerts import sign
@@ -13,7 +15,8 @@ from complaints import subscribers
 from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.events import dispatching, journal_ids, quick, subscribe, unique_events
+from tests.helpers.console import hidden, sign_in, with_password
+from tests.helpers.events import dispatched_past, dispatching, journal_ids, quick, subscribe, unique_events
 from tests.helpers.polling import eventually
 from tests.helpers.webhooks import serving_webhook
 
@@ -75,8 +78,8 @@ async def test_only_the_chosen_event_types(
     assert {e["type"] for e in unique_events(receiver)} == {"org.complaints.assessment.made"}
 
 
-async def test_an_event_refused_for_good_is_a_dead_letter_delivered_again_on_request(
-    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make
+async def test_an_event_refused_for_good_is_a_dead_letter_delivered_again_from_the_console(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make, http: httpx.AsyncClient, keys: dict
 ) -> None:
     settings = quick(settings)
     with serving_webhook([410]) as receiver:
@@ -85,15 +88,45 @@ async def test_an_event_refused_for_good_is_a_dead_letter_delivered_again_on_req
             ref = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
             [dead] = await eventually(lambda: subscribers.dead_letters(pool), timeout=30)
             assert dead["status"] == "dead" and dead["reference"] == ref and "410" in dead["error"]
-            # the next events went on meanwhile
-            await eventually(lambda: len(unique_events(receiver)) >= 2, timeout=30)
+            await eventually(lambda: len(unique_events(receiver)) >= 2, timeout=30)  # the next events went on
             assert dead["event_id"] not in {e["id"] for e in unique_events(receiver)}
-            assert await subscribers.deliver_again(pool, dead["id"])
-            assert await subscribers.deliver_again(pool, dead["id"])  # twice is once
-            await eventually(lambda: dead["event_id"] in {e["id"] for e in unique_events(receiver)}, timeout=30)
-            [settled] = await eventually(lambda: _delivered(pool), timeout=30)
-    assert settled["id"] == dead["id"]
+
+            await with_password(pool, "Alice")
+            await sign_in(http, "Alice")
+            assert (await http.get("/console/evenements")).status_code == 403
+            http.cookies.clear()
+            await with_password(pool, "Admin")
+            await sign_in(http, "Admin")
+            page = await http.get("/console/evenements")
+            assert page.status_code == 200 and "ERP" in page.text and "Envoyer de nouveau" in page.text
+            again = f"/console/evenements/lettres/{dead['id']}/relivraison"
+            forged = await http.post(again, data={"csrf": "forged"})
+            assert forged.status_code == 403
+            assert (await subscribers.dead_letters(pool))[0]["status"] == "dead"
+            for _ in range(2):  # asked twice: delivered once
+                assert (await http.post(again, data={"csrf": hidden(page, "csrf")})).status_code == 303
+            await eventually(lambda: _delivered(pool), timeout=30)
+            later = await pool.fetchval("SELECT max(id) FROM journal")
+            await eventually(lambda: dispatched_past(pool, settings, later), timeout=30)
     assert [e["id"] for e in unique_events(receiver)].count(dead["event_id"]) == 1
+    assert [json.loads(body)["id"] for _, body in receiver.received].count(dead["event_id"]) == 1
+    assert "remis" in (await http.get("/console/evenements")).text
+
+
+async def test_a_rule_added_in_the_console_is_refused_with_its_reason_and_nothing_stored(
+    pool: asyncpg.Pool, http: httpx.AsyncClient, keys: dict
+) -> None:
+    await with_password(pool, "Admin")
+    await sign_in(http, "Admin")
+    page = await http.get("/console/evenements")
+    form = {"csrf": hidden(page, "csrf"), "nom": "Sécurité", "evenement": "assessed", "category": "safety"}
+    refused = await http.post("/console/evenements/regles", data=form)
+    assert refused.status_code == 422 and "Règle refusée" in refused.text and 'value="Sécurité"' in refused.text
+    assert await pool.fetchval("SELECT count(*) FROM automation_rules") == 0
+    added = await http.post("/console/evenements/regles", data={**form, "assigner": "Équipe qualité"})
+    assert added.status_code == 303
+    shown = (await http.get("/console/evenements")).text
+    assert "assigner à Équipe qualité" in shown and "category = safety" in shown
 
 
 async def _delivered(pool: asyncpg.Pool) -> list[dict[str, object]]:

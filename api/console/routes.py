@@ -15,7 +15,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from api import register_queries
 from api.auth import Permission
 from api.commands import carry_out
-from api.console import command_forms, pages, presence, queues, refusals_fr, reply_templates, take_in, template_pages  # noqa: F401  (their routes join the console's router)
+from api.console import (  # noqa: F401  (their routes join the console's router)
+    command_forms,
+    event_pages,
+    pages,
+    presence,
+    queues,
+    refusals_fr,
+    reply_templates,
+    take_in,
+    template_pages,
+)
 from api.console import knowledge as knowledge_pages
 from api.console.access import Forbidden, checked_form, may, require, router, signed_in
 from api.console.frame import frame, is_manager

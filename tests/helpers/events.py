@@ -12,7 +12,7 @@ from temporalio.client import Client
 from complaints import subscribers
 from complaints.settings import Settings
 from tests.helpers.webhooks import WebhookReceiver
-from worker.event_dispatch import ensure_event_dispatcher
+from worker.event_dispatch import ensure_event_dispatcher, event_dispatcher_id
 from worker.main import build_worker
 
 
@@ -50,3 +50,11 @@ def unique_events(receiver: WebhookReceiver) -> list[dict[str, Any]]:
 async def journal_ids(pool: asyncpg.Pool, reference: str) -> list[int]:
     rows = await pool.fetch("SELECT id FROM journal WHERE complaint_reference = $1 ORDER BY id", reference)
     return [row["id"] for row in rows]
+
+
+async def dispatched_past(pool: asyncpg.Pool, settings: Settings, watermark: int) -> bool:
+    """Whether the dispatcher has handled the journal up to `watermark` (recorded by its next round)."""
+    found = await pool.fetchval(
+        "SELECT watermark FROM event_dispatch_state WHERE dispatcher = $1", event_dispatcher_id(settings)
+    )
+    return found is not None and found >= watermark
