@@ -2,10 +2,12 @@
 once each, journaled with the rule that caused them; the rules a dispatcher
 used are in its history, so a rule changed afterwards does not alter a replay."""
 
+import json
+import os
 from collections.abc import Callable
 
 import asyncpg
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from complaints import automation_rules
@@ -13,15 +15,19 @@ from complaints.automation_rules import AddNote, NewRule
 from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
+from complaints.temporal_client import data_converter
 from tests.helpers.events import dispatched_past, dispatching, quick
 from tests.helpers.mailbox import Mailbox
 from tests.helpers.polling import eventually
-from tests.helpers.session import CONVERTER
+from tests.helpers.session import PAYLOAD_KEYS
+from tests.helpers.histories import FOLDER, HISTORY_CONVERTER, HISTORY_PAYLOAD_KEYS
 from worker.event_dispatch import event_dispatcher_id
 from workflows.event_dispatch import EventDispatchWorkflow
 
 Make = Callable[..., ComplaintSubmission]
 QUALITY = "qualite@example.org"
+# Apart from the complaint histories (each replayed as ComplaintWorkflow).
+RECORDED = FOLDER / "event_dispatch" / "safety_rule.json"
 SAFETY_RULE = NewRule.model_validate(
     {
         "name": "Sécurité vers la qualité",
@@ -77,18 +83,33 @@ async def test_a_safety_complaint_is_assigned_to_quality_and_its_address_emailed
 async def test_a_rule_changed_afterwards_does_not_alter_a_replay_of_the_dispatcher(
     client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make, mailbox: Mailbox
 ) -> None:
+    """The run is encrypted with the recorded histories' key; RECORD_HISTORIES=1
+    writes it to RECORDED (the file the next test replays)."""
     settings = quick(settings)
+    # writes with the histories' key, reads the session's too (the complaints' runs)
+    both = data_converter(Settings(_env_file=None, payload_keys=f"{HISTORY_PAYLOAD_KEYS},{PAYLOAD_KEYS}"))
+    recording = await Client.connect(
+        client.service_client.config.target_host, namespace=client.namespace, data_converter=both
+    )
     await automation_rules.add(pool, SAFETY_RULE)
-    async with dispatching(client, pool, settings):
+    async with dispatching(recording, pool, settings):
         await submit_complaint(pool, client, settings, burn(complaint), actor="t")
         await mailbox.wait_for(QUALITY, timeout=30)
-        handle = client.get_workflow_handle(event_dispatcher_id(settings))
-        history = await handle.fetch_history()
+        history = await recording.get_workflow_handle(event_dispatcher_id(settings)).fetch_history()
     assert await automation_rules.change_actions(pool, SAFETY_RULE.name, [AddNote(text="Autre chose")])
     await automation_rules.remove(pool, SAFETY_RULE.name)
-    replayer = Replayer(workflows=[EventDispatchWorkflow], data_converter=CONVERTER)
+    replayer = Replayer(workflows=[EventDispatchWorkflow], data_converter=HISTORY_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None
+    if os.environ.get("RECORD_HISTORIES") == "1":
+        RECORDED.parent.mkdir(exist_ok=True)
+        RECORDED.write_text(history.to_json())
+
+
+async def test_the_recorded_dispatcher_history_still_replays() -> None:
+    """A change to the dispatcher that breaks determinism fails here: use workflow.patched."""
+    history = WorkflowHistory.from_json(RECORDED.stem, json.loads(RECORDED.read_text()))
+    await Replayer(workflows=[EventDispatchWorkflow], data_converter=HISTORY_CONVERTER).replay_workflow(history)
 
 
 async def _assessed(pool: asyncpg.Pool, reference: str) -> bool:
