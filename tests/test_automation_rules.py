@@ -17,10 +17,10 @@ from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from complaints.temporal_client import data_converter
 from tests.helpers.events import dispatched_past, dispatching, quick
+from tests.helpers.histories import FOLDER, HISTORY_CONVERTER, HISTORY_PAYLOAD_KEYS
 from tests.helpers.mailbox import Mailbox
 from tests.helpers.polling import eventually
 from tests.helpers.session import PAYLOAD_KEYS
-from tests.helpers.histories import FOLDER, HISTORY_CONVERTER, HISTORY_PAYLOAD_KEYS
 from worker.event_dispatch import event_dispatcher_id
 from workflows.event_dispatch import EventDispatchWorkflow
 
