@@ -12,7 +12,9 @@ from temporalio.client import Client
 
 from activities.alerts import sign
 from complaints import subscribers
-from complaints.intake import submit_complaint
+from complaints.cloud_events import JournalEntry, cloud_event
+from complaints.erasure import close_for_erasure, erase_complaint
+from complaints.intake import record_complaint, submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from tests.helpers.console import hidden, sign_in, with_password
@@ -131,3 +133,39 @@ async def test_a_rule_added_in_the_console_is_refused_with_its_reason_and_nothin
 
 async def _delivered(pool: asyncpg.Pool) -> list[dict[str, object]]:
     return [row for row in await subscribers.dead_letters(pool) if row["status"] == "delivered"]
+
+
+async def test_an_erased_complaint_s_dead_letters_lose_the_details_they_carried(
+    pool: asyncpg.Pool, settings: Settings, complaint: Make
+) -> None:
+    ref = (await record_complaint(pool, settings, complaint(), "t")).reference
+    with serving_webhook() as receiver:
+        await subscribe(pool, receiver, "CRM", personal_data=True)
+    [entry] = await pool.fetch("SELECT * FROM journal WHERE complaint_reference = $1", ref)
+    step = JournalEntry(
+        id=entry["id"],
+        reference=ref,
+        event=entry["event"],
+        actor=entry["actor"],
+        occurred_at=entry["occurred_at"],
+        details=json.loads(entry["details"]),
+    )
+    event = cloud_event(step, settings.events_source, personal_data=True)
+    await pool.execute(
+        """INSERT INTO dead_letters (subscriber_id, event_id, journal_id, reference, event_type, event, error)
+           SELECT id, $1, $2, $3, $4, $5::jsonb, '410' FROM subscribers""",
+        event["id"],
+        step.id,
+        ref,
+        event["type"],
+        json.dumps(event),
+    )
+    assert "details" in json.loads(await pool.fetchval("SELECT event FROM dead_letters"))["data"]
+    await close_for_erasure(pool, ref, "DPO", "demande du client")
+    await erase_complaint(pool, ref, "DPO", "demande du client")
+    kept = json.loads(await pool.fetchval("SELECT event FROM dead_letters"))
+    assert kept["data"] == {
+        "journal_id": step.id,
+        "event": "received",
+        "reference": ref,
+    }
