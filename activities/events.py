@@ -177,6 +177,8 @@ class EventActivities:
         if isinstance(action, EmailTeam):
             await self._email(planned, action, key)
             return
+        if isinstance(action, RaisePriority) and not await self._would_raise(planned.reference, action):
+            return  # already at that priority or above: a rule raises, never lowers
         update, argument = _command(action, by)
         try:
             await self._client.get_workflow_handle(planned.reference).execute_update(update, argument, id=key)
@@ -190,6 +192,10 @@ class EventActivities:
                     {"rule_id": planned.rule_id, "action": action.kind, "reason": str(error.cause or error)[:500]},
                     step_key=key,
                 )
+
+    async def _would_raise(self, reference: str, action: RaisePriority) -> bool:
+        current = await self._pool.fetchval("SELECT priority FROM complaints WHERE reference = $1", reference)
+        return current is None or action.priority.value < current  # "P1" < "P2": P1 is the higher
 
     async def _email(self, planned: RuleAction, action: EmailTeam, key: str) -> None:
         row = await self._pool.fetchrow(

@@ -21,6 +21,7 @@ from tests.helpers.console import hidden, sign_in, with_password
 from tests.helpers.events import dispatched_past, dispatching, journal_ids, quick, subscribe, unique_events
 from tests.helpers.polling import eventually
 from tests.helpers.webhooks import serving_webhook
+from worker.event_dispatch import event_dispatcher_id
 
 Make = Callable[..., ComplaintSubmission]
 
@@ -169,3 +170,25 @@ async def test_an_erased_complaint_s_dead_letters_lose_the_details_they_carried(
         "event": "received",
         "reference": ref,
     }
+
+
+async def test_the_dispatcher_continues_as_new_without_losing_or_repeating_an_event(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make
+) -> None:
+    settings = quick(settings)
+    with serving_webhook() as receiver:
+        await subscribe(pool, receiver, "CRM")
+        async with dispatching(client, pool, settings, rounds_per_run=2):
+            refs = [(await submit_complaint(pool, client, settings, complaint(), actor="t")).reference for _ in "ab"]
+
+            async def all_delivered() -> bool:
+                ids = [i for ref in refs for i in await journal_ids(pool, ref)]
+                return sorted(e["data"]["journal_id"] for e in unique_events(receiver)) == sorted(ids)
+
+            await eventually(all_delivered, timeout=30)
+            description = await client.get_workflow_handle(event_dispatcher_id(settings)).describe()
+    assert description.run_id != description.raw_description.workflow_execution_info.first_run_id
+    taken = [json.loads(body)["id"] for _, body in receiver.received]
+    assert len(taken) == len(set(taken))
+    journal_order = [e["data"]["journal_id"] for e in unique_events(receiver)]
+    assert journal_order == sorted(journal_order)

@@ -16,20 +16,24 @@ def event_dispatcher_id(settings: Settings) -> str:
     return f"{settings.task_queue}-event-dispatch"
 
 
-def dispatch_start(settings: Settings) -> DispatchStart:
-    return DispatchStart(
-        dispatcher=event_dispatcher_id(settings),
-        source=settings.events_source,
-        max_attempts=settings.events_max_attempts,
-        poll_seconds=settings.events_poll_seconds,
-        retry_initial_seconds=settings.events_retry_initial_seconds,
+def dispatch_start(settings: Settings, **changes: object) -> DispatchStart:
+    return DispatchStart.model_validate(
+        {
+            "dispatcher": event_dispatcher_id(settings),
+            "source": settings.events_source,
+            "max_attempts": settings.events_max_attempts,
+            "poll_seconds": settings.events_poll_seconds,
+            "retry_initial_seconds": settings.events_retry_initial_seconds,
+            **changes,
+        }
     )
 
 
-async def ensure_event_dispatcher(client: Client, settings: Settings) -> None:
+async def ensure_event_dispatcher(client: Client, settings: Settings, **changes: object) -> None:
+    """`changes`: fields of the start other than the settings' (a test's rounds per run)."""
     await client.start_workflow(
         EventDispatchWorkflow.run,
-        dispatch_start(settings),
+        dispatch_start(settings, **changes),
         id=event_dispatcher_id(settings),
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

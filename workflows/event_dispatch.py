@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         by_subscriber,
     )
 
-ROUNDS_PER_RUN = 500  # then continue-as-new, whatever the history's size
 QUICK = timedelta(seconds=30)
 
 
@@ -40,6 +39,7 @@ class DispatchStart(BaseModel):
     poll_seconds: float = 2.0
     retry_initial_seconds: float = 1.0
     watermark: int | None = None
+    rounds_per_run: int = 500  # then continue-as-new, whatever the history's size
 
 
 @workflow.defn
@@ -47,7 +47,7 @@ class EventDispatchWorkflow:
     @workflow.run
     async def run(self, start: DispatchStart) -> None:
         watermark = start.watermark
-        for _ in range(ROUNDS_PER_RUN):
+        for _ in range(start.rounds_per_run):
             plan: EventPlan = await workflow.execute_activity_method(
                 EventActivities.plan_events,
                 PlanRequest(dispatcher=start.dispatcher, source=start.source, watermark=watermark),

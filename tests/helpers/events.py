@@ -23,10 +23,10 @@ def quick(settings: Settings, **changes: object) -> Settings:
 
 
 @asynccontextmanager
-async def dispatching(client: Client, pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[None]:
+async def dispatching(client: Client, pool: asyncpg.Pool, settings: Settings, **changes: object) -> AsyncIterator[None]:
     """A worker of the test's task queue with its event dispatcher running."""
     async with build_worker(client, pool, settings):
-        await ensure_event_dispatcher(client, settings)
+        await ensure_event_dispatcher(client, settings, **changes)
         yield
 
 
