@@ -103,6 +103,11 @@ async def remove(pool: asyncpg.Pool, name: str) -> bool:
     return done != "UPDATE 0"
 
 
+async def remove_by_id(pool: asyncpg.Pool, rule_id: int) -> bool:
+    done = await pool.execute("UPDATE automation_rules SET active = false WHERE id = $1 AND active", rule_id)
+    return done != "UPDATE 0"
+
+
 async def change_actions(pool: asyncpg.Pool, name: str, actions: list[Action]) -> bool:
     done = await pool.execute(
         "UPDATE automation_rules SET actions = $2::jsonb WHERE name = $1",

@@ -130,6 +130,10 @@ async def test_a_rule_added_in_the_console_is_refused_with_its_reason_and_nothin
     assert added.status_code == 303
     shown = (await http.get("/console/evenements")).text
     assert "assigner à Équipe qualité" in shown and "category = safety" in shown
+    rule_id = await pool.fetchval("SELECT id FROM automation_rules")
+    removed = await http.post(f"/console/evenements/regles/{rule_id}/suppression", data={"csrf": hidden(page, "csrf")})
+    assert removed.status_code == 303
+    assert await pool.fetchval("SELECT active FROM automation_rules") is False
 
 
 async def _delivered(pool: asyncpg.Pool) -> list[dict[str, object]]:
@@ -192,3 +196,21 @@ async def test_the_dispatcher_continues_as_new_without_losing_or_repeating_an_ev
     assert len(taken) == len(set(taken))
     journal_order = [e["data"]["journal_id"] for e in unique_events(receiver)]
     assert journal_order == sorted(journal_order)
+
+
+async def test_a_subscriber_added_in_the_console_shows_its_secret_once(
+    pool: asyncpg.Pool, http: httpx.AsyncClient, keys: dict
+) -> None:
+    await with_password(pool, "Admin")
+    await sign_in(http, "Admin")
+    page = await http.get("/console/evenements")
+    form = {"csrf": hidden(page, "csrf"), "nom": "CRM", "url": "pas une adresse", "types": "decision"}
+    refused = await http.post("/console/evenements/abonnes", data=form)
+    assert refused.status_code == 422 and "Abonné refusé" in refused.text
+    assert await pool.fetchval("SELECT count(*) FROM subscribers") == 0
+    form |= {"url": "https://crm.example.org/hooks", "types": "org.complaints.decision.made"}
+    added = await http.post("/console/evenements/abonnes", data=form)
+    secret = await pool.fetchval("SELECT secret FROM subscribers WHERE name = 'CRM'")
+    assert added.status_code == 200 and secret in added.text
+    again = await http.get("/console/evenements")
+    assert "CRM" in again.text and "org.complaints.decision.made" in again.text and secret not in again.text

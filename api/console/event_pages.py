@@ -121,5 +121,5 @@ async def remove_rule(
 ) -> Response:
     await checked_form(request, session)
     _admin(session)
-    await svc.pool.execute("UPDATE automation_rules SET active = false WHERE id = $1", rule_id)
+    await automation_rules.remove_by_id(svc.pool, rule_id)
     return RedirectResponse(PAGE, 303)
