@@ -19,7 +19,7 @@ _TYPES = {
     "assessed": "assessment.made",
     "assessment_confirmed": "assessment.confirmed",
     "assigned": "complaint.assigned",
-    "note_added": "note.added",
+    "internal_note": "note.added",
     "decided": "decision.made",
     "responded": "response.sent",
     "closed": "complaint.closed",

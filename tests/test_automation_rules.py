@@ -116,3 +116,31 @@ async def _assessed(pool: asyncpg.Pool, reference: str) -> bool:
     return bool(
         await pool.fetchval("SELECT 1 FROM journal WHERE complaint_reference = $1 AND event = 'assessed'", reference)
     )
+
+
+async def test_a_rule_raises_the_priority_and_adds_a_note_each_journaled_by_the_rule(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make
+) -> None:
+    settings = quick(settings)
+    rule = NewRule.model_validate(
+        {
+            "name": "Réseaux sociaux",
+            "event": "assessed",
+            "conditions": {"channel": "social"},
+            "actions": [{"kind": "priority", "priority": "P1"}, {"kind": "note", "text": "Vu sur les réseaux"}],
+        }
+    )
+    await automation_rules.add(pool, rule)
+    async with dispatching(client, pool, settings):
+        ref = (await submit_complaint(pool, client, settings, complaint(channel="social"), actor="t")).reference
+        steps = await eventually(lambda: _by_rule(pool, ref, 2), timeout=30)
+    assert steps == [("priority_overridden", "règle Réseaux sociaux"), ("internal_note", "règle Réseaux sociaux")]
+    assert await pool.fetchval("SELECT priority FROM complaints WHERE reference = $1", ref) == "P1"
+
+
+async def _by_rule(pool: asyncpg.Pool, reference: str, count: int) -> list[tuple[str, str]]:
+    rows = await pool.fetch(
+        "SELECT event, actor FROM journal WHERE complaint_reference = $1 AND actor LIKE 'règle %' ORDER BY id",
+        reference,
+    )
+    return [(row["event"], row["actor"]) for row in rows] if len(rows) >= count else []
