@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.alerts import SIGNATURE_HEADER, TIMESTAMP_HEADER, refused_for_good, sign
 from activities.outbox import Outbox
@@ -183,15 +184,26 @@ class EventActivities:
         try:
             await self._client.get_workflow_handle(planned.reference).execute_update(update, argument, id=key)
         except WorkflowUpdateFailedError as error:
-            async with self._pool.acquire() as conn:
-                await journal.append(
-                    conn,
-                    planned.reference,
-                    "rule_action_refused",
-                    by.name,
-                    {"rule_id": planned.rule_id, "action": action.kind, "reason": str(error.cause or error)[:500]},
-                    step_key=key,
-                )
+            await self._refused(planned, action.kind, key, str(error.cause or error))
+        except RPCError as error:
+            started = await self._pool.fetchval(
+                "SELECT workflow_started_at FROM complaints WHERE reference = $1", planned.reference
+            )
+            if error.status != RPCStatusCode.NOT_FOUND or started is None:
+                raise  # the service down, or the run not started yet: retried
+            await self._refused(planned, action.kind, key, "the complaint's run is over")
+
+    async def _refused(self, planned: RuleAction, kind: str, key: str, reason: str) -> None:
+        """A command the complaint does not take now: journaled, not retried."""
+        async with self._pool.acquire() as conn:
+            await journal.append(
+                conn,
+                planned.reference,
+                "rule_action_refused",
+                automation_rules.actor(planned.rule_name),
+                {"rule_id": planned.rule_id, "action": kind, "reason": reason[:500]},
+                step_key=key,
+            )
 
     async def _would_raise(self, reference: str, action: RaisePriority) -> bool:
         current = await self._pool.fetchval("SELECT priority FROM complaints WHERE reference = $1", reference)

@@ -10,7 +10,7 @@ import asyncpg
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from complaints import automation_rules
+from complaints import automation_rules, journal
 from complaints.automation_rules import AddNote, NewRule
 from complaints.intake import submit_complaint
 from complaints.settings import Settings
@@ -144,3 +144,27 @@ async def _by_rule(pool: asyncpg.Pool, reference: str, count: int) -> list[tuple
         reference,
     )
     return [(row["event"], row["actor"]) for row in rows] if len(rows) >= count else []
+
+
+async def test_an_action_on_a_complaint_whose_run_is_over_is_journaled_refused_and_the_rules_go_on(
+    client: Client, pool: asyncpg.Pool, settings: Settings, complaint: Make, mailbox: Mailbox
+) -> None:
+    settings = quick(settings)
+    await automation_rules.add(
+        pool,
+        NewRule.model_validate(
+            {"name": "Relance", "event": "flagged", "actions": [{"kind": "assign", "handler": "Bruno"}]}
+        ),
+    )
+    await automation_rules.add(pool, SAFETY_RULE)
+    async with dispatching(client, pool, settings):
+        over = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
+        await eventually(lambda: _assessed(pool, over), timeout=30)
+        await client.get_workflow_handle(over).terminate("test")
+        async with pool.acquire() as conn:
+            await journal.append(conn, over, "flagged", "Alice")
+        await submit_complaint(pool, client, settings, burn(complaint), actor="t")
+        await mailbox.wait_for(QUALITY, timeout=30)  # the next rule went on
+        steps = await eventually(lambda: _by_rule(pool, over, 1), timeout=30)
+    assert steps == [("rule_action_refused", "règle Relance")]
+    assert await pool.fetchval("SELECT handler FROM complaints WHERE reference = $1", over) is None
