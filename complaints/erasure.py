@@ -120,6 +120,9 @@ _SCRUB = [
     "UPDATE report_complaints SET customer_id = NULL WHERE reference = $1",
     # mail kept for triage about the complaint: raw messages, senders, texts
     "DELETE FROM inbound_triage WHERE reference = $1",
+    # events kept for "deliver again" lose the steps' details they carried
+    """UPDATE dead_letters SET event = jsonb_set(event, '{data}', (event->'data') - 'details' - 'actor')
+        WHERE reference = $1""",
     "SELECT erase_journal_details($1, $2)",
 ]
 

@@ -153,6 +153,12 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = None
     alert_webhook_secret: str | None = Field(default=None, repr=False)  # HMAC-SHA256 key
     sla_digest_cron: str = "0 7 * * *"  # in `timezone`
+    # Events out (docs/events.md): the CloudEvents `source`, the attempts before an
+    # event goes to the dead letters, the first retry's wait (doubling), the journal's polling.
+    events_source: str = Field(default="urn:complaints", min_length=1)
+    events_max_attempts: int = Field(default=8, gt=0)
+    events_retry_initial_seconds: float = Field(default=1.0, gt=0)
+    events_poll_seconds: float = Field(default=2.0, gt=0)
     # How often complaints recorded while the Temporal service was down are started.
     intake_sweep_seconds: int = Field(default=60, gt=0)
 

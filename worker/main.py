@@ -13,6 +13,7 @@ from activities.alerts import AlertActivities
 from activities.backlog import BacklogActivities
 from activities.compensation import CompensationActivities
 from activities.digest import DigestActivities
+from activities.events import EventActivities
 from activities.intake import IntakeActivities
 from activities.letters import Letters
 from activities.mail import MailActivities
@@ -26,6 +27,7 @@ from complaints.metrics import keep_counting_open_complaints, prometheus_runtime
 from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from complaints.temporal_client import connect
+from worker.event_dispatch import ensure_event_dispatcher
 from worker.schedules import (
     ensure_intake_sweep_schedule,
     ensure_reporting_schedules,
@@ -34,6 +36,7 @@ from worker.schedules import (
 )
 from workflows.actions_review import ActionsReviewWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.event_dispatch import EventDispatchWorkflow
 from workflows.intake_sweep import IntakeSweepWorkflow
 from workflows.quality_report import QualityReportWorkflow
 from workflows.report_refresh import ReportRefreshWorkflow
@@ -65,6 +68,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     intake = IntakeActivities(pool, client, settings)
     backlog = BacklogActivities(pool, settings, outbox)
     retention = RetentionActivities(pool, client, settings)
+    events = EventActivities(pool, client, outbox)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -88,6 +92,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             ReportRefreshWorkflow,
             IntakeSweepWorkflow,
             RetentionWorkflow,
+            EventDispatchWorkflow,
         ],
         activities=[
             register.record_intake,
@@ -109,6 +114,11 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             intake.start_unstarted_complaints,
             backlog.check_backlog,
             retention.erase_expired_complaints,
+            events.plan_events,
+            events.deliver_event,
+            events.record_dead_letter,
+            events.settle_dead_letter,
+            events.carry_out_rule_action,
         ],
     )
 
@@ -129,6 +139,7 @@ async def run_worker(settings: Settings) -> None:
             await ensure_reporting_schedules(client, settings)
             await ensure_intake_sweep_schedule(client, settings)
             await ensure_retention_schedule(client, settings)
+            await ensure_event_dispatcher(client, settings)
             resumed = await resume_unstarted(pool, client, settings)
             if resumed:
                 log.warning("started %d complaint workflow(s) left unstarted", resumed)

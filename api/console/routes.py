@@ -20,6 +20,7 @@ from api.console import (  # noqa: F401  (their routes join the console's router
     approvals,
     command_forms,
     dashboard,
+    event_pages,
     pages,
     presence,
     quality_reports_page,

@@ -1,0 +1,144 @@
+"""`complaints subscribers add|list|remove` and `complaints rules add|list|remove`:
+the events out's subscribers and the automation rules (docs/events.md)."""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from complaints import automation_rules, subscribers
+from complaints.automation_rules import CONDITION_FIELDS
+from complaints.database import register_pool
+from complaints.settings import Settings
+from starter.database import with_database
+
+
+def add_parsers(commands: Any) -> None:
+    subs = commands.add_parser("subscribers", help="webhooks that receive the journal's steps as CloudEvents")
+    verbs = subs.add_subparsers(required=True, metavar="ACTION")
+    add = verbs.add_parser("add", help="add a subscriber (its HMAC secret is shown once)")
+    add.add_argument("name")
+    add.add_argument("url")
+    add.add_argument(
+        "--type", action="append", dest="types", help="an event type it receives (repeatable; default all)"
+    )
+    add.add_argument("--personal-data", action="store_true", help="include the steps' details (personal data)")
+    add.set_defaults(command=_add_subscriber)
+    verbs.add_parser("list", help="every subscriber (never its secret)").set_defaults(command=_list_subscribers)
+    remove = verbs.add_parser("remove", help="stop delivering to a subscriber")
+    remove.add_argument("name")
+    remove.set_defaults(command=_remove_subscriber)
+
+    rules = commands.add_parser("rules", help="automation rules: when a step matches, do actions")
+    verbs = rules.add_subparsers(required=True, metavar="ACTION")
+    add = verbs.add_parser("add", help="add a rule")
+    add.add_argument("name")
+    add.add_argument("--event", required=True, help="the journal step: assessed, decided, ...")
+    add.add_argument("--when", action="append", default=[], metavar="FIELD=VALUE", help=", ".join(CONDITION_FIELDS))
+    add.add_argument("--assign", metavar="HANDLER", help="assign to this handler")
+    add.add_argument("--team", help="the team, with --assign")
+    add.add_argument("--email", action="append", default=[], metavar="ADDRESS", help="email a team's address")
+    add.add_argument("--note", help="add this internal note")
+    add.add_argument("--priority", help="raise the priority to P1..P4")
+    add.set_defaults(command=_add_rule)
+    verbs.add_parser("list", help="the active rules").set_defaults(command=_list_rules)
+    remove = verbs.add_parser("remove", help="deactivate a rule")
+    remove.add_argument("name")
+    remove.set_defaults(command=_remove_rule)
+
+
+def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        async with register_pool(with_database(Settings())) as pool:
+            return await work(pool)
+
+    return asyncio.run(run())
+
+
+def _refused(what: str, error: Exception) -> int:
+    if isinstance(error, ValidationError):
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
+    else:
+        reasons = str(error)
+    print(f"The {what} was not recorded: {reasons}", file=sys.stderr)
+    return 2
+
+
+def _add_subscriber(args: argparse.Namespace) -> int:
+    try:
+        new = subscribers.NewSubscriber.model_validate(
+            {"name": args.name, "url": args.url, "personal_data": args.personal_data}
+            | ({"event_types": args.types} if args.types else {})
+        )
+        _, secret = _with_pool(lambda pool: subscribers.add(pool, new))
+    except (ValidationError, subscribers.SubscriberExists) as error:
+        return _refused("subscriber", error)
+    print(f"subscriber {new.name} added; its HMAC secret (shown once, keep it now):\n{secret}")
+    return 0
+
+
+def _list_subscribers(args: argparse.Namespace) -> int:
+    for row in _with_pool(subscribers.listed):
+        state = "active" if row["active"] else "removed"
+        personal = "with personal data" if row["personal_data"] else "no personal data"
+        print(
+            f"{row['name']}\t{row['url']}\t{','.join(row['event_types'])}\t{personal}\t{state}\t"
+            f"{row['dead_letters']} dead letter(s)"
+        )
+    return 0
+
+
+def _remove_subscriber(args: argparse.Namespace) -> int:
+    if _with_pool(lambda pool: subscribers.remove(pool, args.name)):
+        print(f"subscriber {args.name} removed")
+        return 0
+    print(f"no active subscriber {args.name}", file=sys.stderr)
+    return 1
+
+
+def _rule_actions(args: argparse.Namespace) -> list[dict[str, Any]]:
+    actions: list[dict[str, Any]] = []
+    if args.assign:
+        actions.append({"kind": "assign", "handler": args.assign, "team": args.team})
+    actions += [{"kind": "email", "to": to} for to in args.email]
+    if args.note:
+        actions.append({"kind": "note", "text": args.note})
+    if args.priority:
+        actions.append({"kind": "priority", "priority": args.priority})
+    return actions
+
+
+def _add_rule(args: argparse.Namespace) -> int:
+    try:
+        conditions = dict(condition.split("=", 1) for condition in args.when)
+    except ValueError:
+        print("The rule was not recorded: --when takes FIELD=VALUE", file=sys.stderr)
+        return 2
+    try:
+        rule = automation_rules.NewRule.model_validate(
+            {"name": args.name, "event": args.event, "conditions": conditions, "actions": _rule_actions(args)}
+        )
+        _with_pool(lambda pool: automation_rules.add(pool, rule))
+    except (ValidationError, automation_rules.RuleExists) as error:
+        return _refused("rule", error)
+    print(f"rule {rule.name} added")
+    return 0
+
+
+def _list_rules(args: argparse.Namespace) -> int:
+    for rule in _with_pool(automation_rules.active):
+        actions = json.dumps([action.model_dump(mode="json") for action in rule.actions], ensure_ascii=False)
+        print(f"{rule.name}\twhen {rule.event} {json.dumps(rule.conditions, ensure_ascii=False)}\tthen {actions}")
+    return 0
+
+
+def _remove_rule(args: argparse.Namespace) -> int:
+    if _with_pool(lambda pool: automation_rules.remove(pool, args.name)):
+        print(f"rule {args.name} removed")
+        return 0
+    print(f"no active rule {args.name}", file=sys.stderr)
+    return 1
