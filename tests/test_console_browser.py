@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from temporalio.client import Client
@@ -77,6 +78,20 @@ class Console:
     def open(self, path: str) -> None:
         self.browser.get(f"{self.site}{path}")
 
+    def listed(self, queue: str, reference: str) -> None:
+        """Open a queue until it lists `reference` (a loaded machine may show
+        the page a moment before the step that puts it there is read)."""
+
+        def found(browser: webdriver.Chrome) -> bool:
+            self.open(queue)
+            return bool(browser.find_elements(By.LINK_TEXT, reference))
+
+        try:
+            WebDriverWait(self.browser, 20, poll_frequency=1).until(found)
+        except TimeoutException:
+            self.shot("console-queue-missing.png")
+            raise
+
     def fill(self, fields: dict[str, str]) -> None:
         for element_id, value in fields.items():
             element = self.browser.find_element(By.ID, element_id)
@@ -134,7 +149,7 @@ async def test_a_complaint_from_the_phone_call_to_closure_through_the_console(
 
     def find_and_confirm() -> None:
         console.sign_in("Alice")
-        console.open("/console/files/non-attribuees")
+        console.listed("/console/files/non-attribuees", ref)
         console.shot("console-queue.png")
         browser.find_element(By.LINK_TEXT, ref).click()
         WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith(page))
@@ -191,7 +206,7 @@ async def test_a_complaint_from_the_phone_call_to_closure_through_the_console(
 
     def approve() -> None:
         console.sign_in("Chloé")
-        console.open("/console/files/approbations")
+        console.listed("/console/files/approbations", ref)
         browser.find_element(By.LINK_TEXT, ref).click()
         WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith(page))
         console.shot("console-complaint.png")
