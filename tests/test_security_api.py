@@ -20,6 +20,7 @@ from complaints.links import LinkAction, signer
 from complaints.settings import Settings
 from tests.helpers.cli import complaints
 from tests.helpers.examples import COMPLAINT
+from tests.helpers.history import wait_until_idle
 from tests.helpers.register import table_counts
 from tests.helpers.web import shown, taken_in
 
@@ -76,6 +77,7 @@ async def test_replies_cannot_take_a_complaint_past_its_document_limits(
         assert first.status_code == 200, first.text
         retried = await http.post(reply, data={"message": "voici"}, files=pages("a", "b"))
         assert retried.status_code == 200, retried.text  # the same files again take no more room
+        await wait_until_idle(client.get_workflow_handle(ref))  # the accepted replies' signals all in
         signals = await _signals(client, ref)
         too_many = await http.post(reply, data={"message": "et encore"}, files=pages("c", "d"))
         assert too_many.status_code == 422 and "at most 3" in too_many.json()["detail"]
