@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+from selenium import webdriver
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -28,8 +29,10 @@ from complaints.submission import ComplaintSubmission, validate_submission
 from devstack.mail_sink import start_sink
 from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import temporal_cli
+from tests.helpers.browser import headless_chromium
 from tests.helpers.databases import TEMPLATE_DB, fresh_database
 from tests.helpers.examples import COMPLAINT
+from tests.helpers.live_site import served
 from tests.helpers.mailbox import Mailbox
 from tests.helpers.network import free_port
 from tests.helpers.session import CONVERTER, PAYLOAD_KEYS, SUGGEST_CONTINUE_AS_NEW_AFTER
@@ -110,8 +113,10 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def settings(database_url: str, env: WorkflowEnvironment, mailbox: Mailbox, tmp_path: Path) -> Settings:
-    return Settings(
+def settings(
+    database_url: str, env: WorkflowEnvironment, mailbox: Mailbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> Settings:
+    settings = Settings(
         _env_file=None,
         data_dir=tmp_path,
         database_url=database_url,
@@ -125,6 +130,11 @@ def settings(database_url: str, env: WorkflowEnvironment, mailbox: Mailbox, tmp_
         worker_shutdown_grace_seconds=0,
         payload_keys=PAYLOAD_KEYS,
     )
+    if "site" in request.fixturenames:
+        # A test that serves the site on a real port gets emails whose links lead there.
+        port = request.getfixturevalue("web_port")
+        settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
+    return settings
 
 
 @pytest_asyncio.fixture
@@ -139,6 +149,25 @@ async def worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Asyn
     worker = build_worker(client, pool, settings)
     async with worker:
         yield worker
+
+
+@pytest.fixture
+def web_port() -> int:
+    return free_port()
+
+
+@pytest_asyncio.fixture
+async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
+    """The app on a real port, served by the test's event loop while a browser runs in a thread."""
+    async with served(create_app(settings, pool, client), web_port) as url:
+        yield url
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    driver = headless_chromium(tmp_path / "profile", window="1280,1800")
+    yield driver
+    driver.quit()
 
 
 @pytest.fixture
