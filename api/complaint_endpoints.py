@@ -237,6 +237,7 @@ async def get_complaint(
             phone=row["complainant_phone"],
             postal_address=row["complainant_address"],
             customer_id=row["customer_id"],
+            type=row["complainant_type"],
         ),
         subject=row["subject"],
         description=row["description"],

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, Base64Bytes, BaseModel, ConfigDict, Field, c
 from complaints.assessment import Priority
 from complaints.complaint_status import ComplaintStatus, Phase, SlaStatus
 from complaints.operator_commands import Command
-from complaints.submission import Channel, ComplaintSubmission
+from complaints.submission import Channel, ComplainantType, ComplaintSubmission
 
 
 def _fields(model: type[BaseModel], exclude: set[str]) -> dict[str, Any]:
@@ -94,6 +94,7 @@ class ComplainantView(BaseModel):
     phone: str | None
     postal_address: str | None
     customer_id: str | None
+    type: ComplainantType | None = Field(default=None, description="consumer or professional, as said at intake")
 
 
 class TimelineEntry(BaseModel):

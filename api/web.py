@@ -70,10 +70,22 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-FORM_FIELDS = ("nom", "email", "telephone", "adresse", "numero_client", "objet", "produit", "description", "solution")
+FORM_FIELDS = (
+    "nom",
+    "qualite",
+    "email",
+    "telephone",
+    "adresse",
+    "numero_client",
+    "objet",
+    "produit",
+    "description",
+    "solution",
+)
 # where a submission's field shows its error on the form
 _FORM_FIELD_OF = {
     ("complainant", "name"): "nom",
+    ("complainant", "type"): "qualite",
     ("complainant", "email"): "email",
     ("complainant", "phone"): "telephone",
     ("complainant", "postal_address"): "adresse",
@@ -229,6 +241,7 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
             "phone": values["telephone"],
             "postal_address": values["adresse"],
             "customer_id": values["numero_client"],
+            "type": values["qualite"],
         },
         "subject": values["objet"],
         "description": values["description"],

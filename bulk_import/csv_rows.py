@@ -25,6 +25,7 @@ COLUMNS = (
     "phone",
     "postal_address",
     "customer_id",
+    "complainant_type",
     "subject",
     "description",
     "desired_resolution",
@@ -128,7 +129,10 @@ def _row(
                 problems.append(f"{column}: {error}")
     data: dict[str, Any] = {
         "channel": cell.get("channel") or default_channel,
-        "complainant": {name: cell.get(name) for name in ("name", "email", "phone", "postal_address", "customer_id")},
+        "complainant": {
+            **{name: cell.get(name) for name in ("name", "email", "phone", "postal_address", "customer_id")},
+            "type": cell.get("complainant_type"),
+        },
         "subject": cell.get("subject") or "",
         "description": cell.get("description") or "",
         "desired_resolution": cell.get("desired_resolution"),

@@ -270,8 +270,8 @@ async def _insert(
                reference, received_at, channel, complainant_name, complainant_email,
                complainant_phone, complainant_address, customer_id, subject, description,
                product, persons_concerned, desired_resolution, idempotency_key, external_reference,
-               sent_at, regime)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)""",
+               sent_at, regime, complainant_type)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)""",
         reference,
         received_at,
         submission.channel.value,
@@ -289,6 +289,7 @@ async def _insert(
         submission.external_reference,
         sent_at,
         regime,
+        person.type and person.type.value,
     )
     for document in submission.documents:
         await store_document(conn, reference, document, "intake")

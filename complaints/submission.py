@@ -104,14 +104,22 @@ class Document(BaseModel):
         return hashlib.sha256(self.content).hexdigest()
 
 
+class ComplainantType(StrEnum):
+    """What the register tells the supervisor: a consumer or a professional."""
+
+    CONSUMER = "consumer"
+    PROFESSIONAL = "professional"
+
+
 class Complainant(BaseModel):
     name: OneLine = Field(min_length=1, max_length=200)
+    type: ComplainantType | None = Field(default=None, description="consumer or professional; unset if not said")
     email: EmailStr | None = None
     phone: OneLine | None = Field(default=None, max_length=40)
     postal_address: Text | None = Field(default=None, max_length=500)
     customer_id: OneLine | None = Field(default=None, max_length=100)
 
-    @field_validator("phone", "postal_address", "customer_id", "email", mode="before")
+    @field_validator("phone", "postal_address", "customer_id", "email", "type", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

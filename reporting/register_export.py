@@ -33,7 +33,7 @@ class RegisterRow:
     sent_at: datetime | None  # NULL for a complaint taken in before sending dates were kept
     received_at: datetime
     channel: str
-    complainant_type: str | None  # consumer / professional: not recorded at intake yet
+    complainant_type: str | None  # consumer / professional, as said at intake
     product: str | None
     category: str | None
     regime: str
@@ -57,7 +57,7 @@ class RegisterRow:
 COLUMNS = [field.name for field in fields(RegisterRow)]
 
 _ROWS = """
-SELECT s.reference, c.sent_at, s.received_at, s.channel, NULL::text AS complainant_type, s.product, s.category,
+SELECT s.reference, c.sent_at, s.received_at, s.channel, c.complainant_type, s.product, s.category,
        s.regime, c.acknowledged_at, c.ack_method AS acknowledgement_method, c.responded_at AS answered_at,
        s.outcome, array_to_string(s.compensation_kinds, ', ') AS compensation_kinds,
        (SELECT sum(a) FROM unnest(s.compensation_amounts) a) AS compensation_amount,

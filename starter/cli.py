@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--phone")
     submit.add_argument("--address", help="postal address")
     submit.add_argument("--customer-id")
+    submit.add_argument("--complainant-type", choices=["consumer", "professional"])
     submit.add_argument("--subject", required=True)
     submit.add_argument("--description", required=True)
     submit.add_argument("--desired-resolution")
@@ -152,6 +153,7 @@ def _submit(args: argparse.Namespace) -> int:
             "phone": args.phone,
             "postal_address": args.address,
             "customer_id": args.customer_id,
+            "type": args.complainant_type,
         },
         "subject": args.subject,
         "description": args.description,

@@ -31,6 +31,7 @@ FIELDS = (
     "telephone",
     "adresse",
     "numero_client",
+    "qualite",
     "objet",
     "produit",
     "description",
@@ -39,6 +40,7 @@ FIELDS = (
 CHANNELS = {Channel.PHONE: "Téléphone", Channel.IN_PERSON: "En personne", Channel.LETTER: "Courrier"}
 _FIELD_OF = {
     ("complainant", "name"): "nom",
+    ("complainant", "type"): "qualite",
     ("complainant", "email"): "email",
     ("complainant", "phone"): "telephone",
     ("complainant", "postal_address"): "adresse",
@@ -85,6 +87,7 @@ async def take_in(
             "phone": values.get("telephone", ""),
             "postal_address": values.get("adresse", ""),
             "customer_id": values.get("numero_client", ""),
+            "type": values.get("qualite", ""),
         },
         "subject": values.get("objet", ""),
         "description": values.get("description", ""),
