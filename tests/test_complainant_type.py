@@ -21,7 +21,6 @@ from complaints.submission import Channel
 from tests.helpers.console import hidden, sign_in, with_password
 from tests.helpers.examples import COMPLAINT, CUSTOMER
 
-
 PERSON: dict[str, Any] = {"name": "Jeanne Martin", "email": CUSTOMER}
 
 
