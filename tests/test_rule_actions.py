@@ -17,7 +17,7 @@ from complaints.automation_rules import NewRule
 from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.console import complaint_page, sign_in, with_password
+from tests.helpers.console import complaint_page, hidden, sign_in, with_password
 from tests.helpers.events import dispatched_past, dispatching, quick, subscribe, unique_events
 from tests.helpers.polling import eventually
 from tests.helpers.webhooks import serving_webhook
@@ -113,3 +113,21 @@ async def test_a_call_to_a_subscriber_paused_since_the_rule_was_added_is_journal
             steps = await eventually(lambda: _rule_steps(pool, safety, 1), timeout=30)
     assert [event for event, _ in steps] == ["rule_action_refused"]
     assert "ERP" in json.loads(steps[0][1])["reason"] and erp.requests == 0
+
+
+async def test_a_rule_calling_an_unknown_subscriber_is_refused_in_the_console(
+    pool: asyncpg.Pool, http: httpx.AsyncClient, keys: dict
+) -> None:
+    await with_password(pool, "Chloé")
+    await sign_in(http, "Chloé")
+    page = await http.get("/console/evenements")
+    assert page.status_code == 200 and "Ajouter la règle" not in page.text  # a manager: subscribers only
+    form = {"csrf": hidden(page, "csrf"), "nom": "Sécurité", "evenement": "assessed", "abonne": "Personne"}
+    assert (await http.post("/console/evenements/regles", data=form)).status_code == 403
+    http.cookies.clear()
+    await with_password(pool, "Admin")
+    await sign_in(http, "Admin")
+    page = await http.get("/console/evenements")
+    refused = await http.post("/console/evenements/regles", data={**form, "csrf": hidden(page, "csrf")})
+    assert refused.status_code == 422 and "aucun abonné actif ne s" in refused.text and "Personne" in refused.text
+    assert await pool.fetchval("SELECT count(*) FROM automation_rules") == 0
