@@ -12,7 +12,10 @@ transaction still open may yet commit it; a rolled-back one never will).
 a 4xx other than 408/429 is a refusal for good (not retried: dead-lettered at
 once). Each rule action is done once, keyed by (rule, journal entry): an email
 through the outbox, a command as a workflow update whose id derives from the key
-and whose operator is named after the rule (it journals the step)."""
+and whose operator is named after the rule (it journals the step), a checklist
+item in the register under that key. A rule calling a subscriber adds the step
+to that subscriber's deliveries in the plan itself (in journal order with its
+other events, once even when it chose that type too)."""
 
 import json
 import time
@@ -30,8 +33,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.alerts import SIGNATURE_HEADER, TIMESTAMP_HEADER, refused_for_good, sign
 from activities.outbox import Outbox
-from complaints import automation_rules, journal
-from complaints.automation_rules import ACTIONS, AddNote, Assign, EmailTeam, RaisePriority
+from complaints import automation_rules, checklists, journal
+from complaints.automation_rules import (
+    ACTIONS,
+    AddChecklistItem,
+    AddNote,
+    Assign,
+    CallSubscriber,
+    EmailTeam,
+    RaisePriority,
+)
 from complaints.cloud_events import JournalEntry, cloud_event, event_type, wanted
 from complaints.operator_commands import Assignment, ConfirmAssessment, InternalNote, Operator, Role
 
@@ -95,8 +106,8 @@ class EventActivities:
         async with self._pool.acquire() as conn, conn.transaction():
             watermark = await self._watermark(conn, request)
             entries = _contiguous(await _entries(conn, watermark, request.batch), watermark, datetime.now(UTC))
-            deliveries = await _redeliveries(conn) + await _deliveries(conn, entries, request.source)
             actions = await _rule_actions(conn, entries)
+            deliveries = await _redeliveries(conn) + await _deliveries(conn, entries, request.source, _called(actions))
         return EventPlan(watermark=entries[-1].id if entries else watermark, deliveries=deliveries, actions=actions)
 
     async def _watermark(self, conn: asyncpg.Connection, request: PlanRequest) -> int:
@@ -178,6 +189,15 @@ class EventActivities:
         if isinstance(action, EmailTeam):
             await self._email(planned, action, key)
             return
+        if isinstance(action, AddChecklistItem):
+            try:
+                await checklists.add(self._pool, planned.reference, action.text, by.name, key)
+            except checklists.ChecklistRefused as refused:
+                await self._refused(planned, action.kind, key, str(refused))
+            return
+        if isinstance(action, CallSubscriber):
+            await self._called(planned, action, key)
+            return
         if isinstance(action, RaisePriority) and not await self._would_raise(planned.reference, action):
             return  # already at that priority or above: a rule raises, never lowers
         update, argument = _command(action, by)
@@ -202,6 +222,23 @@ class EventActivities:
                 "rule_action_refused",
                 automation_rules.actor(planned.rule_name),
                 {"rule_id": planned.rule_id, "action": kind, "reason": reason[:500]},
+                step_key=key,
+            )
+
+    async def _called(self, planned: RuleAction, action: CallSubscriber, key: str) -> None:
+        """Journal the call: the plan put the event in the subscriber's deliveries
+        (none when it was not active then: refused)."""
+        active = await self._pool.fetchval("SELECT active FROM subscribers WHERE name = $1", action.subscriber)
+        if not active:
+            await self._refused(planned, action.kind, key, f"no active subscriber {action.subscriber}")
+            return
+        async with self._pool.acquire() as conn:
+            await journal.append(
+                conn,
+                planned.reference,
+                "rule_called_subscriber",
+                automation_rules.actor(planned.rule_name),
+                {"rule_id": planned.rule_id, "subscriber": action.subscriber},
                 step_key=key,
             )
 
@@ -296,11 +333,19 @@ async def _redeliveries(conn: asyncpg.Connection) -> list[Delivery]:
     ]
 
 
-async def _deliveries(conn: asyncpg.Connection, entries: list[JournalEntry], source: str) -> list[Delivery]:
+def _called(actions: list[RuleAction]) -> set[tuple[int, str]]:
+    """(journal entry, subscriber name) of the rules' calls to a subscriber."""
+    return {(a.journal_id, a.action["subscriber"]) for a in actions if a.action["kind"] == "call"}
+
+
+async def _deliveries(
+    conn: asyncpg.Connection, entries: list[JournalEntry], source: str, called: set[tuple[int, str]]
+) -> list[Delivery]:
+    """Each entry to the subscribers that chose its type or that a rule calls with it."""
     if not entries:
         return []
     subscribers = await conn.fetch(
-        "SELECT id, event_types, personal_data, after_journal_id FROM subscribers WHERE active ORDER BY id"
+        "SELECT id, name, event_types, personal_data, after_journal_id FROM subscribers WHERE active ORDER BY id"
     )
     return [
         Delivery(
@@ -311,7 +356,8 @@ async def _deliveries(conn: asyncpg.Connection, entries: list[JournalEntry], sou
         )
         for entry in entries
         for sub in subscribers
-        if entry.id > sub["after_journal_id"] and wanted(list(sub["event_types"]), event_type(entry.event))
+        if entry.id > sub["after_journal_id"]
+        and (wanted(list(sub["event_types"]), event_type(entry.event)) or (entry.id, sub["name"]) in called)
     ]
 
 

@@ -37,7 +37,21 @@ class RaisePriority(BaseModel):
     priority: Priority
 
 
-Action = Annotated[EmailTeam | Assign | AddNote | RaisePriority, Field(discriminator="kind")]
+class CallSubscriber(BaseModel):
+    """Deliver the step's CloudEvent to this subscriber (by name), whatever types it chose."""
+
+    kind: Literal["call"] = "call"
+    subscriber: OneLine = Field(min_length=1, max_length=200)
+
+
+class AddChecklistItem(BaseModel):
+    kind: Literal["checklist"] = "checklist"
+    text: OneLine = Field(min_length=1, max_length=500)
+
+
+Action = Annotated[
+    EmailTeam | Assign | AddNote | RaisePriority | CallSubscriber | AddChecklistItem, Field(discriminator="kind")
+]
 ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
 
 
@@ -67,7 +81,16 @@ class RuleExists(ValueError):
     pass
 
 
+class UnknownSubscriber(ValueError):
+    """A rule calling a subscriber that is not active."""
+
+
 async def add(pool: asyncpg.Pool, rule: NewRule) -> int:
+    for action in rule.actions:
+        if isinstance(action, CallSubscriber) and not await pool.fetchval(
+            "SELECT 1 FROM subscribers WHERE name = $1 AND active", action.subscriber
+        ):
+            raise UnknownSubscriber(f"no active subscriber named {action.subscriber!r}")
     try:
         found = await pool.fetchval(
             "INSERT INTO automation_rules (name, event, conditions, actions) VALUES ($1, $2, $3::jsonb, $4::jsonb) "

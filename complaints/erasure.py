@@ -115,6 +115,8 @@ _SCRUB = [
     "UPDATE surveys SET comment = NULL WHERE complaint_reference = $1",
     # why a handler related it to another complaint may quote the complainant
     "UPDATE related_complaints SET note = NULL WHERE $1 IN (first_reference, second_reference)",
+    # a checklist item a handler wrote may quote or name the complainant
+    "UPDATE checklist_items SET text = $2 WHERE complaint_reference = $1",
     # a redelivered message is still recognised by its digest, not its Message-ID
     "UPDATE inbound_messages SET message_id = 'erased:' || md5(message_id) WHERE reference = $1",
     "UPDATE report_complaints SET customer_id = NULL WHERE reference = $1",

@@ -1,4 +1,4 @@
-"""`complaints subscribers add|list|remove` and `complaints rules add|list|remove`:
+"""`complaints subscribers add|list|edit|rotate-secret|remove` and `complaints rules add|list|remove`:
 the events out's subscribers and the automation rules (docs/events.md)."""
 
 import argparse
@@ -29,6 +29,16 @@ def add_parsers(commands: Any) -> None:
     add.add_argument("--personal-data", action="store_true", help="include the steps' details (personal data)")
     add.set_defaults(command=_add_subscriber)
     verbs.add_parser("list", help="every subscriber (never its secret)").set_defaults(command=_list_subscribers)
+    edit = verbs.add_parser("edit", help="change a subscriber's address, types, personal data or state")
+    edit.add_argument("name")
+    edit.add_argument("--url")
+    edit.add_argument("--type", action="append", dest="types", help="replaces its types (repeatable; '*' all)")
+    edit.add_argument("--personal-data", action=argparse.BooleanOptionalAction, default=None)
+    edit.add_argument("--paused", action=argparse.BooleanOptionalAction, default=None, help="pause or resume")
+    edit.set_defaults(command=_edit_subscriber)
+    rotate = verbs.add_parser("rotate-secret", help="a new HMAC secret (shown once); the old one stops signing")
+    rotate.add_argument("name")
+    rotate.set_defaults(command=_rotate_secret)
     remove = verbs.add_parser("remove", help="stop delivering to a subscriber")
     remove.add_argument("name")
     remove.set_defaults(command=_remove_subscriber)
@@ -44,6 +54,8 @@ def add_parsers(commands: Any) -> None:
     add.add_argument("--email", action="append", default=[], metavar="ADDRESS", help="email a team's address")
     add.add_argument("--note", help="add this internal note")
     add.add_argument("--priority", help="raise the priority to P1..P4")
+    add.add_argument("--call", action="append", default=[], metavar="SUBSCRIBER", help="send the step to it")
+    add.add_argument("--checklist", action="append", default=[], metavar="TEXT", help="add a checklist item")
     add.set_defaults(command=_add_rule)
     verbs.add_parser("list", help="the active rules").set_defaults(command=_list_rules)
     remove = verbs.add_parser("remove", help="deactivate a rule")
@@ -83,12 +95,52 @@ def _add_subscriber(args: argparse.Namespace) -> int:
 
 def _list_subscribers(args: argparse.Namespace) -> int:
     for row in _with_pool(subscribers.listed):
-        state = "active" if row["active"] else "removed"
+        state = "active" if row["active"] else "paused"
         personal = "with personal data" if row["personal_data"] else "no personal data"
         print(
             f"{row['name']}\t{row['url']}\t{','.join(row['event_types'])}\t{personal}\t{state}\t"
             f"{row['dead_letters']} dead letter(s)"
         )
+    return 0
+
+
+def _edit_subscriber(args: argparse.Namespace) -> int:
+    async def edit(pool: Any) -> bool | None:
+        found = await pool.fetchval("SELECT id FROM subscribers WHERE name = $1", args.name)
+        current = None if found is None else await subscribers.one(pool, found)
+        if current is None:
+            return None
+        wanted = subscribers.SubscriberEdit.model_validate(
+            {
+                "url": args.url or current["url"],
+                "event_types": args.types or list(current["event_types"]),
+                "personal_data": current["personal_data"] if args.personal_data is None else args.personal_data,
+                "active": current["active"] if args.paused is None else not args.paused,
+            }
+        )
+        return await subscribers.edit(pool, current["id"], wanted, "cli")
+
+    try:
+        done = _with_pool(edit)
+    except ValidationError as error:
+        return _refused("change", error)
+    if done is None:
+        print(f"no subscriber {args.name}", file=sys.stderr)
+        return 1
+    print(f"subscriber {args.name} changed")
+    return 0
+
+
+def _rotate_secret(args: argparse.Namespace) -> int:
+    async def rotate(pool: Any) -> str | None:
+        found = await pool.fetchval("SELECT id FROM subscribers WHERE name = $1", args.name)
+        return None if found is None else await subscribers.rotate_secret(pool, found, "cli")
+
+    secret = _with_pool(rotate)
+    if secret is None:
+        print(f"no subscriber {args.name}", file=sys.stderr)
+        return 1
+    print(f"subscriber {args.name}: its new HMAC secret (shown once; the old one no longer signs):\n{secret}")
     return 0
 
 
@@ -109,6 +161,8 @@ def _rule_actions(args: argparse.Namespace) -> list[dict[str, Any]]:
         actions.append({"kind": "note", "text": args.note})
     if args.priority:
         actions.append({"kind": "priority", "priority": args.priority})
+    actions += [{"kind": "call", "subscriber": name} for name in args.call]
+    actions += [{"kind": "checklist", "text": text} for text in args.checklist]
     return actions
 
 
@@ -123,7 +177,7 @@ def _add_rule(args: argparse.Namespace) -> int:
             {"name": args.name, "event": args.event, "conditions": conditions, "actions": _rule_actions(args)}
         )
         _with_pool(lambda pool: automation_rules.add(pool, rule))
-    except (ValidationError, automation_rules.RuleExists) as error:
+    except (ValidationError, automation_rules.RuleExists, automation_rules.UnknownSubscriber) as error:
         return _refused("rule", error)
     print(f"rule {rule.name} added")
     return 0

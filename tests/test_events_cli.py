@@ -57,3 +57,23 @@ async def test_rules_are_added_listed_refused_and_removed(pool: asyncpg.Pool, se
     assert await pool.fetchval("SELECT count(*) FROM automation_rules") == 1
     assert (await complaints(settings, "rules", "remove", "Sécurité")).returncode == 0
     assert await pool.fetchval("SELECT count(*) FROM automation_rules WHERE active") == 0
+
+
+async def test_rules_call_a_subscriber_and_add_a_checklist_item_from_the_cli(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    rule = ["rules", "add", "Sécurité", "--event", "assessed", "--call", "CRM", "--checklist", "Vérifier le lot"]
+    unknown = await complaints(settings, *rule)
+    assert unknown.returncode == 2 and "no active subscriber named 'CRM'" in unknown.stderr
+    assert await pool.fetchval("SELECT count(*) FROM automation_rules") == 0
+    assert (await complaints(settings, "subscribers", "add", "CRM", "https://crm.example.org/h")).returncode == 0
+    added = await complaints(settings, *rule)
+    assert added.returncode == 0, added.stderr
+    listed = (await complaints(settings, "rules", "list")).stdout
+    assert (
+        '"kind": "call", "subscriber": "CRM"' in listed and '"kind": "checklist", "text": "Vérifier le lot"' in listed
+    )
+    edited = await complaints(settings, "subscribers", "edit", "CRM", "--type", "org.complaints.decision.made")
+    assert edited.returncode == 0, edited.stderr
+    assert await pool.fetchval("SELECT event_types FROM subscribers") == ["org.complaints.decision.made"]
+    assert await pool.fetchval("SELECT changed_by FROM subscriber_changes WHERE change = 'edited'") == "cli"

@@ -38,6 +38,11 @@ EVENTS_FR = {
     "survey_emailed": "Questionnaire de satisfaction envoyé",
     "survey_answered": "Questionnaire de satisfaction rempli",
     "related_complaint_linked": "Liée à une autre réclamation",
+    "checklist_item_added": "Ajouté à la liste de contrôle",
+    "checklist_item_done": "Fait dans la liste de contrôle",
+    "rule_emailed": "Email envoyé par une règle",
+    "rule_called_subscriber": "Événement envoyé à un abonné par une règle",
+    "rule_action_refused": "Action d'une règle refusée",
     "closed": "Clôturée",
 }
 

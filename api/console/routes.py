@@ -18,6 +18,7 @@ from api.commands import carry_out
 from api.console import (  # noqa: F401  (their routes join the console's router)
     actions_board,
     approvals,
+    checklist_pages,
     command_forms,
     dashboard,
     event_pages,
@@ -205,6 +206,7 @@ async def _complaint_page(
         others=await presence.others(svc.pool, reference, session.operator.name),
         orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths and refusal[0] != "liens" else None,
         related=await related.related_to(svc.pool, reference),
+        **await checklist_pages.on_complaint(svc, session, reference),
         may_link=may(session, Permission.HANDLE),
     )
 
