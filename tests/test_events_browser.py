@@ -9,28 +9,23 @@ Screenshots go to tests/artifacts/."""
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from temporalio.client import Client
 
 from activities.alerts import sign
-from api.app import create_app
 from complaints import checklists, subscribers
 from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.browser import PAGE_CHANGING, headless_chromium, main_text, needs_chromium
+from tests.helpers.browser import PAGE_CHANGING, main_text, needs_chromium
 from tests.helpers.console import PASSWORD, with_password
 from tests.helpers.events import dispatching, quick, subscribe, unique_events
-from tests.helpers.live_site import served
-from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
 from tests.helpers.session import ARTIFACTS
 from tests.helpers.webhooks import serving_webhook
@@ -42,19 +37,6 @@ Make = Callable[..., ComplaintSubmission]
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return quick(settings)
-
-
-@pytest_asyncio.fixture
-async def site(settings: Settings, pool: asyncpg.Pool, client: Client) -> AsyncIterator[str]:
-    async with served(create_app(settings, pool, client), free_port()) as url:
-        yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = headless_chromium(tmp_path / "profile", window="1280,2400")
-    yield driver
-    driver.quit()
 
 
 def _button(browser: webdriver.Chrome, text: str) -> webdriver.remote.webelement.WebElement:
