@@ -41,9 +41,13 @@ async def test_articles_are_versioned_with_who_changed_them(
     page = await http.get(f"/console/articles/{article_id}")
     edited = await http.post(
         f"/console/articles/{article_id}",
-        data={"csrf": hidden(page, "csrf"), "version": hidden(page, "version"), **BROKEN_PARCEL,
-              "answer": "Un article neuf vous est envoyé."},
-    )  # fmt: skip
+        data={
+            "csrf": hidden(page, "csrf"),
+            "version": hidden(page, "version"),
+            **BROKEN_PARCEL,
+            "answer": "Un article neuf vous est envoyé.",
+        },
+    )
     assert edited.status_code == 303
     stale = await http.post(
         f"/console/articles/{article_id}",
@@ -55,8 +59,9 @@ async def test_articles_are_versioned_with_who_changed_them(
         article_id,
     )
     assert [(v["version"], v["changed_by"], v["status"]) for v in versions] == [
-        (1, "Alice", "draft"), (2, "Chloé", "published")
-    ]  # fmt: skip
+        (1, "Alice", "draft"),
+        (2, "Chloé", "published"),
+    ]
     assert versions[1]["answer"] == "Un article neuf vous est envoyé."
     shown_versions = shown(await http.get(f"/console/articles/{article_id}"))
     assert (
