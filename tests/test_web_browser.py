@@ -19,7 +19,7 @@ from api.app import create_app
 from complaints.settings import Settings
 from tests.helpers.browser import headless_chromium, needs_chromium
 from tests.helpers.examples import CUSTOMER
-from tests.helpers.http_server import serve_http
+from tests.helpers.live_site import served
 from tests.helpers.mailbox import Mailbox, status_link_in
 from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
@@ -42,22 +42,8 @@ def settings(settings: Settings, web_port: int) -> Settings:
 @pytest_asyncio.fixture
 async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
     """The app on a real port, served by this event loop while Selenium runs in a thread."""
-    serving = asyncio.create_task(serve_http(create_app(settings, pool, client), f"127.0.0.1:{web_port}"))
-    url = f"http://127.0.0.1:{web_port}"
-
-    async def listening() -> bool:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", web_port)
-        except OSError:
-            return False
-        writer.close()
-        return True
-
-    await eventually(listening, timeout=10)
-    yield url
-    serving.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await serving
+    async with served(create_app(settings, pool, client), web_port) as url:
+        yield url
 
 
 @pytest.fixture
