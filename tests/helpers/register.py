@@ -19,6 +19,13 @@ async def failed_sends(pool: asyncpg.Pool, key_like: str) -> int:
     )
 
 
+async def waiting_on_locks(pool: asyncpg.Pool) -> int:
+    """Sessions of the register waiting for a lock another holds (a write held up)."""
+    return await pool.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+
+
 async def outbox(pool: asyncpg.Pool) -> list[tuple[str, str, int]]:
     """Every message of the register's outbox: (key, status, attempts), where
     attempts counts deliveries tried, failed or not; a retry that finds the
