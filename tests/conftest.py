@@ -28,8 +28,10 @@ from complaints.submission import ComplaintSubmission, validate_submission
 from devstack.mail_sink import start_sink
 from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import temporal_cli
+from tests.helpers.browser import headless_chromium
 from tests.helpers.databases import TEMPLATE_DB, fresh_database
 from tests.helpers.examples import COMPLAINT
+from tests.helpers.live_site import served
 from tests.helpers.mailbox import Mailbox
 from tests.helpers.network import free_port
 from tests.helpers.session import CONVERTER, PAYLOAD_KEYS, SUGGEST_CONTINUE_AS_NEW_AFTER
@@ -170,3 +172,26 @@ async def keys(pool: asyncpg.Pool) -> dict[str, dict[str, str]]:
         _, key = await create_operator(pool, name, role)
         found[label] = {"Authorization": f"Bearer {key}"}
     return found
+
+
+# --- the browser tests: the app on a real port, and Chromium --------------------------
+
+
+@pytest.fixture
+def web_port() -> int:
+    return free_port()
+
+
+@pytest_asyncio.fixture
+async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
+    """The app on a real port, served by this event loop while Selenium runs in a thread."""
+    async with served(create_app(settings, pool, client), web_port) as url:
+        yield url
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Headless Chromium on a fresh profile, in the module's BROWSER_WINDOW (width,height)."""
+    driver = headless_chromium(tmp_path / "profile", window=getattr(request.module, "BROWSER_WINDOW", "1280,1600"))
+    yield driver
+    driver.quit()

@@ -8,28 +8,22 @@ it. Each step's effect is read in the register and the mailbox; screenshots of
 the queue and the complaint page go to tests/artifacts/."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from temporalio.client import Client
 
-from api.app import create_app
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
-from tests.helpers.browser import PAGE_CHANGING, headless_chromium, main_text, needs_chromium
+from tests.helpers.browser import PAGE_CHANGING, main_text, needs_chromium
 from tests.helpers.complaint_workflow import wait_for_phase
 from tests.helpers.console import PASSWORD, with_password
 from tests.helpers.examples import ARGUED, CUSTOMER
-from tests.helpers.live_site import served
 from tests.helpers.mailbox import Mailbox, status_link_in, subjects
-from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
 from tests.helpers.session import ARTIFACTS
 
@@ -37,27 +31,9 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture
-def web_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
 def settings(settings: Settings, web_port: int) -> Settings:
     """The emails' links point at this test's server."""
     return settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{web_port}"})
-
-
-@pytest_asyncio.fixture
-async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
-    async with served(create_app(settings, pool, client), web_port) as url:
-        yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = headless_chromium(tmp_path / "profile", window="1280,1600")
-    yield driver
-    driver.quit()
 
 
 class Console:

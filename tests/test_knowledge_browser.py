@@ -5,29 +5,23 @@ update the customer receives (the complaint keeps the article); the article
 is on the FAQ and offered by the complaint form, whose complaint is still sent."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from temporalio.client import Client
 
-from api.app import create_app
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
-from tests.helpers.browser import headless_chromium, needs_chromium
+from tests.helpers.browser import needs_chromium
 from tests.helpers.complaint_workflow import wait_for_phase
 from tests.helpers.console import PASSWORD, with_password
 from tests.helpers.examples import CUSTOMER
 from tests.helpers.knowledge import BROKEN_PARCEL
-from tests.helpers.live_site import served
 from tests.helpers.mailbox import Mailbox, body_of
-from tests.helpers.network import free_port
 from tests.helpers.session import ARTIFACTS
 from tests.helpers.web import taken_in
 
@@ -35,26 +29,8 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture
-def web_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
 def settings(settings: Settings, web_port: int) -> Settings:
     return settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{web_port}"})
-
-
-@pytest_asyncio.fixture
-async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
-    async with served(create_app(settings, pool, client), web_port) as url:
-        yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = headless_chromium(tmp_path / "profile", window="1280,1600")
-    yield driver
-    driver.quit()
 
 
 async def test_an_article_written_in_the_console_answers_a_complaint_and_the_public(

@@ -7,48 +7,30 @@ and a chart's bar leads to the queue of its complaints. Screenshots go to
 tests/artifacts/."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
 import asyncpg
-import pytest
-import pytest_asyncio
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from temporalio.client import Client
 
-from api.app import create_app
 from complaints.complaint_status import Phase
 from complaints.intake import submit_complaint
 from complaints.operator_commands import Compensation, CompensationKind, ConfirmAssessment, Decision, Outcome
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.browser import headless_chromium, needs_chromium
+from tests.helpers.browser import needs_chromium
 from tests.helpers.complaint_workflow import execute_update, wait_for_acknowledgement, wait_for_phase
 from tests.helpers.console import PASSWORD, with_password
 from tests.helpers.examples import ALICE, ARGUED
-from tests.helpers.live_site import served
-from tests.helpers.network import free_port
 from tests.helpers.seeded_register import seed_register
 from tests.helpers.session import ARTIFACTS
 from workflows.complaint import ComplaintWorkflow
 
 pytestmark = needs_chromium
-
-
-@pytest_asyncio.fixture
-async def site(settings: Settings, pool: asyncpg.Pool, client: Client) -> AsyncIterator[str]:
-    async with served(create_app(settings, pool, client), free_port()) as url:
-        yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = headless_chromium(tmp_path / "profile", window="1280,1800")
-    yield driver
-    driver.quit()
+BROWSER_WINDOW = "1280,1800"  # the conftest's browser
 
 
 async def _awaiting_approval(

@@ -4,53 +4,29 @@ link from the acknowledgement email. Screenshots go to tests/artifacts/."""
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from temporalio.client import Client
 
-from api.app import create_app
 from complaints.settings import Settings
-from tests.helpers.browser import headless_chromium, needs_chromium
+from tests.helpers.browser import needs_chromium
 from tests.helpers.examples import CUSTOMER
-from tests.helpers.live_site import served
 from tests.helpers.mailbox import Mailbox, status_link_in
-from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
 from tests.helpers.session import ARTIFACTS
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-def web_port() -> int:
-    return free_port()
+BROWSER_WINDOW = "1000,1400"  # the conftest's browser
 
 
 @pytest.fixture
 def settings(settings: Settings, web_port: int) -> Settings:
     """The emails' links point at this test's server."""
     return settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{web_port}"})
-
-
-@pytest_asyncio.fixture
-async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
-    """The app on a real port, served by this event loop while Selenium runs in a thread."""
-    async with served(create_app(settings, pool, client), web_port) as url:
-        yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = headless_chromium(tmp_path / "profile")
-    yield driver
-    driver.quit()
 
 
 async def test_a_complainant_fills_the_form_and_follows_the_link_in_the_acknowledgement(
