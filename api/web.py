@@ -83,19 +83,6 @@ FORM_FIELDS = (
     "solution",
 )
 # where a submission's field shows its error on the form
-_FORM_FIELD_OF = {
-    ("complainant", "name"): "nom",
-    ("complainant", "type"): "qualite",
-    ("complainant", "email"): "email",
-    ("complainant", "phone"): "telephone",
-    ("complainant", "postal_address"): "adresse",
-    ("complainant", "customer_id"): "numero_client",
-    ("complainant",): "contact",
-    ("subject",): "objet",
-    ("product",): "produit",
-    ("description",): "description",
-    ("desired_resolution",): "solution",
-}
 THANKS = {
     "reponse": "Merci : votre message nous est parvenu.",
     "accepte": "Merci : vous avez accepté notre réponse.",
@@ -253,15 +240,10 @@ async def submit_form(request: Request, svc: Services = Depends(services)) -> Re
     try:
         submission = validate_submission(data, svc.settings.document_limits)
     except ValidationError as error:
-        errors: dict[str, str] = {}
-        for problem in error.errors():
-            loc = tuple(str(part) for part in problem["loc"])
-            field = _FORM_FIELD_OF.get(loc, "documents" if loc[:1] == ("documents",) else "contact")
-            errors.setdefault(field, wording_fr.field_message(dict(problem)))
         return _form(
             svc,
             values,
-            errors,
+            wording_fr.submission_form_errors(error),
             "Votre réclamation n'est pas encore envoyée : corrigez les champs signalés.",
             form_id,
             422,

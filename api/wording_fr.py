@@ -3,6 +3,8 @@ the timeline, and reasons for refusing input."""
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from complaints.complaint_status import Phase
 
 PHASES = {
@@ -100,3 +102,30 @@ def field_message(error: dict[str, Any]) -> str:
         if "empty" in message:
             return "Un des documents est vide."
     return "Cette valeur n'est pas valide."
+
+
+# The complaint form's fields (the public form's and the console's phone intake) by the submission's path.
+SUBMISSION_FORM_FIELDS = {
+    ("complainant", "name"): "nom",
+    ("complainant", "type"): "qualite",
+    ("complainant", "email"): "email",
+    ("complainant", "phone"): "telephone",
+    ("complainant", "postal_address"): "adresse",
+    ("complainant", "customer_id"): "numero_client",
+    ("complainant",): "contact",
+    ("subject",): "objet",
+    ("product",): "produit",
+    ("description",): "description",
+    ("desired_resolution",): "solution",
+}
+
+
+def submission_form_errors(error: ValidationError) -> dict[str, str]:
+    """A refused submission's first reason per form field (a document's under
+    `documents`; what fits no field under `contact`)."""
+    errors: dict[str, str] = {}
+    for problem in error.errors():
+        loc = tuple(str(part) for part in problem["loc"])
+        field = SUBMISSION_FORM_FIELDS.get(loc, "documents" if loc[:1] == ("documents",) else "contact")
+        errors.setdefault(field, field_message(dict(problem)))
+    return errors

@@ -1,6 +1,7 @@
-"""Dates as the complainant reads them, in letters and on the customer pages:
-in the configured time zone and language (`COMPLAINTS_TIMEZONE`, `COMPLAINTS_LOCALE`)."""
+"""Dates as people read them, in letters, on the pages and in the reports: in
+the configured time zone and language (`COMPLAINTS_TIMEZONE`, `COMPLAINTS_LOCALE`)."""
 
+import datetime as dt
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,10 @@ class LocalDates:
         """« 3 mars 2026, 14:05 »"""
         value = _as_datetime(value)
         return format_datetime(value.astimezone(self._tz), format="d MMMM y, HH:mm", locale=self._locale)
+
+    def day(self, value: dt.date, pattern: str = "long") -> str:
+        """A calendar day, in babel's `pattern`: « 3 mars 2026 », « mars 2026 » (MMMM y)."""
+        return format_date(value, format=pattern, locale=self._locale)
 
 
 def _as_datetime(value: datetime | str) -> datetime:

@@ -14,10 +14,18 @@ MIN_SHARED_WORDS = 2
 SUGGESTED = 5
 _LIMITS = {"title": 200, "problem": 5000, "cause": 5000, "answer": 10_000, "product": 200, "category": 100}
 _REQUIRED = ("title", "problem", "answer")
-_NAMES_FR = {"title": "le titre", "problem": "le problème", "cause": "la cause", "answer": "la réponse",
-             "product": "le produit", "category": "la catégorie"}  # fmt: skip
-_COLUMNS = "id, title, problem, cause, answer, product, category, status, public, version, author, created_at, " \
-    "updated_by, updated_at"  # fmt: skip
+_NAMES_FR = {
+    "title": "le titre",
+    "problem": "le problème",
+    "cause": "la cause",
+    "answer": "la réponse",
+    "product": "le produit",
+    "category": "la catégorie",
+}
+_COLUMNS = (
+    "id, title, problem, cause, answer, product, category, status, public, version, author, created_at, "
+    "updated_by, updated_at"
+)
 
 
 class ArticleRefused(ValueError):
@@ -43,8 +51,9 @@ class ArticleText:
         missing = [_NAMES_FR[name] for name in _REQUIRED if not texts[name]]
         if missing:
             raise ArticleRefused(f"Donnez {', '.join(missing)} de l'article.")
-        too_long = [f"{_NAMES_FR[name]} ({limit} caractères)" for name, limit in _LIMITS.items()
-                    if len(texts[name]) > limit]  # fmt: skip
+        too_long = [
+            f"{_NAMES_FR[name]} ({limit} caractères)" for name, limit in _LIMITS.items() if len(texts[name]) > limit
+        ]
         if too_long:
             raise ArticleRefused(f"Trop long : {', '.join(too_long)}.")
         status = values.get("status", "draft")

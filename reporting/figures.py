@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from complaints.dates import LocalDates
 from reporting.model import AGE_BUCKETS, COMPENSATION_KINDS, OPEN_PHASES, Group, Indicators, KpiReport
 
 T = TypeVar("T")
@@ -338,11 +338,12 @@ SERIES_LABELS = {"day": "jour", "week": "semaine", "month": "mois"}
 
 
 def bucket_label(start: date, unit: str) -> str:
+    dates = LocalDates("UTC", LOCALE)  # a calendar day: no zone to convert from
     if unit == "month":
-        return format_date(start, "MMMM y", locale=LOCALE)
+        return dates.day(start, "MMMM y")
     if unit == "week":
-        return "semaine du " + format_date(start, "d MMM y", locale=LOCALE)
-    return format_date(start, "EEE d MMM y", locale=LOCALE)
+        return "semaine du " + dates.day(start, "d MMM y")
+    return dates.day(start, "EEE d MMM y")
 
 
 def group_label(report: KpiReport, group: Group) -> str:
@@ -359,7 +360,7 @@ def period_label(report: KpiReport) -> str:
 def period_text(period_from: datetime, period_to: datetime, timezone: str) -> str:
     """ "du 1 janvier 2026 au 31 mars 2026" (the end is exclusive: its day before
     when the period ends at midnight), in local time."""
-    zone = ZoneInfo(timezone)
+    zone, dates = ZoneInfo(timezone), LocalDates(timezone, LOCALE)
     start, end = period_from.astimezone(zone), period_to.astimezone(zone)
 
     def at_midnight(moment: datetime) -> bool:
@@ -367,9 +368,9 @@ def period_text(period_from: datetime, period_to: datetime, timezone: str) -> st
 
     if at_midnight(start) and at_midnight(end):
         last = date.fromordinal(end.date().toordinal() - 1)
-        return f"du {format_date(start, 'long', locale=LOCALE)} au {format_date(last, 'long', locale=LOCALE)}"
-    return f"du {moment(start, timezone)} au {moment(end, timezone)}"
+        return f"du {dates.date(start)} au {dates.day(last)}"
+    return f"du {dates.moment(start)} au {dates.moment(end)}"
 
 
 def moment(value: datetime, timezone: str) -> str:
-    return format_datetime(value.astimezone(ZoneInfo(timezone)), "d MMMM y, HH:mm", locale=LOCALE)
+    return LocalDates(timezone, LOCALE).moment(value)

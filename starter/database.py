@@ -3,12 +3,20 @@ without it, the local stack's embedded PostgreSQL under the data folder (the
 `pgserver` wheel of the `local` extra, which `make run` and `make test` install
 and the Docker image does not)."""
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
+import asyncpg
+
+from complaints.database import register_pool
 from complaints.settings import Settings
 
 if TYPE_CHECKING:
     from pgserver import PostgresServer
+
+
+T = TypeVar("T")
 
 
 class NoLocalDatabase(RuntimeError):
@@ -35,3 +43,13 @@ def with_database(settings: Settings) -> Settings:
     if settings.database_url:
         return settings
     return settings.model_copy(update={"database_url": start_local_database(settings).get_uri()})
+
+
+def on_register(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """Run `work` on the register's pool, from a command (no event loop yet)."""
+
+    async def run() -> T:
+        async with register_pool(with_database(settings)) as pool:
+            return await work(pool)
+
+    return asyncio.run(run())

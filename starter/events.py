@@ -2,19 +2,17 @@
 the events out's subscribers and the automation rules (docs/events.md)."""
 
 import argparse
-import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
 
 from complaints import automation_rules, subscribers
 from complaints.automation_rules import CONDITION_FIELDS
-from complaints.database import register_pool
 from complaints.settings import Settings
-from starter.database import with_database
+from complaints.submission import field_reasons
+from starter.database import on_register
 
 
 def add_parsers(commands: Any) -> None:
@@ -63,17 +61,9 @@ def add_parsers(commands: Any) -> None:
     remove.set_defaults(command=_remove_rule)
 
 
-def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
-    async def run() -> Any:
-        async with register_pool(with_database(Settings())) as pool:
-            return await work(pool)
-
-    return asyncio.run(run())
-
-
 def _refused(what: str, error: Exception) -> int:
     if isinstance(error, ValidationError):
-        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
+        reasons = "; ".join(f"{problem.where('value')}: {problem.reason}" for problem in field_reasons(error))
     else:
         reasons = str(error)
     print(f"The {what} was not recorded: {reasons}", file=sys.stderr)
@@ -86,7 +76,7 @@ def _add_subscriber(args: argparse.Namespace) -> int:
             {"name": args.name, "url": args.url, "personal_data": args.personal_data}
             | ({"event_types": args.types} if args.types else {})
         )
-        _, secret = _with_pool(lambda pool: subscribers.add(pool, new))
+        _, secret = on_register(Settings(), lambda pool: subscribers.add(pool, new))
     except (ValidationError, subscribers.SubscriberExists) as error:
         return _refused("subscriber", error)
     print(f"subscriber {new.name} added; its HMAC secret (shown once, keep it now):\n{secret}")
@@ -94,7 +84,7 @@ def _add_subscriber(args: argparse.Namespace) -> int:
 
 
 def _list_subscribers(args: argparse.Namespace) -> int:
-    for row in _with_pool(subscribers.listed):
+    for row in on_register(Settings(), subscribers.listed):
         state = "active" if row["active"] else "paused"
         personal = "with personal data" if row["personal_data"] else "no personal data"
         print(
@@ -121,7 +111,7 @@ def _edit_subscriber(args: argparse.Namespace) -> int:
         return await subscribers.edit(pool, current["id"], wanted, "cli")
 
     try:
-        done = _with_pool(edit)
+        done = on_register(Settings(), edit)
     except ValidationError as error:
         return _refused("change", error)
     if done is None:
@@ -136,7 +126,7 @@ def _rotate_secret(args: argparse.Namespace) -> int:
         found = await pool.fetchval("SELECT id FROM subscribers WHERE name = $1", args.name)
         return None if found is None else await subscribers.rotate_secret(pool, found, "cli")
 
-    secret = _with_pool(rotate)
+    secret = on_register(Settings(), rotate)
     if secret is None:
         print(f"no subscriber {args.name}", file=sys.stderr)
         return 1
@@ -145,7 +135,7 @@ def _rotate_secret(args: argparse.Namespace) -> int:
 
 
 def _remove_subscriber(args: argparse.Namespace) -> int:
-    if _with_pool(lambda pool: subscribers.remove(pool, args.name)):
+    if on_register(Settings(), lambda pool: subscribers.remove(pool, args.name)):
         print(f"subscriber {args.name} removed")
         return 0
     print(f"no active subscriber {args.name}", file=sys.stderr)
@@ -176,7 +166,7 @@ def _add_rule(args: argparse.Namespace) -> int:
         rule = automation_rules.NewRule.model_validate(
             {"name": args.name, "event": args.event, "conditions": conditions, "actions": _rule_actions(args)}
         )
-        _with_pool(lambda pool: automation_rules.add(pool, rule))
+        on_register(Settings(), lambda pool: automation_rules.add(pool, rule))
     except (ValidationError, automation_rules.RuleExists, automation_rules.UnknownSubscriber) as error:
         return _refused("rule", error)
     print(f"rule {rule.name} added")
@@ -184,14 +174,14 @@ def _add_rule(args: argparse.Namespace) -> int:
 
 
 def _list_rules(args: argparse.Namespace) -> int:
-    for rule in _with_pool(automation_rules.active):
+    for rule in on_register(Settings(), automation_rules.active):
         actions = json.dumps([action.model_dump(mode="json") for action in rule.actions], ensure_ascii=False)
         print(f"{rule.name}\twhen {rule.event} {json.dumps(rule.conditions, ensure_ascii=False)}\tthen {actions}")
     return 0
 
 
 def _remove_rule(args: argparse.Namespace) -> int:
-    if _with_pool(lambda pool: automation_rules.remove(pool, args.name)):
+    if on_register(Settings(), lambda pool: automation_rules.remove(pool, args.name)):
         print(f"rule {args.name} removed")
         return 0
     print(f"no active rule {args.name}", file=sys.stderr)

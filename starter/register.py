@@ -3,18 +3,16 @@ the regulator (CSV or XLSX), and its summary by category and outcome for the
 supervisor's yearly questionnaire (docs/reports.md)."""
 
 import argparse
-import asyncio
 import sys
 from datetime import date
 from pathlib import Path
 
-from complaints.database import register_pool
 from complaints.settings import Settings
 from reporting.periods import FIRST_DAY_HELP, LAST_DAY_HELP, days, report_period
 from reporting.register_export import EXPORT_FORMATS
 from reporting.register_files import register_file
 from reporting.register_summary import register_summary, summary_csv
-from starter.database import with_database
+from starter.database import on_register
 
 Subparsers = argparse._SubParsersAction
 
@@ -56,11 +54,9 @@ def _export(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
 
-    async def run() -> bytes:
-        async with register_pool(with_database(settings)) as pool:
-            return await register_file(pool, *period, args.format, settings.timezone)
-
-    return _write(args, asyncio.run(run()))
+    return _write(
+        args, on_register(settings, lambda pool: register_file(pool, *period, args.format, settings.timezone))
+    )
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -74,8 +70,4 @@ def _summary(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
 
-    async def run() -> str:
-        async with register_pool(with_database(settings)) as pool:
-            return summary_csv(await register_summary(pool, *period))
-
-    return _write(args, asyncio.run(run()).encode())
+    return _write(args, summary_csv(on_register(settings, lambda pool: register_summary(pool, *period))).encode())

@@ -2,13 +2,11 @@
 (complaints/related.py), journaled on both."""
 
 import argparse
-import asyncio
 import sys
 
-from complaints.database import register_pool
 from complaints.related import LinkRefused, link
 from complaints.settings import Settings
-from starter.database import with_database
+from starter.database import on_register
 
 Subparsers = argparse._SubParsersAction
 
@@ -25,12 +23,10 @@ def add_parser(commands: Subparsers) -> None:
 def _link(args: argparse.Namespace) -> int:
     settings = Settings()
 
-    async def run() -> bool:
-        async with register_pool(with_database(settings)) as pool:
-            return await link(pool, args.reference.strip().upper(), args.other, args.by, args.note)
-
     try:
-        made = asyncio.run(run())
+        made = on_register(
+            settings, lambda pool: link(pool, args.reference.strip().upper(), args.other, args.by, args.note)
+        )
     except LinkRefused as refused:
         print(f"not linked: {refused}", file=sys.stderr)
         return 1

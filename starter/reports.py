@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from complaints.database import register_pool
 from complaints.settings import Settings
 from reporting import projection
 from reporting.actions import complete_action, list_actions
@@ -18,7 +17,7 @@ from reporting.formats import FORMATS, render
 from reporting.kpis import DEFAULT_GROUP_LIMIT, DIMENSION_COLUMNS, kpi_report
 from reporting.model import ActionItem
 from reporting.periods import FIRST_DAY_HELP, LAST_DAY_HELP, report_period
-from starter.database import with_database
+from starter.database import on_register
 
 Subparsers = argparse._SubParsersAction
 
@@ -79,20 +78,19 @@ def _report(args: argparse.Namespace) -> int:
     if args.rebuild:
         return _rebuild(settings)
 
-    async def compute() -> str:
-        async with register_pool(with_database(settings)) as pool:
-            report = await kpi_report(
-                pool,
-                period_from,
-                period_to,
-                args.by,
-                timezone=settings.timezone,
-                currency=settings.currency,
-                limit=args.limit,
-            )
-        return render(report, args.format)
-
-    text = asyncio.run(compute())
+    report = on_register(
+        settings,
+        lambda pool: kpi_report(
+            pool,
+            period_from,
+            period_to,
+            args.by,
+            timezone=settings.timezone,
+            currency=settings.currency,
+            limit=args.limit,
+        ),
+    )
+    text = render(report, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"{args.output}: {args.format}, {len(text.encode())} bytes")
@@ -124,11 +122,7 @@ def _quality(settings: Settings, period_from: datetime | None, period_to: dateti
 
 
 def _rebuild(settings: Settings) -> int:
-    async def run() -> int:
-        async with register_pool(with_database(settings)) as pool:
-            return await projection.rebuild(pool)
-
-    print(f"reports' projection rebuilt from the journal: {asyncio.run(run())} complaints")
+    print(f"reports' projection rebuilt from the journal: {on_register(settings, projection.rebuild)} complaints")
     return 0
 
 
@@ -150,17 +144,16 @@ def _line(item: ActionItem) -> str:
 def _actions_list(args: argparse.Namespace) -> int:
     settings = Settings()
 
-    async def fetch() -> list[ActionItem]:
-        async with register_pool(with_database(settings)) as pool:
-            return await list_actions(
-                pool,
-                as_of=datetime.now(UTC),
-                timezone=settings.timezone,
-                overdue_only=args.overdue,
-                include_done=args.all,
-            )
-
-    items = asyncio.run(fetch())
+    items = on_register(
+        settings,
+        lambda pool: list_actions(
+            pool,
+            as_of=datetime.now(UTC),
+            timezone=settings.timezone,
+            overdue_only=args.overdue,
+            include_done=args.all,
+        ),
+    )
     if not items:
         print("no overdue action" if args.overdue else "no open action")
     for item in items:
@@ -171,11 +164,9 @@ def _actions_list(args: argparse.Namespace) -> int:
 def _actions_done(args: argparse.Namespace) -> int:
     settings = Settings()
 
-    async def mark() -> ActionItem | None:
-        async with register_pool(with_database(settings)) as pool:
-            return await complete_action(pool, args.id, args.by, datetime.now(UTC), settings.timezone, args.note)
-
-    item = asyncio.run(mark())
+    item = on_register(
+        settings, lambda pool: complete_action(pool, args.id, args.by, datetime.now(UTC), settings.timezone, args.note)
+    )
     if item is None:
         print(f"no action {args.id}", file=sys.stderr)
         return 1

@@ -1,15 +1,12 @@
 """`complaints users add|passwd|list|revoke`: operators, their API keys and console passwords."""
 
 import argparse
-import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from complaints.credentials import WeakPassword, check_password, set_password
-from complaints.database import register_pool
 from complaints.operator_commands import Role
 from complaints.operators import (
     OperatorExists,
@@ -20,7 +17,7 @@ from complaints.operators import (
     revoke_operator,
 )
 from complaints.settings import Settings
-from starter.database import with_database
+from starter.database import on_register
 
 
 def add_parser(commands: Any) -> None:
@@ -47,14 +44,6 @@ def add_parser(commands: Any) -> None:
     revoke = actions.add_parser("revoke", help="revoke an operator's key")
     revoke.add_argument("name")
     revoke.set_defaults(command=_revoke)
-
-
-def _with_pool(work: Callable[[Any], Awaitable[Any]]) -> Any:
-    async def run() -> Any:
-        async with register_pool(with_database(Settings())) as pool:
-            return await work(pool)
-
-    return asyncio.run(run())
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -116,7 +105,7 @@ def _add(args: argparse.Namespace) -> int:
         return record, key
 
     try:
-        record, key = _with_pool(add)
+        record, key = on_register(Settings(), add)
     except (OperatorExists, ValueError) as error:
         print(error, file=sys.stderr)
         return 1
@@ -131,7 +120,7 @@ def _add(args: argparse.Namespace) -> int:
 def _passwd(args: argparse.Namespace) -> int:
     try:
         password = _read_password(args.password_stdin)
-        _with_pool(lambda pool: set_password(pool, args.name, password))
+        on_register(Settings(), lambda pool: set_password(pool, args.name, password))
     except (WeakPassword, UnknownOperator) as error:
         print(error, file=sys.stderr)
         return 1
@@ -140,7 +129,7 @@ def _passwd(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    records: list[OperatorRecord] = _with_pool(list_operators)
+    records: list[OperatorRecord] = on_register(Settings(), list_operators)
     if not records:
         print("no operators: add one with `complaints users add NAME --role ROLE`")
     now = datetime.now(UTC)
@@ -158,7 +147,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace) -> int:
     try:
-        record = _with_pool(lambda pool: revoke_operator(pool, args.name))
+        record = on_register(Settings(), lambda pool: revoke_operator(pool, args.name))
     except UnknownOperator as error:
         print(error, file=sys.stderr)
         return 1

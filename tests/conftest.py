@@ -14,7 +14,6 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from selenium import webdriver
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -152,25 +151,6 @@ async def worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Asyn
 
 
 @pytest.fixture
-def web_port() -> int:
-    return free_port()
-
-
-@pytest_asyncio.fixture
-async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
-    """The app on a real port, served by the test's event loop while a browser runs in a thread."""
-    async with served(create_app(settings, pool, client), web_port) as url:
-        yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = headless_chromium(tmp_path / "profile", window="1280,1800")
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
 def complaint(settings: Settings) -> Callable[..., ComplaintSubmission]:
     """A valid submission by phone; keyword arguments replace its fields."""
 
@@ -199,3 +179,26 @@ async def keys(pool: asyncpg.Pool) -> dict[str, dict[str, str]]:
         _, key = await create_operator(pool, name, role)
         found[label] = {"Authorization": f"Bearer {key}"}
     return found
+
+
+# --- the browser tests: the app on a real port, and Chromium --------------------------
+
+
+@pytest.fixture
+def web_port() -> int:
+    return free_port()
+
+
+@pytest_asyncio.fixture
+async def site(settings: Settings, pool: asyncpg.Pool, client: Client, web_port: int) -> AsyncIterator[str]:
+    """The app on a real port, served by this event loop while Selenium runs in a thread."""
+    async with served(create_app(settings, pool, client), web_port) as url:
+        yield url
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Headless Chromium on a fresh profile, in the module's BROWSER_WINDOW (width,height)."""
+    driver = headless_chromium(tmp_path / "profile", window=getattr(request.module, "BROWSER_WINDOW", "1280,1600"))
+    yield driver
+    driver.quit()

@@ -106,3 +106,22 @@ if TYPE_CHECKING:
     [only] = violations("starter", source, "x.py")
     assert only.startswith("x.py:12: starter/ imports tests.conftest (starter/ may import activities, api, ")
     assert violations("complaints", "from complaints.settings import Settings", "x.py") == []
+
+
+def test_dates_are_worded_in_one_place() -> None:
+    """Dates as people read them (babel.dates) come from complaints/dates.py
+    only, so letters, pages and reports say them alike."""
+    wording = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for part in MAY_IMPORT
+        for path in _modules(part)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom | ast.Import)
+        and any(name.startswith("babel.dates") for name in _imported_names(node))
+        and path != ROOT / "complaints" / "dates.py"
+    ]
+    assert wording == [], "word dates with complaints.dates.LocalDates:\n" + "\n".join(wording)
+
+
+def _imported_names(node: ast.Import | ast.ImportFrom) -> list[str]:
+    return [node.module or ""] if isinstance(node, ast.ImportFrom) else [alias.name for alias in node.names]

@@ -4,22 +4,19 @@ complaint) and operations are alerted once per episode, however many checks;
 back under it, readiness is 200 again and operations are told once."""
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import asyncpg
-import httpx
 import pytest
 from temporalio.client import Client
 
 from activities.backlog import BacklogActivities
 from activities.outbox import Outbox
-from api.app import create_app
 from complaints.settings import Settings
 from tests.helpers.examples import COMPLAINT
 from tests.helpers.mailbox import Mailbox
 from tests.helpers.seeded_register import add_complaint
+from tests.helpers.web import app_over
 from worker.main import build_worker
 from workflows.intake_sweep import IntakeSweepWorkflow
 
@@ -42,14 +39,6 @@ async def _waiting(pool: asyncpg.Pool, count: int) -> list[str]:
     return refs
 
 
-@asynccontextmanager
-async def _api(settings: Settings, pool: asyncpg.Pool, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    """A fresh app each time: its backlog reading is its own."""
-    transport = httpx.ASGITransport(app=create_app(settings, pool, client))
-    async with httpx.AsyncClient(transport=transport, base_url="http://complaints.test", timeout=30) as http:
-        yield http
-
-
 async def _sweep(client: Client, settings: Settings) -> None:
     await client.execute_workflow(
         IntakeSweepWorkflow.run, id=f"sweep-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue
@@ -65,7 +54,7 @@ async def test_live_is_200_and_ready_is_200_under_the_threshold(
     behind: Settings, pool: asyncpg.Pool, client: Client
 ) -> None:
     await _waiting(pool, THRESHOLD)
-    async with _api(behind, pool, client) as http:
+    async with app_over(behind, pool, client) as http:
         assert (await http.get("/health/live")).status_code == 200
         ready = await http.get("/health/ready")
     assert ready.status_code == 200, ready.text
@@ -77,7 +66,7 @@ async def test_over_the_threshold_the_api_says_so_and_still_records_complaints(
     behind: Settings, pool: asyncpg.Pool, client: Client, keys: dict[str, dict[str, str]]
 ) -> None:
     await _waiting(pool, THRESHOLD + 1)
-    async with _api(behind, pool, client) as http:
+    async with app_over(behind, pool, client) as http:
         ready = await http.get("/health/ready")
         taken = await http.post("/complaints", json=COMPLAINT, headers=keys["intake"])
     assert ready.status_code == 503 and ready.headers["retry-after"] == "45"
@@ -103,7 +92,7 @@ async def test_operations_are_alerted_once_per_episode_and_told_once_when_it_cle
         assert len(mailbox.messages(behind.operations_email)) == 1
 
         await pool.execute("UPDATE complaints SET acknowledged_at = now() WHERE reference = $1", refs[0])
-        async with _api(behind, pool, client) as http:
+        async with app_over(behind, pool, client) as http:
             assert (await http.get("/health/ready")).status_code == 200
         for _ in range(2):
             await _sweep(client, behind)

@@ -12,15 +12,9 @@ from temporalio.client import Client
 
 from complaints.complaint_status import Phase
 from tests.helpers.complaint_workflow import wait_for_phase
-from tests.helpers.console import send_command, sign_in, with_password
+from tests.helpers.console import send_command, signed_in_as
 from tests.helpers.examples import ARGUED
 from tests.helpers.web import shown, taken_in
-
-
-async def _as(http: httpx.AsyncClient, pool: asyncpg.Pool, name: str) -> None:
-    http.cookies.clear()
-    await with_password(pool, name)
-    assert (await sign_in(http, name)).status_code == 303
 
 
 async def _proposed(http: httpx.AsyncClient, keys: dict, client: Client, amount: str, why: str) -> str:
@@ -61,9 +55,9 @@ async def _events(pool: asyncpg.Pool, ref: str) -> list[tuple[str, str, str | No
 async def test_managers_approve_and_refuse_from_the_queue_never_their_own(
     http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
 ) -> None:
-    await _as(http, pool, "Chloé")
+    await signed_in_as(http, pool, "Chloé")
     first = await _proposed(http, keys, client, "250.00", "Le vase était fragile.")
-    await _as(http, pool, "Denis")
+    await signed_in_as(http, pool, "Denis")
     second = await _proposed(http, keys, client, "310.50", "Deuxième envoi raté.")
 
     queue = await http.get("/console/files/approbations")
@@ -94,7 +88,7 @@ async def test_managers_approve_and_refuse_from_the_queue_never_their_own(
     )
     assert "Appelez" not in shown(await http.get("/console/files/approbations?fait=Appelez%20le%200800"))
 
-    await _as(http, pool, "Chloé")
+    await signed_in_as(http, pool, "Chloé")
     queue = await http.get("/console/files/approbations")
     refused = await http.post(
         f"/console/reclamations/{second}/commandes/approval",
@@ -105,5 +99,5 @@ async def test_managers_approve_and_refuse_from_the_queue_never_their_own(
     assert await _events(pool, second) == [("compensation_refused", "Chloé", "Trop élevé : 100 € au plus")]
     assert "Aucune compensation n'attend" in (await http.get("/console/files/approbations")).text
 
-    await _as(http, pool, "Alice")  # a handler has no approvals queue
+    await signed_in_as(http, pool, "Alice")  # a handler has no approvals queue
     assert (await http.get("/console/files/approbations")).status_code == 403

@@ -13,7 +13,7 @@ from temporalio.client import Client
 from complaints.complaint_status import Phase
 from complaints.operator_commands import InternalNote, Operator, Role
 from tests.helpers.complaint_workflow import wait_for_phase
-from tests.helpers.console import complaint_page, hidden, send_command, sign_in, with_password
+from tests.helpers.console import complaint_page, hidden, send_command, signed_in_as
 from tests.helpers.examples import ARGUED
 from tests.helpers.web import shown, taken_in
 from workflows.complaint import ComplaintWorkflow
@@ -30,17 +30,11 @@ def _others(page: httpx.Response) -> str:
     return " ".join(html.unescape(found[1]).split()) if found else ""
 
 
-async def _as(http: httpx.AsyncClient, pool: asyncpg.Pool, name: str) -> None:
-    http.cookies.clear()
-    await with_password(pool, name)
-    assert (await sign_in(http, name)).status_code == 303
-
-
 async def test_a_handler_handles_a_complaint_from_its_page(
     http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
 ) -> None:
     ref = await taken_in(http, keys, client)
-    await _as(http, pool, "Alice")
+    await signed_in_as(http, pool, "Alice")
     unassigned = await http.get("/console/files/non-attribuees")
     assert ref in shown(unassigned) and "Non attribuées 1" in shown(unassigned)
 
@@ -78,7 +72,7 @@ async def test_refused_commands_change_nothing(
     ref = await taken_in(http, keys, client)
     before = await _journal(pool, ref)
 
-    await _as(http, pool, "Alice")
+    await signed_in_as(http, pool, "Alice")
     page = await complaint_page(http, ref)
     no_csrf = await http.post(
         f"/console/reclamations/{ref}/commandes/assignment",
@@ -99,7 +93,7 @@ async def test_refused_commands_change_nothing(
     assert refused.status_code == 409 and "a changé depuis l'affichage" in shown(refused)
     assert hidden(refused, "version") != hidden(stale, "version")  # the page shows the current state
 
-    await _as(http, pool, "Irène")  # intake may not handle
+    await signed_in_as(http, pool, "Irène")  # intake may not handle
     intake_page = await complaint_page(http, ref)
     assert "Attribuer" not in shown(intake_page)
     by_intake = await http.post(
@@ -117,7 +111,7 @@ async def test_the_proposer_cannot_approve_their_own_compensation(
     http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
 ) -> None:
     ref = await taken_in(http, keys, client)
-    await _as(http, pool, "Chloé")
+    await signed_in_as(http, pool, "Chloé")
     assert (await send_command(http, ref, "assessment", {})).status_code == 303
     await wait_for_phase(client, ref, Phase.HANDLING)
     decision = {
@@ -134,12 +128,12 @@ async def test_the_proposer_cannot_approve_their_own_compensation(
 
     own = await send_command(http, ref, "approval", {"approved": "true"})
     assert own.status_code == 409 and "un autre manager doit le faire" in shown(own)
-    await _as(http, pool, "Bruno")  # a handler has no approvals
+    await signed_in_as(http, pool, "Bruno")  # a handler has no approvals
     assert (await http.get("/console/files/approbations")).status_code == 403
     assert "Approuver ou refuser" not in shown(await complaint_page(http, ref))
     assert (await client.get_workflow_handle(ref).query(ComplaintWorkflow.status)).phase is Phase.AWAITING_APPROVAL
 
-    await _as(http, pool, "Denis")
+    await signed_in_as(http, pool, "Denis")
     approved = await send_command(http, ref, "approval", {"approved": "true", "comment": "d'accord"})
     assert approved.status_code == 303, approved.text
     await wait_for_phase(client, ref, Phase.RESPONDED)
@@ -150,7 +144,7 @@ async def test_the_proposer_cannot_approve_their_own_compensation(
 async def test_an_intake_operator_takes_a_phone_complaint_in(
     http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
 ) -> None:
-    await _as(http, pool, "Irène")
+    await signed_in_as(http, pool, "Irène")
     form = await http.get("/console/nouvelle")
     fields = {"csrf": hidden(form, "csrf"), "form_id": hidden(form, "form_id"), "canal": "phone", "nom": "Jeanne"}
     incomplete = await http.post("/console/nouvelle", data={**fields, "objet": "Colis abîmé"})
@@ -181,11 +175,11 @@ async def test_the_page_says_who_else_is_on_the_complaint(
     http: httpx.AsyncClient, keys: dict, client: Client, pool: asyncpg.Pool, worker
 ) -> None:
     ref = await taken_in(http, keys, client)
-    await _as(http, pool, "Bruno")
+    await signed_in_as(http, pool, "Bruno")
     first = _others(await complaint_page(http, ref))
     assert first.startswith("Quelqu'un d'autre est sur ce dossier : Irène (a agi")  # she took it in
     assert "Bruno" not in first
-    await _as(http, pool, "Alice")
+    await signed_in_as(http, pool, "Alice")
     page = _others(await complaint_page(http, ref))
     assert page.startswith("Quelqu'un d'autre est sur ce dossier : Bruno (l'a ouvert") and "Irène (a agi" in page
     assert "Alice" not in page

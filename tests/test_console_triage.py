@@ -57,8 +57,10 @@ async def test_a_message_is_attached_made_a_complaint_or_discarded_once(
     await sign_in(http, "Alice")
     page = await http.get("/console/tri")
     assert page.status_code == 200
-    assert all(f'data-message="{m}"' in page.text.replace("&lt;", "<").replace("&gt;", ">")
-               for m in (third_party, unknown, noise))  # fmt: skip
+    assert all(
+        f'data-message="{m}"' in page.text.replace("&lt;", "<").replace("&gt;", ">")
+        for m in (third_party, unknown, noise)
+    )
     assert "n'est pas de l'adresse du réclamant" in shown(page)
     assert "cite une référence absente du registre" in shown(page)
     csrf = hidden(page, "csrf")

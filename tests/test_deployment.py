@@ -6,7 +6,6 @@ dev server of its own. Needs none of the session's servers."""
 import asyncio
 import contextlib
 import datetime
-import os
 import re
 import ssl
 import tomllib
@@ -32,6 +31,7 @@ from complaints import search_attributes
 from complaints.settings import Settings
 from complaints.temporal_client import TemporalSettingsError, connect, connect_options
 from devstack.temporal_server import temporal_cli
+from tests.helpers.settings import without_outside_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # Deliberately not the address dialled: only the server-name setting makes it match.
@@ -45,10 +45,7 @@ def _settings(**values: Any) -> Settings:
 
 @pytest.fixture(autouse=True)
 def _no_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only what a test gives: none of the settings of the shell running it."""
-    for name in list(os.environ):
-        if name.startswith("COMPLAINTS_") or name == "DATABASE_URL":
-            monkeypatch.delenv(name)
+    without_outside_settings(monkeypatch)
 
 
 # --- docker-compose.yml, the Dockerfile, .env.example ----------------------------

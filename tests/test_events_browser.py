@@ -31,6 +31,7 @@ from tests.helpers.session import ARTIFACTS
 from tests.helpers.webhooks import serving_webhook
 
 pytestmark = needs_chromium
+BROWSER_WINDOW = "1280,2400"
 Make = Callable[..., ComplaintSubmission]
 
 

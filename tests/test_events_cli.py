@@ -22,6 +22,7 @@ async def test_subscribers_are_added_with_a_secret_shown_once_listed_and_removed
     assert "no personal data" in listed.stdout
     bad = await complaints(settings, "subscribers", "add", "ERP", "ftp://erp", "--type", "decision")
     assert bad.returncode == 2 and "url" in bad.stderr and "event_types" in bad.stderr
+    assert "Value error" not in bad.stderr  # the reason as written, without pydantic's prefix
     assert await pool.fetchval("SELECT count(*) FROM subscribers") == 1
     removed = await complaints(settings, "subscribers", "remove", "CRM")
     assert removed.returncode == 0
@@ -54,6 +55,7 @@ async def test_rules_are_added_listed_refused_and_removed(pool: asyncpg.Pool, se
     )
     assert no_action.returncode == 2 and "actions" in no_action.stderr
     assert bad_field.returncode == 2 and "conditions" in bad_field.stderr
+    assert "Value error" not in no_action.stderr + bad_field.stderr
     assert await pool.fetchval("SELECT count(*) FROM automation_rules") == 1
     assert (await complaints(settings, "rules", "remove", "Sécurité")).returncode == 0
     assert await pool.fetchval("SELECT count(*) FROM automation_rules WHERE active") == 0

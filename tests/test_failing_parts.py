@@ -33,9 +33,10 @@ from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from tests.helpers.complaint_workflow import execute_update, start, wait_for_phase
 from tests.helpers.examples import ALICE, ARGUED, CHLOE, CUSTOMER, DENIS, without_email
+from tests.helpers.history import wait_until_idle
 from tests.helpers.mailbox import Mailbox, subjects
 from tests.helpers.polling import eventually
-from tests.helpers.register import journal_events
+from tests.helpers.register import failed_sends, journal_events
 from tests.helpers.runs import fill_history, run_id, serving, status_of
 from tests.helpers.session import SUGGEST_CONTINUE_AS_NEW_AFTER
 from tests.helpers.settings import QUICK_ASSESSMENT, SHORT_RESPONSE, tuned
@@ -159,7 +160,7 @@ async def test_alerts_still_undelivered_when_the_run_continues_as_new_are_delive
         dead_webhook.answers.clear()  # the webhook is back
 
         await eventually(lambda: len(dead_webhook.received) >= 2, timeout=40)
-        await asyncio.sleep(1)
+        await wait_until_idle(client.get_workflow_handle(handle.id), timeout=30)  # no delivery left on its way
     assert sorted(e["type"] for e in dead_webhook.events()) == ["sla.breach", "sla.warning"]
     sinks = await pool.fetch("SELECT sink FROM alert_deliveries WHERE alert_key LIKE $1", f"{handle.id}:%")
     assert [s["sink"] for s in sinks] == ["webhook", "webhook"]
@@ -178,7 +179,7 @@ async def test_a_progress_update_whose_email_fails_blocks_no_other_command(
     progress = asyncio.create_task(
         execute_update(handle, ComplaintWorkflow.send_progress_update, ProgressUpdate(by=ALICE, message="On enquête."))
     )
-    await asyncio.sleep(1)
+    await eventually(lambda: failed_sends(pool, f"{handle.id}:progress_update:%"), timeout=30)  # its email retries
     await asyncio.wait_for(
         execute_update(handle, ComplaintWorkflow.add_note, InternalNote(by=ALICE, text="ok")), QUICKLY
     )
@@ -257,8 +258,9 @@ async def test_a_response_by_post_counts_once_an_operator_confirms_it_went(
     await wait_for_phase(client, ref, Phase.ASSESSMENT)
     await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
-    await asyncio.sleep(1)
-    assert (await status_of(handle)).responded_at is None
+    await wait_until_idle(handle)  # waiting for the operator, with nothing else on its way
+    status = await status_of(handle)
+    assert status.responded_at is None and "confirm the response letter" in status.waiting_for
     assert "while the response is being sent" in await refusal(
         execute_update(handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="?"))
     )
@@ -283,7 +285,7 @@ async def test_while_the_response_goes_out_commands_that_change_it_are_refused(
     status = await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     mailbox.sink.refused_recipients.add(CUSTOMER)  # the response email waits for the mailbox
     await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
-    await asyncio.sleep(1)
+    await eventually(lambda: failed_sends(pool, f"{handle.id}:response:%"), timeout=30)  # the response is going out
     assert await refusal(
         execute_update(handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="Photo ?"))
     ) == ("cannot request information while the response is being sent")
@@ -309,7 +311,12 @@ async def test_the_response_counts_from_when_its_email_went(
     await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     mailbox.sink.refused_recipients.add(CUSTOMER)
     await execute_update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
-    await asyncio.sleep(3)
+
+    async def refused_twice() -> bool:
+        return await failed_sends(pool, f"{handle.id}:response:%") >= 2
+
+    await eventually(refused_twice, timeout=60)
+    assert (await status_of(handle)).responded_at is None  # not given while it could not go
     released_at = datetime.now(UTC)
     mailbox.sink.refused_recipients.clear()
     await wait_for_phase(client, handle.id, Phase.RESPONDED, timeout=30)

@@ -9,7 +9,7 @@ from temporalio.client import Client
 
 from complaints.complaint_status import Phase
 from tests.helpers.complaint_workflow import wait_for_phase
-from tests.helpers.console import complaint_page, hidden, send_command, sign_in, with_password
+from tests.helpers.console import complaint_page, hidden, send_command, signed_in_as
 from tests.helpers.knowledge import BROKEN_PARCEL, DOUBLE_CHARGE, write_article
 from tests.helpers.web import shown, taken_in
 
@@ -26,16 +26,10 @@ UNRELATED = {
 }
 
 
-async def _as(http: httpx.AsyncClient, pool: asyncpg.Pool, name: str) -> None:
-    http.cookies.clear()
-    await with_password(pool, name)
-    assert (await sign_in(http, name)).status_code == 303
-
-
 async def test_articles_are_versioned_with_who_changed_them(
     http: httpx.AsyncClient, keys: dict, pool: asyncpg.Pool
 ) -> None:
-    await _as(http, pool, "Alice")
+    await signed_in_as(http, pool, "Alice")
     refused = await http.post(
         "/console/articles", data={"csrf": hidden(await http.get("/console/articles/nouveau"), "csrf"), "title": "x"}
     )
@@ -43,13 +37,17 @@ async def test_articles_are_versioned_with_who_changed_them(
     assert await pool.fetchval("SELECT count(*) FROM articles") == 0
     article_id = await write_article(http, {**BROKEN_PARCEL, "status": "draft"})
 
-    await _as(http, pool, "Chloé")
+    await signed_in_as(http, pool, "Chloé")
     page = await http.get(f"/console/articles/{article_id}")
     edited = await http.post(
         f"/console/articles/{article_id}",
-        data={"csrf": hidden(page, "csrf"), "version": hidden(page, "version"), **BROKEN_PARCEL,
-              "answer": "Un article neuf vous est envoyé."},
-    )  # fmt: skip
+        data={
+            "csrf": hidden(page, "csrf"),
+            "version": hidden(page, "version"),
+            **BROKEN_PARCEL,
+            "answer": "Un article neuf vous est envoyé.",
+        },
+    )
     assert edited.status_code == 303
     stale = await http.post(
         f"/console/articles/{article_id}",
@@ -61,8 +59,9 @@ async def test_articles_are_versioned_with_who_changed_them(
         article_id,
     )
     assert [(v["version"], v["changed_by"], v["status"]) for v in versions] == [
-        (1, "Alice", "draft"), (2, "Chloé", "published")
-    ]  # fmt: skip
+        (1, "Alice", "draft"),
+        (2, "Chloé", "published"),
+    ]
     assert versions[1]["answer"] == "Un article neuf vous est envoyé."
     shown_versions = shown(await http.get(f"/console/articles/{article_id}"))
     assert (
@@ -71,7 +70,7 @@ async def test_articles_are_versioned_with_who_changed_them(
         and "Un article neuf vous est envoyé." in shown_versions
     )
 
-    await _as(http, pool, "Irène")  # intake reads, does not write
+    await signed_in_as(http, pool, "Irène")  # intake reads, does not write
     read = await http.get(f"/console/articles/{article_id}")
     assert (
         read.status_code == 200
@@ -91,7 +90,7 @@ async def test_a_complaint_is_offered_the_articles_that_fit_it(
     parcel_ref = await taken_in(http, keys, client)
     billing_ref = await taken_in(http, keys, client, BILLING)
     other_ref = await taken_in(http, keys, client, UNRELATED)
-    await _as(http, pool, "Alice")
+    await signed_in_as(http, pool, "Alice")
     parcel = await write_article(http, BROKEN_PARCEL)
     billing = await write_article(http, DOUBLE_CHARGE)
     draft = await write_article(http, {**BROKEN_PARCEL, "title": "Colis cassé (brouillon)", "status": "draft"})
@@ -111,7 +110,7 @@ async def test_an_article_inserted_in_a_progress_update_stays_linked(
 ) -> None:
     ref = await taken_in(http, keys, client)
     await taken_in(http, keys, client, UNRELATED)
-    await _as(http, pool, "Alice")
+    await signed_in_as(http, pool, "Alice")
     article_id = await write_article(http, BROKEN_PARCEL)
     assert (await send_command(http, ref, "assessment", {})).status_code == 303
     await wait_for_phase(client, ref, Phase.HANDLING)

@@ -30,6 +30,7 @@ from tests.helpers.session import ARTIFACTS
 from workflows.complaint import ComplaintWorkflow
 
 pytestmark = needs_chromium
+BROWSER_WINDOW = "1280,1800"  # the conftest's browser
 
 
 async def _awaiting_approval(

@@ -6,7 +6,6 @@ when it is sent again."""
 import asyncio
 import base64
 import html
-import re
 import smtplib
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +30,7 @@ from inbound.server import InboundServer
 from tests.helpers.network import free_port
 from tests.helpers.polling import eventually
 from tests.helpers.stoppable_postgres import StoppablePostgres
+from tests.helpers.web import path_of, shown
 
 COMPLAINT = {
     "complainant": {"name": "Jeanne Martin", "email": "jeanne@example.com"},
@@ -94,16 +94,6 @@ async def _counts(pool: asyncpg.Pool) -> dict[str, int]:
     return {table: await pool.fetchval(f"SELECT count(*) FROM {table}") for table in TABLES}
 
 
-def _shown(page: httpx.Response) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.text)))
-
-
-def _path(url: str) -> str:
-    """The path and query of an absolute link (the app is reached in-process)."""
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
-
-
 def _assert_problem(answer: httpx.Response, what: str) -> None:
     assert answer.status_code == 503, f"{what}: {answer.status_code} {answer.text[:300]}"
     assert answer.headers["retry-after"].isdigit(), what
@@ -117,7 +107,7 @@ def _assert_page(answer: httpx.Response, what: str) -> str:
     assert answer.headers["retry-after"].isdigit(), what
     assert answer.headers["content-type"].startswith("text/html"), what
     assert 'lang="fr"' in answer.text, what
-    return _shown(answer)
+    return shown(answer)
 
 
 async def _send_mail(settings: Settings, subject: str) -> tuple[int, str]:
@@ -166,7 +156,7 @@ async def test_while_the_register_is_down_every_endpoint_and_page_answers_503_an
         ],
     }
     sent_key = {"Idempotency-Key": "sent-during-the-outage"}
-    customer = _path(status_link(settings, ref)).replace("/suivi/", "/complaints/", 1).replace("?", "/customer?", 1)
+    customer = path_of(status_link(settings, ref)).replace("/suivi/", "/complaints/", 1).replace("?", "/customer?", 1)
     mailbox = settings.model_copy(update={"inbound_host": "127.0.0.1", "inbound_port": free_port()})
 
     register_server.stop()
@@ -191,15 +181,15 @@ async def test_while_the_register_is_down_every_endpoint_and_page_answers_503_an
     confirmation = f"/reclamation/enregistree?token={links.sign(ref, LinkAction.CONFIRMATION)}"
     assert "réessayez dans quelques minutes" in _assert_page(await app_http.get(confirmation), "confirmation")
     assert "réessayez dans quelques minutes" in _assert_page(
-        await app_http.get(_path(status_link(settings, ref))), "suivi"
+        await app_http.get(path_of(status_link(settings, ref))), "suivi"
     )
     reply_form = f"/suivi/{ref}/reponse?token={links.sign(ref, LinkAction.REPLY)}"
-    shown = _assert_page(await app_http.post(reply_form, data={"message": "Bonjour"}), "reply form")
-    assert "Votre envoi n'est pas encore enregistré" in shown
+    page = _assert_page(await app_http.post(reply_form, data={"message": "Bonjour"}), "reply form")
+    assert "Votre envoi n'est pas encore enregistré" in page
 
     form = await app_http.post("/reclamation", data=FORM, files=[("documents", ("bon.pdf", PDF, "application/pdf"))])
-    shown = _assert_page(form, "complaint form")
-    assert "Votre réclamation n'est pas encore enregistrée" in shown and "Joignez à nouveau vos documents" in shown
+    page = _assert_page(form, "complaint form")
+    assert "Votre réclamation n'est pas encore enregistrée" in page and "Joignez à nouveau vos documents" in page
     for field in ("nom", "objet", "description", "form_id"):  # the form comes back filled in
         assert f'value="{html.escape(FORM[field])}"' in form.text or html.escape(FORM[field]) in form.text, field
 

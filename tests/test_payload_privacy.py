@@ -6,20 +6,16 @@ import json
 from collections.abc import Callable
 
 import asyncpg
-import httpx
-from google.protobuf import json_format
-from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from codec.server import create_app
 from complaints.complaint_status import Phase
 from complaints.customer_signals import CustomerReply
 from complaints.operator_commands import ConfirmAssessment, Decision, InformationRequest
 from complaints.payload_codec import EncryptionCodec, new_key_line, parse_keys
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from complaints.temporal_client import payload_codec
+from tests.helpers.codec import codec_client, sealed_json
 from tests.helpers.complaint_workflow import execute_update, start, wait_for_phase
 from tests.helpers.examples import ALICE
 from tests.helpers.settings import tuned
@@ -74,16 +70,6 @@ async def test_old_keys_still_decode_after_rotation() -> None:
 
 
 ENGINEER_TOKEN = "engineer-token-0123456789abcdefghijklmnop"
-
-
-def codec_client(settings: Settings, peer: str = "127.0.0.1") -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=create_app(settings), client=(peer, 50000))
-    return httpx.AsyncClient(transport=transport, base_url="http://codec")
-
-
-async def sealed_json(settings: Settings, value: object) -> str:
-    payloads = await payload_codec(settings).encode(pydantic_data_converter.payload_converter.to_payloads([value]))
-    return json_format.MessageToJson(Payloads(payloads=payloads))
 
 
 async def test_the_codec_server_decodes_for_a_token_holder_and_refuses_others(settings: Settings) -> None:

@@ -30,8 +30,8 @@ from complaints.submission import ComplaintSubmission
 from tests.helpers.complaint_workflow import execute_update, start, wait_for_phase
 from tests.helpers.examples import ALICE, ARGUED, CHLOE, DENIS
 from tests.helpers.polling import eventually
-from tests.helpers.register import journal_events
-from tests.helpers.runs import fill_history, run_id, serving, status_of
+from tests.helpers.register import journal_events, waiting_on_locks
+from tests.helpers.runs import accepted_updates, failed_attempts, fill_history, run_id, serving, status_of
 from tests.helpers.session import SUGGEST_CONTINUE_AS_NEW_AFTER
 from tests.helpers.settings import SHORT_RESPONSE, tuned
 from workflows.complaint import ComplaintWorkflow
@@ -194,9 +194,14 @@ async def test_a_close_while_the_run_is_to_continue_as_new_closes(
     await conn.execute("SELECT 1 FROM complaints WHERE reference = $1 FOR UPDATE", handle.id)  # the journal waits
     try:
         await handle.signal(ComplaintWorkflow.accept_response)
-        await asyncio.sleep(1.5)  # the verdict's journal entry is waiting for the row
+        await eventually(lambda: waiting_on_locks(pool), timeout=30)  # the verdict's journal entry waits for the row
         closing = asyncio.create_task(execute_update(handle, ComplaintWorkflow.close, Closure(by=DENIS, note="réglé")))
-        await asyncio.sleep(1.5)
+        first = client.get_workflow_handle(handle.id, run_id=first_run)
+
+        async def close_taken() -> bool:
+            return "close" in await accepted_updates(first)
+
+        await eventually(close_taken, timeout=30)  # taken while the verdict is being journaled
     finally:
         await holding.rollback()
         await conn.close()
@@ -225,7 +230,11 @@ async def test_continue_as_new_waits_for_a_customer_message_being_journaled(
     )
     await handle.signal(ComplaintWorkflow.customer_reply, CustomerReply(message="Le livreur a signé", message_id="m-1"))
     await fill_history(handle, client, SUGGEST_CONTINUE_AS_NEW_AFTER + 10)  # continue-as-new is due
-    await asyncio.sleep(1)
+
+    async def journaling_failed() -> bool:
+        return await failed_attempts(client.get_workflow_handle(handle.id, run_id=first_run), "record") > 0
+
+    await eventually(journaling_failed, timeout=30)  # the message is still to be journaled
     await pool.execute("DROP TRIGGER journal_down ON journal")
 
     async def continued() -> bool:

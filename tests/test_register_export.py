@@ -131,9 +131,8 @@ async def test_the_register_from_the_command_line(pool: asyncpg.Pool, settings: 
     target = tmp_path / "registre.xlsx"
     written = await complaints(settings, "register", "export", *period, "--format", "xlsx", "--output", str(target))
     assert written.returncode == 0, written.stderr
-    assert [row[0] for row in load_workbook(target)[REGISTER_SHEET].iter_rows(values_only=True)][1:] == [
-        "T-A", "T-D", "T-B", "T-C", "T-E",
-    ]  # fmt: skip
+    rows = [row[0] for row in load_workbook(target)[REGISTER_SHEET].iter_rows(values_only=True)]
+    assert rows[1:] == ["T-A", "T-D", "T-B", "T-C", "T-E"]
 
     summary = await complaints(settings, "register", "summary", "--year", "2026")
     assert summary.returncode == 0, summary.stderr

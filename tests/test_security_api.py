@@ -4,8 +4,6 @@ through the real app and shown refused with nothing stored or changed."""
 import base64
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
 
@@ -22,7 +20,7 @@ from tests.helpers.cli import complaints
 from tests.helpers.examples import COMPLAINT
 from tests.helpers.history import wait_until_idle
 from tests.helpers.register import table_counts
-from tests.helpers.web import shown, taken_in
+from tests.helpers.web import app_over, shown, taken_in
 
 
 async def test_operator_answers_never_carry_a_customer_token(
@@ -48,14 +46,6 @@ def _complaint(name: str) -> dict:
     return {**COMPLAINT, "complainant": {"name": name, "email": f"{name.lower()}@example.com"}}
 
 
-@asynccontextmanager
-async def _app(settings: Settings, pool: asyncpg.Pool, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with these settings, over the test's register and Temporal client."""
-    transport = httpx.ASGITransport(app=create_app(settings, pool, client))
-    async with httpx.AsyncClient(transport=transport, base_url="http://complaints.test", timeout=30) as http:
-        yield http
-
-
 async def _signals(client: Client, reference: str) -> int:
     history = await client.get_workflow_handle(reference).fetch_history()
     return sum(1 for event in history.events if event.HasField("workflow_execution_signaled_event_attributes"))
@@ -66,7 +56,7 @@ async def test_replies_cannot_take_a_complaint_past_its_document_limits(
 ) -> None:
     """Finding 6: the per-complaint count and total size hold over several replies."""
     small = settings.model_copy(update={"max_documents": 3, "max_complaint_document_bytes": 5_000})
-    async with _app(small, pool, client) as http:
+    async with app_over(small, pool, client) as http:
         ref = await taken_in(http, keys, client)
         reply = f"/complaints/{ref}/customer/reply?token={signer(small).sign(ref, LinkAction.REPLY)}"
 
@@ -335,7 +325,7 @@ async def test_a_complaint_taken_in_with_documents_past_the_total_is_refused(
 ) -> None:
     small = settings.model_copy(update={"max_complaint_document_bytes": 5_000})
     pages = [("documents", (f"p{n}.pdf", b"%PDF-1.4 " + b"x" * 2_000, "application/pdf")) for n in range(3)]
-    async with _app(small, pool, client) as http:
+    async with app_over(small, pool, client) as http:
         api = await http.post(
             "/complaints", data={"complaint": json.dumps(COMPLAINT)}, files=pages, headers=keys["intake"]
         )

@@ -23,6 +23,7 @@ from complaints import links, payload_codec
 from complaints.settings import Settings
 from complaints.temporal_client import connect_options
 from starter.certs import make_certificates
+from tests.helpers.settings import without_outside_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
@@ -40,9 +41,7 @@ TEMPORAL_CLIENTS = {"worker", "api", "inbound"}
 
 @pytest.fixture(autouse=True)
 def _no_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("COMPLAINTS_") or name == "DATABASE_URL":
-            monkeypatch.delenv(name)
+    without_outside_settings(monkeypatch)
 
 
 def _generated_secrets() -> str:

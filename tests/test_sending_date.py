@@ -277,9 +277,18 @@ async def test_the_api_refuses_a_sent_at_in_the_future_naming_the_field(
 
 async def test_the_command_line_records_a_letters_date(pool: asyncpg.Pool, client: Client, settings: Settings) -> None:
     submitted = await complaints(
-        settings, "submit", *IDENTITY, "--address", "3 rue Haute", "--description", "Erreur.",
-        "--channel", "letter", "--sent-on", "02/03/2026",
-    )  # fmt: skip
+        settings,
+        "submit",
+        *IDENTITY,
+        "--address",
+        "3 rue Haute",
+        "--description",
+        "Erreur.",
+        "--channel",
+        "letter",
+        "--sent-on",
+        "02/03/2026",
+    )
     assert submitted.returncode == 0, submitted.stderr
     reference = submitted.stdout.strip()
     row = await pool.fetchrow("SELECT sent_at FROM complaints WHERE reference = $1", reference)

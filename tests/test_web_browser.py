@@ -18,6 +18,7 @@ from tests.helpers.polling import eventually
 from tests.helpers.session import ARTIFACTS
 
 pytestmark = needs_chromium
+BROWSER_WINDOW = "1000,1400"  # the conftest's browser
 
 
 async def test_a_complainant_fills_the_form_and_follows_the_link_in_the_acknowledgement(

@@ -52,8 +52,13 @@ class ConsoleRoute(APIRoute):
             except ProblemError as problem:
                 if problem.status != 503:
                     raise
-                answer = pages.page(svc, "message.html", 503, heading="Service momentanément indisponible",
-                                    message="Le dossier ne répond pas : réessayez dans quelques instants.")  # fmt: skip
+                answer = pages.page(
+                    svc,
+                    "message.html",
+                    503,
+                    heading="Service momentanément indisponible",
+                    message="Le dossier ne répond pas : réessayez dans quelques instants.",
+                )
                 answer.headers["Retry-After"] = (problem.headers or {}).get("Retry-After", "5")
                 return answer
             except Forbidden as refused:

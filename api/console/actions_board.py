@@ -35,9 +35,15 @@ async def _page(
 ) -> HTMLResponse:
     items = await list_actions(svc.pool, as_of=datetime.now(UTC), timezone=svc.settings.timezone, include_done=True)
     return pages.page(
-        svc, "actions.html", status, **await frame(svc, session, "actions"), items=board_order(items),
-        kinds=KINDS_FR, error=error, failed=failed,
-    )  # fmt: skip
+        svc,
+        "actions.html",
+        status,
+        **await frame(svc, session, "actions"),
+        items=board_order(items),
+        kinds=KINDS_FR,
+        error=error,
+        failed=failed,
+    )
 
 
 @router.get("/actions", response_class=HTMLResponse)

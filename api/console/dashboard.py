@@ -66,15 +66,23 @@ def charts(report: KpiReport, first: date, last: date, zone: ZoneInfo) -> dict[s
         low, high = _age_range(age, as_of, first, last)
         ages.append(Bar(AGE_LABELS[age], n, str(n), f"/console/files/toutes?du={low}&au={high}"))
     deadlines = [
-        Bar(DEADLINES_SHORT[name], (c.share_met or 0) * 100, f"{_percent(c.share_met)} ({c.met}/{c.met + c.missed})",
-            queue_link("toutes", first, last))
+        Bar(
+            DEADLINES_SHORT[name],
+            (c.share_met or 0) * 100,
+            f"{_percent(c.share_met)} ({c.met}/{c.met + c.missed})",
+            queue_link("toutes", first, last),
+        )
         for name, c in o.deadlines
-    ]  # fmt: skip
+    ]
     causes = [
-        Bar(cause.category, cause.count, f"{cause.count} ({cause.change:+d})",
-            queue_link("toutes", first, last, cause=cause.category))
+        Bar(
+            cause.category,
+            cause.count,
+            f"{cause.count} ({cause.change:+d})",
+            queue_link("toutes", first, last, cause=cause.category),
+        )
         for cause in o.root_causes
-    ]  # fmt: skip
+    ]
     regimes = [
         {
             "regime": group.key or "",
@@ -131,13 +139,26 @@ async def dashboard(
     first, last = days
     period_from, period_to = report_period(first, last, settings.timezone)
     report = await kpi_report(
-        svc.pool, period_from, period_to, "regime", as_of=datetime.now(UTC), timezone=settings.timezone,
+        svc.pool,
+        period_from,
+        period_to,
+        "regime",
+        as_of=datetime.now(UTC),
+        timezone=settings.timezone,
         currency=settings.currency,
-    )  # fmt: skip
+    )
     o = report.overall
     return pages.page(
-        svc, "dashboard.html", **await frame(svc, session, "tableau"), error=None, report=report, o=o,
-        first=first, last=last, received=queue_link("toutes", first, last),
-        at_risk=queue_link("a-risque", first, last), breached=queue_link("en-depassement", first, last),
+        svc,
+        "dashboard.html",
+        **await frame(svc, session, "tableau"),
+        error=None,
+        report=report,
+        o=o,
+        first=first,
+        last=last,
+        received=queue_link("toutes", first, last),
+        at_risk=queue_link("a-risque", first, last),
+        breached=queue_link("en-depassement", first, last),
         **charts(report, first, last, ZoneInfo(settings.timezone)),
-    )  # fmt: skip
+    )

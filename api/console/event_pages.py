@@ -17,6 +17,7 @@ from api.services import Services, services
 from complaints import automation_rules, subscribers
 from complaints.automation_rules import CONDITION_FIELDS
 from complaints.operator_commands import Role
+from complaints.submission import field_reasons
 
 PAGE = "/console/evenements"
 
@@ -48,7 +49,7 @@ async def _page(svc: Services, session: ConsoleSession, status: int = 200, **sho
 
 
 def _refusal(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'valeur'} : {e['msg']}" for e in error.errors())
+    return "; ".join(f"{problem.where('valeur')} : {problem.reason}" for problem in field_reasons(error))
 
 
 @router.get("/evenements", response_class=HTMLResponse)

@@ -25,9 +25,14 @@ async def _page(svc: Services, session: ConsoleSession, name: str, status: int =
     for name_ in ("notice", "error"):
         values.setdefault(name_, None)
     return pages.page(
-        svc, name, status, **await frame(svc, session, ""), statuses=STATUSES_FR,
-        writer=may(session, Permission.HANDLE), **values,
-    )  # fmt: skip
+        svc,
+        name,
+        status,
+        **await frame(svc, session, ""),
+        statuses=STATUSES_FR,
+        writer=may(session, Permission.HANDLE),
+        **values,
+    )
 
 
 @router.get("/articles", response_class=HTMLResponse)
@@ -50,8 +55,9 @@ async def add_article(
     try:
         article_id = await knowledge.create(svc.pool, knowledge.ArticleText.of(values), session.operator.name)
     except knowledge.ArticleRefused as refused:
-        return await _page(svc, session, "article.html", 422, article=None, typed=values, error=str(refused),
-                           history=[])  # fmt: skip
+        return await _page(
+            svc, session, "article.html", 422, article=None, typed=values, error=str(refused), history=[]
+        )
     return RedirectResponse(f"/console/articles/{article_id}?fait=1", 303)
 
 
@@ -64,9 +70,11 @@ async def knowledge_indicators(
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 async def article_page(
-    article_id: int, fait: str | None = None, session: ConsoleSession = Depends(signed_in),
+    article_id: int,
+    fait: str | None = None,
+    session: ConsoleSession = Depends(signed_in),
     svc: Services = Depends(services),
-) -> Response:  # fmt: skip
+) -> Response:
     return await _article(svc, session, article_id, notice="L'article est enregistré." if fait else None)
 
 
@@ -85,9 +93,11 @@ async def _article(
 
 @router.post("/articles/{article_id}", response_class=HTMLResponse)
 async def edit_article(
-    article_id: int, request: Request, session: ConsoleSession = Depends(signed_in),
+    article_id: int,
+    request: Request,
+    session: ConsoleSession = Depends(signed_in),
     svc: Services = Depends(services),
-) -> Response:  # fmt: skip
+) -> Response:
     values = await checked_form(request, session)
     require(session, Permission.HANDLE)
     seen = int(values["version"]) if values.get("version", "").isdigit() else 0

@@ -41,9 +41,15 @@ async def _page(
         LISTED,
     )
     return pages.page(
-        svc, "quality_reports.html", status, **await frame(svc, session, "rapports"), reports=reports,
-        error=error, notice=notice, last_day=lambda moment: moment - timedelta(days=1),
-    )  # fmt: skip
+        svc,
+        "quality_reports.html",
+        status,
+        **await frame(svc, session, "rapports"),
+        reports=reports,
+        error=error,
+        notice=notice,
+        last_day=lambda moment: moment - timedelta(days=1),
+    )
 
 
 @router.get("/rapports", response_class=HTMLResponse)
@@ -62,8 +68,9 @@ async def report_page(
     require(session, Permission.READ_REPORTS)
     stored = await svc.pool.fetchval("SELECT html FROM quality_reports WHERE id = $1", report_id)
     if stored is None:
-        return pages.page(svc, "message.html", 404, heading="Rapport introuvable",
-                          message=f"Aucun rapport qualité n° {report_id}.")  # fmt: skip
+        return pages.page(
+            svc, "message.html", 404, heading="Rapport introuvable", message=f"Aucun rapport qualité n° {report_id}."
+        )
     return HTMLResponse(stored, headers=REPORT_HEADERS)
 
 

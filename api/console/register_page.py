@@ -54,14 +54,29 @@ async def register_page(
         first, last = _period(values, zone)
     except PeriodRefused as refused:
         return pages.page(
-            svc, "register.html", 422, **await frame(svc, session, "registre"), error=str(refused), typed=values,
-            summary=[], first=None, last=None, outcomes=OUTCOMES_FR,
-        )  # fmt: skip
+            svc,
+            "register.html",
+            422,
+            **await frame(svc, session, "registre"),
+            error=str(refused),
+            typed=values,
+            summary=[],
+            first=None,
+            last=None,
+            outcomes=OUTCOMES_FR,
+        )
     summary = await register_summary(svc.pool, *report_period(first, last, zone))
     return pages.page(
-        svc, "register.html", **await frame(svc, session, "registre"), error=None, typed=values,
-        summary=summary, first=first, last=last, outcomes=OUTCOMES_FR,
-    )  # fmt: skip
+        svc,
+        "register.html",
+        **await frame(svc, session, "registre"),
+        error=None,
+        typed=values,
+        summary=summary,
+        first=first,
+        last=last,
+        outcomes=OUTCOMES_FR,
+    )
 
 
 @router.get("/registre/export")
@@ -78,9 +93,17 @@ async def register_download(
         first, last = _period(values, zone)
     except PeriodRefused as refused:
         return pages.page(
-            svc, "register.html", 422, **await frame(svc, session, "registre"), error=str(refused), typed=values,
-            summary=[], first=None, last=None, outcomes=OUTCOMES_FR,
-        )  # fmt: skip
+            svc,
+            "register.html",
+            422,
+            **await frame(svc, session, "registre"),
+            error=str(refused),
+            typed=values,
+            summary=[],
+            first=None,
+            last=None,
+            outcomes=OUTCOMES_FR,
+        )
     chosen: ExportFormat = "csv" if format == "csv" else "xlsx"  # narrowed for the type checker
     content = await register_file(svc.pool, *report_period(first, last, zone), chosen, zone)
     disposition = f'attachment; filename="{file_name(first, last, chosen)}"'

@@ -17,7 +17,7 @@ from api.console.access import checked_form, require, router, signed_in
 from api.console.frame import frame
 from api.console.sessions import ConsoleSession
 from api.services import Services, services
-from api.wording_fr import field_message
+from api.wording_fr import submission_form_errors
 from complaints.database import REGISTER_ERRORS, register_unavailable
 from complaints.intake import record_complaint, start_workflow
 from complaints.submission import Channel, validate_submission
@@ -38,18 +38,6 @@ FIELDS = (
     "solution",
 )
 CHANNELS = {Channel.PHONE: "Téléphone", Channel.IN_PERSON: "En personne", Channel.LETTER: "Courrier"}
-_FIELD_OF = {
-    ("complainant", "name"): "nom",
-    ("complainant", "type"): "qualite",
-    ("complainant", "email"): "email",
-    ("complainant", "phone"): "telephone",
-    ("complainant", "postal_address"): "adresse",
-    ("complainant", "customer_id"): "numero_client",
-    ("subject",): "objet",
-    ("product",): "produit",
-    ("description",): "description",
-    ("desired_resolution",): "solution",
-}
 
 
 async def _form(
@@ -99,11 +87,7 @@ async def take_in(
     try:
         submission = validate_submission(data, svc.settings.document_limits)
     except ValidationError as error:
-        errors: dict[str, str] = {}
-        for problem in error.errors():
-            field = _FIELD_OF.get(tuple(str(part) for part in problem["loc"]), "contact")
-            errors.setdefault(field, field_message(dict(problem)))
-        return await _form(svc, session, values, errors, 422)
+        return await _form(svc, session, values, submission_form_errors(error), 422)
     submitted = await record_complaint(svc.pool, svc.settings, submission, actor=session.operator.name)
     try:
         await start_workflow(svc.pool, svc.client, svc.settings, submitted.reference)

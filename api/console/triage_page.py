@@ -46,9 +46,15 @@ async def _page(
 ) -> HTMLResponse:
     rows = await triage.waiting(svc.pool)
     return pages.page(
-        svc, "triage.html", status, **await frame(svc, session, "tri"), rows=rows, error=error, done=done,
+        svc,
+        "triage.html",
+        status,
+        **await frame(svc, session, "tri"),
+        rows=rows,
+        error=error,
+        done=done,
         reason_fr=_reason_fr,
-    )  # fmt: skip
+    )
 
 
 @router.get("/tri", response_class=HTMLResponse)

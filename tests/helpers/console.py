@@ -15,6 +15,13 @@ async def with_password(pool: asyncpg.Pool, name: str) -> None:
     await set_password(pool, name, PASSWORD)
 
 
+async def signed_in_as(http: httpx.AsyncClient, pool: asyncpg.Pool, name: str) -> None:
+    """`name` given a password and signed in, whoever was signed in before."""
+    http.cookies.clear()
+    await with_password(pool, name)
+    assert (await sign_in(http, name)).status_code == 303
+
+
 def hidden(page: httpx.Response, field: str) -> str:
     """The first hidden field `field` of a page."""
     found = re.search(rf'name="{field}" value="([^"]*)"', page.text)

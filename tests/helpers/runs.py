@@ -1,10 +1,12 @@
 """A complaint's run seen from outside: its status, its run id and history
-length, a worker serving it for a while."""
+length, the updates it accepted, its activities' failed attempts, a worker
+serving it for a while."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from complaints.complaint_status import ComplaintStatus
@@ -43,3 +45,19 @@ async def fill_history(handle: WorkflowHandle, client: Client, until: int) -> No
     while await history_length(client, handle.id) < until and await run_id(client, handle.id) == first:
         await execute_update(handle, ComplaintWorkflow.add_note, InternalNote(by=ALICE, text=f"appel {n}"))
         n += 1
+
+
+async def accepted_updates(handle: WorkflowHandle) -> list[str]:
+    """The updates the handle's run has accepted (their validators passed), in order."""
+    events = (await handle.fetch_history()).events
+    return [
+        event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for event in events
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
+
+
+async def failed_attempts(handle: WorkflowHandle, activity: str) -> int:
+    """How often the pending `activity` of the run has failed so far (its attempt, less the one running)."""
+    pending = (await handle.describe()).raw_description.pending_activities
+    return max((p.attempt - 1 for p in pending if p.activity_type.name == activity), default=0)

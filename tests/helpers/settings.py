@@ -3,6 +3,8 @@ environment that hands the settings to a child process."""
 
 import os
 
+import pytest
+
 from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 
@@ -52,3 +54,10 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "COMPLAINTS_WORKER_SHUTDOWN_GRACE_SECONDS": str(settings.worker_shutdown_grace_seconds),
         "COMPLAINTS_METRICS_ADDRESS": "",  # several workers may run at once
     }
+
+
+def without_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only what a test gives: none of the settings of the shell running it."""
+    for name in list(os.environ):
+        if name.startswith("COMPLAINTS_") or name == "DATABASE_URL":
+            monkeypatch.delenv(name)

@@ -3,14 +3,27 @@ it, links as in-process paths, a complaint taken in over the API."""
 
 import html
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 from temporalio.client import Client
 
+from api.app import create_app
 from complaints.complaint_status import Phase
+from complaints.settings import Settings
 from tests.helpers.complaint_workflow import wait_for_phase
 from tests.helpers.examples import COMPLAINT
+
+
+@asynccontextmanager
+async def app_over(settings: Settings, pool: asyncpg.Pool, client: Client) -> AsyncIterator[httpx.AsyncClient]:
+    """A fresh app with these settings, over the test's register and Temporal client."""
+    transport = httpx.ASGITransport(app=create_app(settings, pool, client))
+    async with httpx.AsyncClient(transport=transport, base_url="http://complaints.test", timeout=30) as http:
+        yield http
 
 
 def shown(page: httpx.Response) -> str:

@@ -17,7 +17,6 @@ the old files: they are what runs still in flight look like."""
 import argparse
 import asyncio
 import json
-import socket
 import sys
 import tempfile
 import uuid
@@ -56,6 +55,7 @@ from devstack.mail_sink import start_sink
 from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import temporal_cli
 from tests.helpers.histories import FOLDER, HISTORY_CONVERTER, HISTORY_PAYLOAD_KEYS
+from tests.helpers.network import free_port
 from worker.main import build_worker
 from workflows.complaint import ComplaintWorkflow
 
@@ -335,12 +335,6 @@ def _settings(folder: Path, smtp_port: int, database_url: str, changes: dict[str
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def record(name: str) -> list[dict[str, Any]]:
     """Run `name` to closure on a throwaway stack; return its histories, the
     last run's first (the first run's after it, if the run continued as new)."""
@@ -348,7 +342,7 @@ async def record(name: str) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="histories-") as tmp:
         folder = Path(tmp)
         postgres = start_embedded_postgres(folder / "postgres")
-        smtp_port = _free_port()
+        smtp_port = free_port()
         mail, _ = start_sink(folder / "mail", "127.0.0.1", smtp_port)
         try:
             settings = _settings(folder, smtp_port, postgres.get_uri(), changes)
