@@ -82,10 +82,13 @@ class Span(BaseModel):
         return self
 
     def after(self, start: datetime, calendar: WorkingCalendar | None = None) -> datetime:
-        """The end of the span begun at `start`. An elapsed span ignores the
-        calendar; a counted one uses `calendar` (default: Europe/Paris without
+        """The end of the span begun at `start`. An elapsed span adds its
+        months as the calendar says (`WorkingCalendar.local_months`), then its
+        duration; a counted one uses `calendar` (default: Europe/Paris without
         closed days) and ends at 24:00 of its last day, given in UTC."""
         if self.counting is Counting.ELAPSED:
+            if calendar is not None and calendar.local_months and self.months:
+                return calendar.add_months(start, self.months) + self.delta
             return add_months(start, self.months) + self.delta
         calendar = calendar or WorkingCalendar()
         day = add_months_to_date(calendar.local_date(start), self.months)
