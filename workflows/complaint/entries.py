@@ -77,15 +77,15 @@ def assessment_confirmed(
     )
 
 
-def regime_changed(state: ComplaintState, command: ConfirmAssessment, was: str | None) -> Entry:
+def regime_changed(state: ComplaintState, by: str, reason: str | None, was: str | None) -> Entry:
     """The complaint under another regime: its regulatory dates moved."""
     return Entry(
         "regime_changed",
-        command.by.name,
+        by,
         {
             "regime": state.regime,
             "was": was,
-            "reason": command.reason,
+            "reason": reason,
             "ack_due_at": state.ack_due_at,
             "regulatory_due_at": state.regulatory_due_at,
         },

@@ -119,6 +119,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         self.state.deadlines.update(deadlines.for_priority(self._policy, self.state, assessment.priority, acknowledged))
         self._deadlines_changed()
         await self._record(entries.assessed(self.state, assessment))
+        await self._regime_of_category("system")
         self._move_to(Phase.ASSESSMENT)
 
     async def _wait_while_in_phase(self) -> None:
