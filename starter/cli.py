@@ -229,6 +229,7 @@ def _status(args: argparse.Namespace) -> int:
   received         {when(status.received_at)}{regime}
   acknowledgement  {acknowledged}; due {when(status.ack_due_at)}
   response due     {when(status.response_due_at)}
+  regulatory due   {when(status.regulatory_due_at)} (the regime's maximum, never paused)
   SLA              {status.sla_status.value}{" — breached: " + ", ".join(status.breaches) if status.breaches else ""}
   Temporal UI      {ui}"""
     )

@@ -51,6 +51,7 @@ async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
     assert "assessment" in status.stdout and "by email" in status.stdout
     assert "response due" in status.stdout and f"/workflows/{reference}" in status.stdout
     assert "  sent  " in status.stdout and "regime           general" in status.stdout  # from the register
+    assert "regulatory due   " in status.stdout
 
 
 async def test_postal_acknowledgement_from_the_command_line(
