@@ -223,8 +223,12 @@ async def test_a_regime_change_at_assessment_moves_the_regulatory_deadline(
     assert status.regime == "payment_services" and regulatory.due_at == due == status.regulatory_due_at
     assert regulatory.generation == 1
     assert status.deadlines["response"].effective_due <= due
-    row = await pool.fetchrow("SELECT regime, regulatory_due_at FROM complaints WHERE reference = $1", handle.id)
+    row = await pool.fetchrow(
+        "SELECT regime, regulatory_due_at, ack_due_at FROM complaints WHERE reference = $1", handle.id
+    )
     assert (row["regime"], row["regulatory_due_at"]) == ("payment_services", due)
+    # Acknowledged before the assessment: judged by the date it had, in the run and the register alike.
+    assert status.deadlines["acknowledgement"].met_at is not None and row["ack_due_at"] == status.ack_due_at
     assert "regime_changed" in await journal_events(pool, handle.id)
 
     # A holding reply may go up to the regime's maximum (35 jours ouvrables), never past it.
