@@ -9,6 +9,7 @@ import sys
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import FailureError
+from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.complaint_status import ComplaintStatus
 from complaints.operator_commands import ConfirmAssessment, Operator
@@ -49,6 +50,11 @@ def _assess(args: argparse.Namespace) -> int:
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         print(f"refused: {cause.message if isinstance(cause, FailureError) else error}", file=sys.stderr)
+        return 1
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        print(f"{args.reference}: no such complaint", file=sys.stderr)
         return 1
     print(
         f"{status.reference}: priority {status.priority}, regime {status.regime}, answer due by "

@@ -98,6 +98,8 @@ async def test_a_handler_changes_the_regime_from_the_command_line_with_a_reason(
     status = await client.get_workflow_handle(reference).query(ComplaintWorkflow.status)
     assert (row["regime"], row["regulatory_due_at"]) == ("payment_services", status.regulatory_due_at)
     assert (await journal_events(pool, reference)).count("regime_changed") == 1
+    unknown = await complaints(settings, "assess", "REC-1999-000001", "--by", "Alice")
+    assert unknown.returncode == 1 and "no such complaint" in unknown.stderr
 
 
 @pytest.mark.parametrize(
