@@ -30,6 +30,7 @@ from complaints.database import REGISTER_ERRORS, register_unavailable
 from complaints.dates import LocalDates
 from complaints.intake import record_complaint, start_workflow
 from complaints.links import CONFIRMATION_MAX_AGE, LinkAction, LinkRefused
+from complaints.policy import UnknownRegime
 from complaints.submission import Channel, validate_submission
 
 log = logging.getLogger(__name__)
@@ -336,8 +337,13 @@ async def confirmation(token: str = "", svc: Services = Depends(services)) -> HT
 def _answer_due(svc: Services, row: asyncpg.Record) -> datetime:
     """The answer's date under the complaint's regime, as its run counts it."""
     sent_at, received_at = row["sent_at"], row["received_at"]
+    if row["regulatory_due_at"]:
+        return row["regulatory_due_at"]
     policy = svc.settings.complaint_policy_at(sent_at or received_at)
-    return row["regulatory_due_at"] or policy.regulatory_due(row["regime"], sent_at, received_at)
+    try:
+        return policy.regulatory_due(row["regime"], sent_at, received_at)
+    except UnknownRegime:  # a regime the settings no longer define: the run has its own copy
+        return policy.response_due(received_at)
 
 
 # --- the status page and its forms ------------------------------------------
