@@ -39,10 +39,12 @@ class WorkingCalendar(BaseModel):
     closed_days: list[date] = []  # sorted, no repeats: public holidays and the organisation's own
     first_year: int | None = None
     last_year: int | None = None
-    # The months of an elapsed span ("2 months") added on the local date and
-    # time, so 1 December 00:30 in Paris + 2 months is 1 February 00:30 there.
-    # False in a calendar carried by a run started before: it added them in UTC.
-    local_months: bool = False
+    # Made at intake by code that counts every span of the policy here: an
+    # elapsed span's months on the local date and time (1 December 00:30 in
+    # Paris + 2 months is 1 February 00:30 there), a wait's counted days on these
+    # closed days. False in a calendar carried by a run started before: months
+    # in UTC, waits in the default calendar, as that run counted them.
+    every_span: bool = False
 
     @field_validator("closed_days")
     @classmethod

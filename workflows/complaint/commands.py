@@ -122,13 +122,14 @@ class CommandSteps(ComplaintSteps):
         s.awaiting_customer_since = now
         self._deadlines_changed()
         self._move_to(Phase.AWAITING_CUSTOMER)
-        return {"questions": request.questions, "reply_by": self._policy.information_timeout.after(now)}
+        reply_by = self._policy.wait_until(self._policy.information_timeout, now)
+        return {"questions": request.questions, "reply_by": reply_by}
 
     async def _request_information_as_before(self, request: InformationRequest) -> None:
         now = workflow.now()
         self.state.open_questions = request.questions
         self.state.information_requests += 1
-        reply_by = self._policy.information_timeout.after(now)
+        reply_by = self._policy.wait_until(self._policy.information_timeout, now)
         await self._email_customer("information_request", {"questions": request.questions, "reply_by": reply_by})
         self.state.awaiting_customer_since = now
         if not self._files_replies:

@@ -140,7 +140,7 @@ def response_letter(
         "actions": state.actions,
         "recourse": decision.outcome is not Outcome.ACCEPTED or decision.review,
         "review": decision.review,
-        "verdict_by": policy.verdict_wait.after(now),
+        "verdict_by": policy.wait_until(policy.verdict_wait, now),
     }
 
 
