@@ -1,6 +1,6 @@
 """The texts the customer and operations receive, from Jinja2 templates."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -36,10 +36,8 @@ class Letters:
         self._language = settings.locale.split("_")[0]
 
     def last_day(self, due_at: datetime | str) -> str:
-        """The last day of a deadline due at `due_at`: a counted span is due at
-        24:00 of its last day (00:00 of the next), the day a letter gives."""
-        due = datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at
-        return self._dates.date(due - timedelta(microseconds=1))
+        """The last day of a deadline due at `due_at` (LocalDates.last_day)."""
+        return self._dates.last_day(due_at)
 
     def render(self, template_name: str, **values: object) -> tuple[str, str]:
         """Render `template_name` in the configured language: (subject, body).

@@ -6,9 +6,11 @@ Everything shown is escaped (Jinja2 autoescape)."""
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import asyncpg
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -28,6 +30,7 @@ from complaints.database import REGISTER_ERRORS, register_unavailable
 from complaints.dates import LocalDates
 from complaints.intake import record_complaint, start_workflow
 from complaints.links import CONFIRMATION_MAX_AGE, LinkAction, LinkRefused
+from complaints.policy import UnknownRegime
 from complaints.submission import Channel, validate_submission
 
 log = logging.getLogger(__name__)
@@ -94,7 +97,11 @@ THANKS = {
 def _page(svc: Services, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     dates = LocalDates(svc.settings.timezone, svc.settings.locale)
     html = _pages.get_template(name).render(
-        organisation=svc.settings.organisation_name, date=dates.date, moment=dates.moment, **values
+        organisation=svc.settings.organisation_name,
+        date=dates.date,
+        last_day=dates.last_day,
+        moment=dates.moment,
+        **values,
     )
     return HTMLResponse(html, status, headers=SECURITY_HEADERS)
 
@@ -318,8 +325,20 @@ async def confirmation(token: str = "", svc: Services = Depends(services)) -> HT
         subject=row["subject"],
         received_at=row["received_at"],
         email=row["complainant_email"],
-        response_due_at=svc.settings.complaint_policy.response_due(row["received_at"]),
+        response_due_at=_answer_due(svc, row),
     )
+
+
+def _answer_due(svc: Services, row: asyncpg.Record) -> datetime:
+    """The answer's date under the complaint's regime, as its run counts it."""
+    sent_at, received_at = row["sent_at"], row["received_at"]
+    if row["regulatory_due_at"]:
+        return row["regulatory_due_at"]
+    policy = svc.settings.complaint_policy_at(sent_at or received_at)
+    try:
+        return policy.regulatory_due(row["regime"], sent_at, received_at)
+    except UnknownRegime:  # a regime the settings no longer define: the run has its own copy
+        return policy.response_due(received_at)
 
 
 # --- the status page and its forms ------------------------------------------

@@ -2,7 +2,7 @@
 the configured time zone and language (`COMPLAINTS_TIMEZONE`, `COMPLAINTS_LOCALE`)."""
 
 import datetime as dt
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -17,6 +17,11 @@ class LocalDates:
         """« 3 mars 2026 »"""
         value = _as_datetime(value)
         return format_date(value.astimezone(self._tz), format="long", locale=self._locale)
+
+    def last_day(self, due_at: datetime | str) -> str:
+        """The last day of a deadline due at `due_at`: a counted span is due at
+        24:00 of its last day (00:00 of the next), the day the complainant is given."""
+        return self.date(_as_datetime(due_at) - timedelta(microseconds=1))
 
     def moment(self, value: datetime | str) -> str:
         """« 3 mars 2026, 14:05 »"""

@@ -82,10 +82,13 @@ class Span(BaseModel):
         return self
 
     def after(self, start: datetime, calendar: WorkingCalendar | None = None) -> datetime:
-        """The end of the span begun at `start`. An elapsed span ignores the
-        calendar; a counted one uses `calendar` (default: Europe/Paris without
+        """The end of the span begun at `start`. An elapsed span adds its
+        months as the calendar says (`WorkingCalendar.every_span`), then its
+        duration; a counted one uses `calendar` (default: Europe/Paris without
         closed days) and ends at 24:00 of its last day, given in UTC."""
         if self.counting is Counting.ELAPSED:
+            if calendar is not None and calendar.every_span and self.months:
+                return calendar.add_months(start, self.months) + self.delta
             return add_months(start, self.months) + self.delta
         calendar = calendar or WorkingCalendar()
         day = add_months_to_date(calendar.local_date(start), self.months)
@@ -293,6 +296,12 @@ class ComplaintPolicy(BaseModel):
         """`span` begun at `start`, counted in the policy's calendar: the way
         every span of the policy is to be turned into a date."""
         return span.after(start, self.calendar)
+
+    def wait_until(self, span: Span, start: datetime) -> datetime:
+        """The end of a wait begun at `start` (the customer's reply, verdict or
+        survey, a manager's approval), counted in the policy's calendar like its
+        deadlines; in the default one where a run started before counted it so."""
+        return span.after(start, self.calendar if self.calendar.every_span else None)
 
     def acknowledgement_due(self, received_at: datetime) -> datetime:
         return self.end_of(self.acknowledgement, received_at)

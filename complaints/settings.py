@@ -360,7 +360,8 @@ class Settings(BaseSettings):
     def working_calendar(self, year: int) -> WorkingCalendar:
         """The closed days a complaint whose first event is in `year` needs."""
         calendar = _calendar(self.timezone, self.holiday_region or "", tuple(self.closed_days or ()), year)
-        return calendar.model_copy(deep=True)  # the cached one stays as made
+        # The cached one stays as made; a complaint taken in now counts every span in it.
+        return calendar.model_copy(deep=True, update={"every_span": True})
 
     @property
     def complaint_policy(self) -> ComplaintPolicy:

@@ -39,6 +39,12 @@ class WorkingCalendar(BaseModel):
     closed_days: list[date] = []  # sorted, no repeats: public holidays and the organisation's own
     first_year: int | None = None
     last_year: int | None = None
+    # Made at intake by code that counts every span of the policy here: an
+    # elapsed span's months on the local date and time (1 December 00:30 in
+    # Paris + 2 months is 1 February 00:30 there), a wait's counted days on these
+    # closed days. False in a calendar carried by a run started before: months
+    # in UTC, waits in the default calendar, as that run counted them.
+    every_span: bool = False
 
     @field_validator("closed_days")
     @classmethod
@@ -81,6 +87,15 @@ class WorkingCalendar(BaseModel):
         """The last day of a span ending at `due_at` (its 24:00): the date a
         letter gives."""
         return self.local_date(due_at - timedelta(microseconds=1))
+
+    def add_months(self, moment: datetime, months: int) -> datetime:
+        """`moment` `months` later on the local date, at the same local time
+        (clamped to the month's last day), given in UTC."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(self.zone)
+        day = add_months_to_date(local.date(), months)
+        return local.replace(year=day.year, month=day.month, day=day.day).astimezone(UTC)
 
     def add_days(self, start: date, days: int, counting: Counting) -> date:
         """The `days`-th counted day after `start` (the count starts the day

@@ -24,7 +24,7 @@ from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
 from complaints.temporal_client import TemporalUnavailable, Update, connect, workflow_ui_url
 from devstack.mail_sink import message_files, read_message
-from starter import certs, erase, events, register, related, reports, users
+from starter import assessment, certs, erase, events, register, related, reports, users
 from starter.database import NoLocalDatabase, with_database
 from workflows.complaint import ComplaintWorkflow
 
@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     register.add_parsers(commands)  # register export, register summary
     erase.add_parser(commands)
     related.add_parser(commands)  # link
+    assessment.add_parser(commands)  # assess
     events.add_parsers(commands)  # subscribers, rules
 
     submit = commands.add_parser("submit", help="take in a complaint (phone, face to face)")
@@ -231,6 +232,7 @@ def _status(args: argparse.Namespace) -> int:
   received         {when(status.received_at)}{regime}
   acknowledgement  {acknowledged}; due {when(status.ack_due_at)}
   response due     {when(status.response_due_at)}
+  regulatory due   {when(status.regulatory_due_at)} (the regime's maximum, never paused)
   SLA              {status.sla_status.value}{" — breached: " + ", ".join(status.breaches) if status.breaches else ""}
   Temporal UI      {ui}"""
     )

@@ -1,4 +1,4 @@
-"""`complaints submit / status / mail / ack-postal`, as an operator runs them."""
+"""`complaints submit / status / mail / ack-postal / assess`, as an operator runs them."""
 
 import asyncio
 import os
@@ -10,11 +10,14 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
+from complaints.complaint_status import Phase
 from complaints.database import NoDatabaseUrl, open_pool
 from complaints.settings import Settings
 from tests.helpers.cli import IDENTITY, complaints
-from tests.helpers.complaint_workflow import wait_for_acknowledgement
+from tests.helpers.complaint_workflow import wait_for_acknowledgement, wait_for_phase
 from tests.helpers.mailbox import Mailbox
+from tests.helpers.register import journal_events
+from workflows.complaint import ComplaintWorkflow
 
 
 async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
@@ -51,6 +54,7 @@ async def test_submit_then_status_and_the_acknowledgement_in_the_mailbox(
     assert "assessment" in status.stdout and "by email" in status.stdout
     assert "response due" in status.stdout and f"/workflows/{reference}" in status.stdout
     assert "  sent  " in status.stdout and "regime           general" in status.stdout  # from the register
+    assert "regulatory due   " in status.stdout
 
 
 async def test_postal_acknowledgement_from_the_command_line(
@@ -71,6 +75,31 @@ async def test_postal_acknowledgement_from_the_command_line(
     assert "acknowledged by post" in confirmed.stdout
     again = await complaints(settings, "ack-postal", reference, "--by", "Claire")
     assert again.returncode == 1 and "already acknowledged" in again.stderr
+
+
+async def test_a_handler_changes_the_regime_from_the_command_line_with_a_reason(
+    client: Client, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker
+) -> None:
+    submitted = await complaints(
+        settings, "submit", *IDENTITY, "--email", "jeanne@example.com", "--description", "Un virement."
+    )
+    reference = submitted.stdout.strip()
+    await wait_for_phase(client, reference, Phase.ASSESSMENT)
+    unreasoned = await complaints(settings, "assess", reference, "--by", "Alice", "--regime", "payment_services")
+    assert unreasoned.returncode == 1 and "needs a reason" in unreasoned.stderr
+    assert await pool.fetchval("SELECT regime FROM complaints WHERE reference = $1", reference) == "general"
+
+    changed = await complaints(
+        settings, "assess", reference, "--by", "Alice", "--regime", "payment_services", "--reason", "Un virement SEPA."
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert "regime payment_services" in changed.stdout
+    row = await pool.fetchrow("SELECT regime, regulatory_due_at FROM complaints WHERE reference = $1", reference)
+    status = await client.get_workflow_handle(reference).query(ComplaintWorkflow.status)
+    assert (row["regime"], row["regulatory_due_at"]) == ("payment_services", status.regulatory_due_at)
+    assert (await journal_events(pool, reference)).count("regime_changed") == 1
+    unknown = await complaints(settings, "assess", "REC-1999-000001", "--by", "Alice")
+    assert unknown.returncode == 1 and "no such complaint" in unknown.stderr
 
 
 @pytest.mark.parametrize(

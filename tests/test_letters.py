@@ -66,3 +66,16 @@ def test_a_holding_reply_gives_its_reasons_and_the_final_date() -> None:
     assert "réponse d'attente" in held and "L.133-45" in held and "30 novembre 2026" in held
     assert "enquête auprès de la banque" in held
     assert "réponse d'attente" not in rendered("analysis_extension", **values)
+
+
+def test_every_date_a_letter_sets_for_a_deadline_is_its_last_day() -> None:
+    # A holding reply up to the payment-services maximum: 24:00 of its last day, Paris.
+    maximum = POLICY.holding_reply_max("payment_services", None, RECEIVED)
+    assert maximum is not None
+    last = f"{POLICY.calendar.last_day(maximum).day} "
+    held = rendered("analysis_extension", reason="Une enquête.", new_due_at=maximum, holding_reply=True)
+    assert f"au plus tard le {last}" in held
+    asked = rendered("information_request", questions="La facture ?", reply_by=maximum)
+    reminded = rendered("information_reminder", questions="La facture ?", reply_by=maximum)
+    assert f"au plus tard le\n{last}" in asked
+    assert f"jusqu'au {last}" in reminded

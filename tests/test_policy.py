@@ -81,6 +81,7 @@ def test_todays_settings_give_todays_policy(monkeypatch: pytest.MonkeyPatch) -> 
     policy = Settings(_env_file=None).complaint_policy
     received = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
     assert policy.acknowledgement_due(received) == received + timedelta(days=5)
-    assert policy.response_due(received) == datetime(2026, 12, 30, 23, 30, tzinfo=UTC)
+    # 1 December 00:30 in Paris + 1 month: 1 January 00:30 there (months are added in COMPLAINTS_TIMEZONE).
+    assert policy.response_due(received) == datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
     assert policy.assessment_due("P1", received) == received + timedelta(hours=2)
     assert policy.regime().answer.span == Span(months=1)

@@ -17,10 +17,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from complaints import search_attributes as attrs
+from complaints.assessment import CATEGORIES
 from complaints.complaint_status import ComplaintStatus, Phase
 from complaints.customer_signals import Contest
 from complaints.intake import submit_complaint
 from complaints.operator_commands import AnalysisExtension, ConfirmAssessment, Decision, InformationRequest
+from complaints.policy import RegimeRules
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from tests.helpers.complaint_workflow import execute_update, refused, wait_for_phase
@@ -221,8 +223,12 @@ async def test_a_regime_change_at_assessment_moves_the_regulatory_deadline(
     assert status.regime == "payment_services" and regulatory.due_at == due == status.regulatory_due_at
     assert regulatory.generation == 1
     assert status.deadlines["response"].effective_due <= due
-    row = await pool.fetchrow("SELECT regime, regulatory_due_at FROM complaints WHERE reference = $1", handle.id)
+    row = await pool.fetchrow(
+        "SELECT regime, regulatory_due_at, ack_due_at FROM complaints WHERE reference = $1", handle.id
+    )
     assert (row["regime"], row["regulatory_due_at"]) == ("payment_services", due)
+    # Acknowledged before the assessment: judged by the date it had, in the run and the register alike.
+    assert status.deadlines["acknowledgement"].met_at is not None and row["ack_due_at"] == status.ack_due_at
     assert "regime_changed" in await journal_events(pool, handle.id)
 
     # A holding reply may go up to the regime's maximum (35 jours ouvrables), never past it.
@@ -234,6 +240,32 @@ async def test_a_regime_change_at_assessment_moves_the_regulatory_deadline(
     held = beyond.model_copy(update={"new_due_at": maximum - timedelta(hours=1)})
     status = await execute_update(handle, ComplaintWorkflow.extend_analysis, held)
     assert status.response_due_at == held.new_due_at and status.deadlines["regulatory"].due_at == maximum
+
+
+async def test_the_settings_category_rule_chooses_the_regime_once_the_category_is_known(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, mailbox: Mailbox, worker, complaint: Make
+) -> None:
+    # COMPLAINTS_REGIMES by category: every assessed category is ACPR's, "Paiement" is payment services'.
+    rules = RegimeRules(category={**dict.fromkeys(CATEGORIES, "acpr"), "Paiement": "payment_services"})
+    settings = settings.model_copy(update={"regimes": rules})
+    handle = await taken_in(env, pool, settings, complaint())
+    await wait_for_phase(env.client, handle.id, Phase.ASSESSMENT)
+    status = await handle.query(ComplaintWorkflow.status)
+    policy = settings.complaint_policy_at(status.sent_at or status.received_at)
+    acpr_due = policy.regulatory_due("acpr", status.sent_at, status.received_at)
+    assert status.regime == "acpr" and status.deadlines["regulatory"].due_at == acpr_due == status.regulatory_due_at
+    row = await pool.fetchrow("SELECT regime, regulatory_due_at FROM complaints WHERE reference = $1", handle.id)
+    assert (row["regime"], row["regulatory_due_at"]) == ("acpr", acpr_due)
+
+    # The handler files it under another category: its rule applies, without a reason to give.
+    status = await execute_update(
+        handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, category="Paiement")
+    )
+    due = policy.regulatory_due("payment_services", status.sent_at, status.received_at)
+    assert status.regime == "payment_services" and status.deadlines["regulatory"].due_at == due
+    row = await pool.fetchrow("SELECT regime, regulatory_due_at FROM complaints WHERE reference = $1", handle.id)
+    assert (row["regime"], row["regulatory_due_at"]) == ("payment_services", due)
+    assert (await journal_events(pool, handle.id)).count("regime_changed") == 2
 
 
 async def test_the_api_lists_the_regulatory_deadline_beside_the_acknowledgement(

@@ -8,16 +8,18 @@ import re
 import asyncpg
 import httpx
 import pytest
+from babel.dates import format_date
 from pydantic import ValidationError
 from temporalio.client import Client
 
 from api.app import create_app
 from api.body_limit import request_body_limit
 from complaints.complaint_status import Phase
+from complaints.policy import PriorityDeadlines, Span
 from complaints.settings import Settings
 from tests.helpers.complaint_workflow import wait_for_phase
 from tests.helpers.examples import ARGUED, CUSTOMER
-from tests.helpers.mailbox import Mailbox, status_link_in
+from tests.helpers.mailbox import Mailbox, body_of, status_link_in
 from tests.helpers.register import table_counts
 from tests.helpers.web import path_of, shown
 
@@ -85,6 +87,35 @@ async def test_the_form_records_a_web_complaint_once_and_confirms_it(
 
     expired = await http.get("/reclamation/enregistree?token=forged")
     assert expired.status_code == 403
+
+
+async def test_the_pages_give_the_regimes_answer_date_as_its_last_day(
+    client: Client, pool: asyncpg.Pool, mailbox: Mailbox, settings: Settings, worker
+) -> None:
+    # Payment services: answered within 15 jours ouvrables, due at 24:00 of the last one;
+    # internal response deadlines longer than that stop at it.
+    late = PriorityDeadlines(assessment=Span.model_validate("5 days"), response=Span.model_validate("3 months"))
+    payments = settings.model_copy(
+        update={
+            "default_regime": "payment_services",
+            "priority_deadlines": dict.fromkeys(("P1", "P2", "P3", "P4"), late),
+        }
+    )
+    transport = httpx.ASGITransport(app=create_app(payments, pool, client))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as web:
+        sent = await web.post("/reclamation", data={**FORM, "form_id": "f-payments"})
+        confirmation = shown(await web.get(sent.headers["location"]))
+        ref = _found(r"Référence : (\S+)", confirmation)
+        row = await pool.fetchrow("SELECT sent_at, received_at FROM complaints WHERE reference = $1", ref)
+        policy = payments.complaint_policy_at(row["sent_at"])
+        due = policy.regulatory_due("payment_services", row["sent_at"], row["received_at"])
+        last_day = format_date(policy.calendar.last_day(due), format="long", locale=payments.locale)
+        assert f"Vous recevez une réponse argumentée au plus tard le {last_day}." in confirmation
+        [ack] = await mailbox.wait_for(CUSTOMER)
+        assert f"au plus tard le {last_day}." in body_of(ack)
+        await wait_for_phase(client, ref, Phase.ASSESSMENT)
+        status = shown(await web.get(path_of(status_link_in(ack))))
+        assert f"Vous recevrez notre réponse argumentée au plus tard le {last_day}." in status
 
 
 async def test_invalid_or_oversize_forms_are_shown_again_with_french_errors_and_nothing_is_stored(

@@ -160,6 +160,19 @@ def test_the_elapsed_months_are_counted_as_before_from_the_instant() -> None:
     assert ComplaintPolicy().response_due(sent.astimezone(UTC)) == datetime(2027, 1, 30, 23, 30, tzinfo=UTC)
 
 
+def test_todays_two_months_are_added_in_paris_a_complaint_of_1_december_0030_due_on_1_february() -> None:
+    # 30 November 23:30 UTC is already 1 December in Paris: the months are added there.
+    received = paris(2026, 12, 1, 0, 30).astimezone(UTC)
+    policy = Settings(_env_file=None).complaint_policy_at(received)
+    assert policy.response_due(received) == paris(2027, 2, 1, 0, 30)
+    assert policy.regulatory_due("general", received, received) == paris(2027, 2, 1, 0, 30)
+    assert policy.priority_response_due("P4", received, received) == paris(2027, 2, 1, 0, 30)
+    # Across the change of time, the same local hour: 1 March 12:00 + 1 month is 1 April 12:00 in Paris.
+    march = paris(2027, 3, 1, 12, 0).astimezone(UTC)
+    assert policy.end_of(Span(months=1), march) == paris(2027, 4, 1, 12, 0) == datetime(2027, 4, 1, 10, 0, tzinfo=UTC)
+    assert policy.acknowledgement_due(received) == received + timedelta(days=10)  # days stay elapsed
+
+
 def test_mediation_can_be_requested_for_a_year_after_the_written_complaint() -> None:
     sent = paris(2026, 12, 24, 16, 45)
     assert POLICY.mediation_until(sent, sent + timedelta(days=3)) == end_of_day_paris(2027, 12, 24)

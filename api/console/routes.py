@@ -255,7 +255,7 @@ async def complaint_page(
         "{nom}": row["complainant_name"],
         "{reference}": reference,
         "{date_reception}": dates.date(row["received_at"]),
-        "{date_reponse}": dates.date(row["response_due_at"]) if row["response_due_at"] else "",
+        "{date_reponse}": dates.last_day(row["response_due_at"]) if row["response_due_at"] else "",
     }
     text = await reply_templates.filled(svc.pool, modele, values)
     prefill = (form.path, {field: text}) if text is not None else None

@@ -29,7 +29,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from complaints import search_attributes
-from complaints.assessment import Priority
+from complaints.assessment import CATEGORIES, Priority
 from complaints.complaint_status import ComplaintStatus, Phase
 from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
 from complaints.database import open_pool
@@ -263,6 +263,20 @@ async def holding_reply(handle: Handle) -> None:
     await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=5, ces=1, nps=10))
 
 
+async def regime_by_category(handle: Handle) -> None:
+    """COMPLAINTS_REGIMES by category: the assessed category puts the complaint
+    under its regime (journaled by the system); the handler files it under
+    another category, whose rule moves it again; accepted and answered in time,
+    accepted by the customer, the survey answered."""
+    await in_phase(handle, Phase.ASSESSMENT)
+    await update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, category="paiement"))
+    await update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.accept_response)
+    await in_phase(handle, Phase.SURVEY)
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=4, ces=2, nps=8))
+
+
 def _fast_assessment(assessment: str) -> dict[str, PriorityDeadlines]:
     quick = Span.model_validate(assessment)
     response = Span.model_validate("10 minutes")
@@ -308,6 +322,18 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
             "default_regime": "held",
             "regime_definitions": {
                 "held": {"title": "Essai", "answer": "1 hour", "holding_reply_max": "2 hours"},
+            },
+        },
+    ),
+    "regime_by_category": (
+        regime_by_category,
+        {
+            **QUICK,
+            "priority_deadlines": _fast_assessment("1 day"),
+            "regimes": {"category": {**dict.fromkeys(CATEGORIES, "assessed"), "paiement": "filed"}},
+            "regime_definitions": {
+                "assessed": {"title": "Essai", "acknowledgement": "1 day", "answer": "1 hour"},
+                "filed": {"title": "Essai classé", "acknowledgement": "1 day", "answer": "2 hours"},
             },
         },
     ),

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.complaint import calls, deadlines, entries, rules, visibility
     from workflows.complaint.entries import Entry
+    from workflows.complaint.patches import REGIME_BY_CATEGORY
     from workflows.complaint.steps import ComplaintSteps, refuse_unless
 
 
@@ -38,6 +39,7 @@ class CommandSteps(ComplaintSteps):
         priority = command.priority or suggested
         if priority is None:  # the validator's phases come after the assessment
             raise ApplicationError("the complaint is not assessed yet", type="CommandRefused", non_retryable=True)
+        recategorised = bool(command.category) and command.category != self.state.category
         if command.category:
             self.state.category = command.category
         if priority is not suggested:
@@ -54,9 +56,25 @@ class CommandSteps(ComplaintSteps):
             entries.assessment_confirmed(self.state, command, suggested, priority, first, workflow.now())
         )
         if command.regime and command.regime != was:
-            await self._record(entries.regime_changed(self.state, command, was))
+            await self._record(entries.regime_changed(self.state, command.by.name, command.reason, was))
+        elif recategorised and not command.regime:
+            await self._regime_of_category(command.by.name)
         if self.state.phase is Phase.ASSESSMENT:
             self._move_to(Phase.HANDLING)
+
+    async def _regime_of_category(self, by: str) -> None:
+        """REGIME_BY_CATEGORY: the regime COMPLAINTS_REGIMES gives the complaint's
+        category, now that it is known, moves its deadlines as a handler's change would."""
+        category = self.state.category
+        regime = self._policy.regime_rules.match(category=category, product=None, channel=None)
+        if regime is None or regime == self.state.regime or "regulatory" not in self.state.deadlines:
+            return
+        if not workflow.patched(REGIME_BY_CATEGORY):
+            return
+        was = self.state.regime
+        deadlines.change_regime(self.state, self._start, regime, workflow.now())
+        self._deadlines_changed()
+        await self._record(entries.regime_changed(self.state, by, f"catégorie {category}", was))
 
     async def _assign(self, command: Assignment) -> None:
         self.state.handler, self.state.team = command.handler, command.team
@@ -104,13 +122,14 @@ class CommandSteps(ComplaintSteps):
         s.awaiting_customer_since = now
         self._deadlines_changed()
         self._move_to(Phase.AWAITING_CUSTOMER)
-        return {"questions": request.questions, "reply_by": self._policy.information_timeout.after(now)}
+        reply_by = self._policy.wait_until(self._policy.information_timeout, now)
+        return {"questions": request.questions, "reply_by": reply_by}
 
     async def _request_information_as_before(self, request: InformationRequest) -> None:
         now = workflow.now()
         self.state.open_questions = request.questions
         self.state.information_requests += 1
-        reply_by = self._policy.information_timeout.after(now)
+        reply_by = self._policy.wait_until(self._policy.information_timeout, now)
         await self._email_customer("information_request", {"questions": request.questions, "reply_by": reply_by})
         self.state.awaiting_customer_since = now
         if not self._files_replies:

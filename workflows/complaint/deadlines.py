@@ -136,7 +136,7 @@ def approval(policy: ComplaintPolicy, decided_at: datetime, previous: Deadline |
     return Deadline(
         name="approval",
         started_at=decided_at,
-        due_at=policy.approval_wait.after(decided_at),
+        due_at=policy.wait_until(policy.approval_wait, decided_at),
         warn=False,
         generation=previous.generation + 1 if previous else 0,
     )

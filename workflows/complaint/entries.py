@@ -77,15 +77,15 @@ def assessment_confirmed(
     )
 
 
-def regime_changed(state: ComplaintState, command: ConfirmAssessment, was: str | None) -> Entry:
+def regime_changed(state: ComplaintState, by: str, reason: str | None, was: str | None) -> Entry:
     """The complaint under another regime: its regulatory dates moved."""
     return Entry(
         "regime_changed",
-        command.by.name,
+        by,
         {
             "regime": state.regime,
             "was": was,
-            "reason": command.reason,
+            "reason": reason,
             "ack_due_at": state.ack_due_at,
             "regulatory_due_at": state.regulatory_due_at,
         },
@@ -140,7 +140,7 @@ def response_letter(
         "actions": state.actions,
         "recourse": decision.outcome is not Outcome.ACCEPTED or decision.review,
         "review": decision.review,
-        "verdict_by": policy.verdict_wait.after(now),
+        "verdict_by": policy.wait_until(policy.verdict_wait, now),
     }
 
 

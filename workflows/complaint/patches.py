@@ -34,6 +34,10 @@ WARNING_MOVES_WITH_PAUSES = "warning-moves-with-pauses"
 # review deadline when a response is contested, the regime changed at
 # assessment. Runs started before: neither clock, the policy's own dates.
 REGULATORY_CLOCK = "regulatory-clock"
+# COMPLAINTS_REGIMES' category rule applied once the category is known (the
+# assessment's, or the one a handler files it under). Asked only where a rule
+# would change the regime, so other runs record no marker.
+REGIME_BY_CATEGORY = "regime-by-category"
 
 
 @dataclass(frozen=True)

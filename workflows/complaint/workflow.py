@@ -119,6 +119,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         self.state.deadlines.update(deadlines.for_priority(self._policy, self.state, assessment.priority, acknowledged))
         self._deadlines_changed()
         await self._record(entries.assessed(self.state, assessment))
+        await self._regime_of_category("system")
         self._move_to(Phase.ASSESSMENT)
 
     async def _wait_while_in_phase(self) -> None:
@@ -145,8 +146,8 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         """Wait for the reply to an information request: remind once, then go
         on with what we have. Internal clocks may pause meanwhile."""
         asked_at = self.state.awaiting_customer_since or workflow.now()
-        reply_by = self._policy.information_timeout.after(asked_at)
-        remind_at = self._policy.information_reminder.after(asked_at)
+        reply_by = self._policy.wait_until(self._policy.information_timeout, asked_at)
+        remind_at = self._policy.wait_until(self._policy.information_reminder, asked_at)
         pending = self.state.replies_pending
         answered = lambda: bool(pending) and not self._filing  # noqa: E731 (a message filed before is no answer)
         replied = await self._wait_until(answered, remind_at, "information reminder")
@@ -190,7 +191,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         self._move_to(Phase.SURVEY if decision.review else Phase.RESPONDED)
 
     async def _await_verdict(self) -> None:
-        verdict_by = self._policy.verdict_wait.after(self.state.responded_at or workflow.now())
+        verdict_by = self._policy.wait_until(self._policy.verdict_wait, self.state.responded_at or workflow.now())
         s = self.state
         await self._wait_until(
             lambda: s.accepted_signal or s.contest_signal is not None or self.state.closure is not None,
@@ -215,8 +216,8 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         """Ask for satisfaction; remind once; close with or without an answer."""
         if self.state.has_email and self.state.closure is None:
             sent_at = workflow.now()
-            answer_by = self._policy.survey_wait.after(sent_at)
-            remind_at = self._policy.survey_reminder.after(sent_at)
+            answer_by = self._policy.wait_until(self._policy.survey_wait, sent_at)
+            remind_at = self._policy.wait_until(self._policy.survey_reminder, sent_at)
             await self._email_customer("survey", {"answer_by": answer_by})
             done = lambda: self.state.survey is not None or self.state.closure is not None  # noqa: E731
             reminding = remind_at < answer_by
