@@ -2,9 +2,11 @@
 API key's operator; the workflow's validators decide whether the command fits
 the complaint now (409 with their reason when it does not)."""
 
+import hashlib
+import json
 import typing
-import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Depends, Header
@@ -30,7 +32,8 @@ CommandKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="a retried command with the same key is carried out once",
+        description="a retried command with the same key is carried out once; without a key, the same "
+        "command (operator, complaint, body) within the same UTC hour is carried out once",
     ),
 ]
 
@@ -41,8 +44,22 @@ _JOURNALED_HERE: dict[type[Command], str] = {
 }
 
 
-def _update_id(key: str | None) -> str:
-    return f"api:{key}" if key else f"api:{uuid.uuid4()}"
+def _update_id(key: str | None, ref: str, update: Update, operator: OperatorRecord, sent: BaseModel | None) -> str:
+    """The Temporal update id: the client's key, or one derived from the request
+    (operator, complaint, command, body, the UTC hour it is sent in), so that a
+    retry without a key (after a 503, a double click) is carried out once too.
+    The same command meant twice within the hour needs keys of its own."""
+    if key:
+        return f"api:{key}"
+    request = {
+        "operator": operator.id,
+        "complaint": ref,
+        "command": cast(Callable[..., Any], update).__name__,
+        "body": sent.model_dump(mode="json") if sent else None,
+        "hour": datetime.now(UTC).strftime("%Y-%m-%dT%H"),
+    }
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    return f"api:derived:{digest[:32]}"
 
 
 def command_model(update: Update) -> type[Command]:
@@ -79,7 +96,7 @@ def _command(path: str, update: Update, permission: Permission, summary: str) ->
     ) -> ComplaintStatus:
         sent: BaseModel = body
         command = model.model_validate({**sent.model_dump(), "by": operator.operator})
-        return await carry_out(svc, ref, update, command, _update_id(idempotency_key))
+        return await carry_out(svc, ref, update, command, _update_id(idempotency_key, ref, update, operator, sent))
 
     _route(path, update, endpoint, summary)
 
@@ -163,7 +180,8 @@ def _postal(path: str, update: Update, summary: str) -> None:
         svc: Services = Depends(services),
     ) -> ComplaintStatus:
         letter = PostalLetter(confirmed_by=operator.name, sent_at=body.sent_at if body else None)
-        return await run_update(svc.client, svc.pool, ref, update, letter, _update_id(idempotency_key))
+        update_id = _update_id(idempotency_key, ref, update, operator, body)
+        return await run_update(svc.client, svc.pool, ref, update, letter, update_id)
 
     _route(path, update, endpoint, summary)
 
