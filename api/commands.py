@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
+import asyncpg
 from fastapi import APIRouter, Body, Depends, Header
 from pydantic import BaseModel
 
@@ -37,7 +38,8 @@ CommandKey = Annotated[
     ),
 ]
 
-# Commands whose workflow step journals no operator: the API journals who asked.
+# Commands whose workflow step journals no operator: the API journals who asked
+# (an information request only where the run does not: `_journaled_by_the_run`).
 _JOURNALED_HERE: dict[type[Command], str] = {
     ProgressUpdate: "progress_update_requested",
     InformationRequest: "information_requested",
@@ -105,13 +107,26 @@ async def carry_out(svc: Services, ref: str, update: Update, command: Command, u
     """Run an operator's command on the workflow, journaling who asked where
     the workflow step does not (the API and the console both come here)."""
     status = await run_update(svc.client, svc.pool, ref, update, command, update_id)
-    if type(command) in _JOURNALED_HERE:
-        sent = command.model_dump(mode="json", exclude={"by"})
-        async with svc.pool.acquire() as conn:
-            await journal.append(
-                conn, ref, _JOURNALED_HERE[type(command)], command.by.name, sent, step_key=f"{ref}:{update_id}"
-            )
+    event = _JOURNALED_HERE.get(type(command))
+    if event is None:
+        return status
+    sent = command.model_dump(mode="json", exclude={"by"})
+    async with svc.pool.acquire() as conn:
+        if not await _journaled_by_the_run(conn, ref, command, status):
+            await journal.append(conn, ref, event, command.by.name, sent, step_key=f"{ref}:{update_id}")
     return status
+
+
+async def _journaled_by_the_run(conn: asyncpg.Connection, ref: str, command: Command, status: ComplaintStatus) -> bool:
+    """Runs started after INFORMATION_RETURNS_TO_ITS_PHASE journal each
+    information request themselves: once the journal holds as many as the
+    run has taken, this one is in it (runs started before journal none)."""
+    if not isinstance(command, InformationRequest):
+        return False
+    journaled = await conn.fetchval(
+        "SELECT count(*) FROM journal WHERE complaint_reference = $1 AND event = 'information_requested'", ref
+    )
+    return bool(journaled >= status.information_requests)
 
 
 H, A = Permission.HANDLE, Permission.APPROVE

@@ -281,3 +281,20 @@ async def test_a_command_sent_again_without_a_key_is_carried_out_once(
         "SELECT count(*) FROM outbox WHERE complaint_reference = $1 AND key LIKE '%progress_update%'", ref
     )
     assert emailed == 1
+
+
+async def test_an_information_request_over_the_api_is_journaled_once(
+    http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, worker
+) -> None:
+    """Issue 13 #9: the run journals the request (and its phase change) itself;
+    the API adds no second entry, even when the request is sent again."""
+    ref = await taken_in(http, keys, client)
+    base = f"/complaints/{ref}"
+    asked = {**keys["handler"], "Idempotency-Key": "ask-1"}
+    for _ in range(2):
+        answer = await http.post(f"{base}/information-requests", json={"questions": "Une photo ?"}, headers=asked)
+        assert answer.status_code == 200 and answer.json()["phase"] == "awaiting_customer"
+    rows = await pool.fetch(
+        "SELECT actor, details FROM journal WHERE complaint_reference = $1 AND event = 'information_requested'", ref
+    )
+    assert [(row["actor"], json.loads(row["details"])["questions"]) for row in rows] == [("Alice", "Une photo ?")]
