@@ -27,7 +27,7 @@ from temporalio.exceptions import ApplicationError
 from activities.letters import Letters
 from activities.outbox import EmailingActivities, EmailRefused, Outbox, permanent_refusal
 from complaints import journal
-from complaints.alerts import DeadlineAlert
+from complaints.alerts import DeadlineAlert, EmailRefusalAlert
 from complaints.settings import Settings, alert_sink_problems
 from complaints.temporal_client import workflow_ui_url
 
@@ -181,9 +181,6 @@ class AlertActivities(EmailingActivities):
         )
 
     async def _webhook(self, alert: DeadlineAlert, facts: dict[str, Any]) -> None:
-        settings = self._settings
-        if not settings.alert_webhook_url:  # refused at worker start: never here
-            raise WebhookUnconfigured("the webhook sink has no URL: set COMPLAINTS_ALERT_WEBHOOK_URL")
         verb = "will pass" if alert.kind == "warning" else "has passed"
         event = {
             "type": f"sla.{alert.kind}",
@@ -193,9 +190,16 @@ class AlertActivities(EmailingActivities):
             f"({facts['due_at']:%Y-%m-%d %H:%M} UTC), priority {facts['priority'] or '—'}, "
             f"handler {facts['handler'] or 'unassigned'}. {facts['link']}",
         }
+        await self._post(event, alert.key)
+
+    async def _post(self, event: dict[str, Any], key: str) -> None:
+        """POST `event` to the webhook, signed, `key` as its Idempotency-Key."""
+        settings = self._settings
+        if not settings.alert_webhook_url:  # refused at worker start: never here
+            raise WebhookUnconfigured("the webhook sink has no URL: set COMPLAINTS_ALERT_WEBHOOK_URL")
         body = json.dumps(event, default=str).encode()
         timestamp = str(int(time.time()))
-        headers = {"Content-Type": "application/json", "Idempotency-Key": alert.key, TIMESTAMP_HEADER: timestamp}
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key, TIMESTAMP_HEADER: timestamp}
         if settings.alert_webhook_secret:
             headers[SIGNATURE_HEADER] = sign(settings.alert_webhook_secret, timestamp, body)
         async with httpx.AsyncClient(timeout=10) as http:
@@ -204,6 +208,71 @@ class AlertActivities(EmailingActivities):
 
     async def _log(self, alert: DeadlineAlert, facts: dict[str, Any]) -> None:
         log.warning("SLA %s: %s", alert.kind, json.dumps(facts, default=str))
+
+    # --- an address refusing mail for good ---------------------------------------
+
+    @activity.defn
+    async def alert_email_refused(self, alert: EmailRefusalAlert) -> None:
+        """Tell operations, on every sink, that the complainant's address refuses
+        mail for good (its letters go by post now). Each sink on its own: one
+        failing for now makes the activity retried (the email sink sends once,
+        the webhook carries the alert's key); refusals for good alone fail it
+        with AlertUndeliverable, not retried."""
+        facts = await self._facts_of_refusal(alert)
+        sinks = {"email": self._email_refusal, "webhook": self._webhook_refusal, "log": self._log_refusal}
+        pending: list[str] = []
+        refused: list[str] = []
+        for sink in self._settings.alert_sinks:
+            try:
+                await sinks[sink](alert, facts)
+            except Exception as error:  # any one sink's failure: the next sinks are still tried
+                reason = refused_for_good(error)
+                diagnostics.warning("alert %s not delivered to %s: %s", alert.key, sink, reason or _described(error))
+                (pending if reason is None else refused).append(f"{sink}: {reason or _described(error)}")
+        if pending:
+            raise ApplicationError(
+                f"alert {alert.key} not delivered yet to " + "; ".join(pending), type=ALERT_NOT_DELIVERED
+            )
+        if refused:
+            raise ApplicationError(
+                f"alert {alert.key} refused for good by " + "; ".join(refused),
+                type=ALERT_UNDELIVERABLE,
+                non_retryable=True,
+            )
+
+    async def _facts_of_refusal(self, alert: EmailRefusalAlert) -> dict[str, Any]:
+        row = await self._pool.fetchrow("SELECT handler, phase FROM complaints WHERE reference = $1", alert.reference)
+        return {
+            "reference": alert.reference,
+            "template": alert.template,
+            "reason": alert.reason,
+            "handler": row["handler"],
+            "phase": row["phase"],
+            "link": workflow_ui_url(self._settings, alert.reference),
+        }
+
+    async def _email_refusal(self, alert: EmailRefusalAlert, facts: dict[str, Any]) -> None:
+        subject, body = self._letters.render(
+            "email_refused_alert", **{**facts, "handler": facts["handler"] or "non assignée"}, ui_link=facts["link"]
+        )
+        await self._outbox.send_once(
+            key=f"{alert.key}:email",
+            reference=alert.reference,
+            kind="alert",
+            recipient=self._settings.operations_email,
+            subject=subject,
+            body=body,
+        )
+
+    async def _webhook_refusal(self, alert: EmailRefusalAlert, facts: dict[str, Any]) -> None:
+        text = (
+            f"[EMAIL REFUSED] {alert.reference}: the complainant's address refuses mail for good "
+            f"({alert.template}); its letters go by post now. {facts['link']}"
+        )
+        await self._post({"type": "complaint.email_refused", "id": alert.key, **facts, "text": text}, alert.key)
+
+    async def _log_refusal(self, alert: EmailRefusalAlert, facts: dict[str, Any]) -> None:
+        log.warning("email refused for good: %s", json.dumps(facts, default=str))
 
     async def _failed(self, alert: DeadlineAlert, sink: str, reason: str) -> None:
         """Record the sink's refusal for good, for operations to see."""

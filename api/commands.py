@@ -2,11 +2,14 @@
 API key's operator; the workflow's validators decide whether the command fits
 the complaint now (409 with their reason when it does not)."""
 
+import hashlib
+import json
 import typing
-import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
+import asyncpg
 from fastapi import APIRouter, Body, Depends, Header
 from pydantic import BaseModel
 
@@ -30,19 +33,35 @@ CommandKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="a retried command with the same key is carried out once",
+        description="a retried command with the same key is carried out once; without a key, the same "
+        "command (operator, complaint, body) within the same UTC hour is carried out once",
     ),
 ]
 
-# Commands whose workflow step journals no operator: the API journals who asked.
+# Commands whose workflow step journals no operator: the API journals who asked
+# (an information request only where the run does not: `_journaled_by_the_run`).
 _JOURNALED_HERE: dict[type[Command], str] = {
     ProgressUpdate: "progress_update_requested",
     InformationRequest: "information_requested",
 }
 
 
-def _update_id(key: str | None) -> str:
-    return f"api:{key}" if key else f"api:{uuid.uuid4()}"
+def _update_id(key: str | None, ref: str, update: Update, operator: OperatorRecord, sent: BaseModel | None) -> str:
+    """The Temporal update id: the client's key, or one derived from the request
+    (operator, complaint, command, body, the UTC hour it is sent in), so that a
+    retry without a key (after a 503, a double click) is carried out once too.
+    The same command meant twice within the hour needs keys of its own."""
+    if key:
+        return f"api:{key}"
+    request = {
+        "operator": operator.id,
+        "complaint": ref,
+        "command": cast(Callable[..., Any], update).__name__,
+        "body": sent.model_dump(mode="json") if sent else None,
+        "hour": datetime.now(UTC).strftime("%Y-%m-%dT%H"),
+    }
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    return f"api:derived:{digest[:32]}"
 
 
 def command_model(update: Update) -> type[Command]:
@@ -79,7 +98,7 @@ def _command(path: str, update: Update, permission: Permission, summary: str) ->
     ) -> ComplaintStatus:
         sent: BaseModel = body
         command = model.model_validate({**sent.model_dump(), "by": operator.operator})
-        return await carry_out(svc, ref, update, command, _update_id(idempotency_key))
+        return await carry_out(svc, ref, update, command, _update_id(idempotency_key, ref, update, operator, sent))
 
     _route(path, update, endpoint, summary)
 
@@ -88,13 +107,26 @@ async def carry_out(svc: Services, ref: str, update: Update, command: Command, u
     """Run an operator's command on the workflow, journaling who asked where
     the workflow step does not (the API and the console both come here)."""
     status = await run_update(svc.client, svc.pool, ref, update, command, update_id)
-    if type(command) in _JOURNALED_HERE:
-        sent = command.model_dump(mode="json", exclude={"by"})
-        async with svc.pool.acquire() as conn:
-            await journal.append(
-                conn, ref, _JOURNALED_HERE[type(command)], command.by.name, sent, step_key=f"{ref}:{update_id}"
-            )
+    event = _JOURNALED_HERE.get(type(command))
+    if event is None:
+        return status
+    sent = command.model_dump(mode="json", exclude={"by"})
+    async with svc.pool.acquire() as conn:
+        if not await _journaled_by_the_run(conn, ref, command, status):
+            await journal.append(conn, ref, event, command.by.name, sent, step_key=f"{ref}:{update_id}")
     return status
+
+
+async def _journaled_by_the_run(conn: asyncpg.Connection, ref: str, command: Command, status: ComplaintStatus) -> bool:
+    """Runs started after INFORMATION_RETURNS_TO_ITS_PHASE journal each
+    information request themselves: once the journal holds as many as the
+    run has taken, this one is in it (runs started before journal none)."""
+    if not isinstance(command, InformationRequest):
+        return False
+    journaled = await conn.fetchval(
+        "SELECT count(*) FROM journal WHERE complaint_reference = $1 AND event = 'information_requested'", ref
+    )
+    return bool(journaled >= status.information_requests)
 
 
 H, A = Permission.HANDLE, Permission.APPROVE
@@ -163,7 +195,8 @@ def _postal(path: str, update: Update, summary: str) -> None:
         svc: Services = Depends(services),
     ) -> ComplaintStatus:
         letter = PostalLetter(confirmed_by=operator.name, sent_at=body.sent_at if body else None)
-        return await run_update(svc.client, svc.pool, ref, update, letter, _update_id(idempotency_key))
+        update_id = _update_id(idempotency_key, ref, update, operator, body)
+        return await run_update(svc.client, svc.pool, ref, update, letter, update_id)
 
     _route(path, update, endpoint, summary)
 

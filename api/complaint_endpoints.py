@@ -1,6 +1,7 @@
 """Operators' endpoints to take complaints in and to read them."""
 
 import json
+import logging
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -31,10 +32,11 @@ from api.uploads import check_size, read_files
 from api.workflow_calls import live_status, require_complaint
 from complaints.assessment import Priority
 from complaints.complaint_status import ComplaintStatus, Phase, SlaStatus
-from complaints.intake import submit_complaint
+from complaints.intake import record_complaint, start_workflow
 from complaints.operators import OperatorRecord
 from complaints.submission import Channel, ComplaintSubmission, validate_submission
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
 Reference = Annotated[str, Path(min_length=1, max_length=100, examples=["REC-2026-000042"])]
@@ -86,6 +88,11 @@ _MULTIPART_DOC = {
     openapi_extra=_MULTIPART_DOC,
     responses={
         200: {"model": Submitted, "description": "an earlier request with the same key"},
+        202: {
+            "model": Submitted,
+            "description": "recorded, its workflow not started yet (the workflow service is unavailable): "
+            "the intake sweep starts it within a minute; do not send it again",
+        },
         **responses(401, 403, 413, 415, 422, 503),
     },
 )
@@ -98,21 +105,23 @@ async def take_in(
 ) -> Submitted:
     submission = await _read_submission(request, svc, idempotency_key)
     check_received_at(submission.received_at, operator, svc.settings)
+    submitted = await record_complaint(svc.pool, svc.settings, submission, operator.name)
+    # Recorded: the complaint is taken in. Should its workflow not start now
+    # (Temporal down), the intake sweep starts it within a minute: 202, never a
+    # 503 that a client without a key would answer by sending it again.
+    started = True
     try:
-        submitted = await submit_complaint(svc.pool, svc.client, svc.settings, submission, actor=operator.name)
+        await start_workflow(svc.pool, svc.client, svc.settings, submitted.reference)
     except RPCError as error:
-        raise ProblemError(
-            503,
-            "the complaint is recorded but its workflow could not be started (the workflow "
-            "service is unavailable): send the same request again, with the same "
-            "Idempotency-Key, to start it",
-            headers={"Retry-After": "5"},
-        ) from error
+        log.warning(
+            "%s is recorded; its workflow did not start (the intake sweep starts it): %s", submitted.reference, error
+        )
+        started = False
     links = svc.links_of(submitted.reference)
-    response.status_code = 201 if submitted.created else 200
+    response.status_code = (201 if submitted.created else 200) if started else 202
     response.headers["Location"] = links.self
     await advise(request, response, svc)
-    return Submitted(reference=submitted.reference, created=submitted.created, links=links)
+    return Submitted(reference=submitted.reference, created=submitted.created, started=started, links=links)
 
 
 async def _read_submission(request: Request, svc: Services, idempotency_key: str | None) -> ComplaintSubmission:

@@ -62,6 +62,9 @@ class Links(BaseModel):
 class Submitted(BaseModel):
     reference: str
     created: bool = Field(description="false: an earlier request with the same Idempotency-Key")
+    started: bool = Field(
+        default=True, description="false: recorded, its workflow starts within a minute (the intake sweep)"
+    )
     links: Links
 
 

@@ -18,3 +18,17 @@ class DeadlineAlert(BaseModel):
     @property
     def key(self) -> str:
         return f"{self.reference}:{self.deadline}:{self.generation}:{self.kind}"
+
+
+class EmailRefusalAlert(BaseModel):
+    """Operations told that a complainant's address refuses mail for good: the
+    complaint's letters now go by post, to print and confirm."""
+
+    reference: str
+    template: str  # the letter the address refused
+    reason: str  # the SMTP server's reply (no address in it)
+    step: int  # the journal step of the refusal: one alert per refusal
+
+    @property
+    def key(self) -> str:
+        return f"{self.reference}:email_refused:{self.step}"

@@ -236,9 +236,8 @@ async def test_a_contested_response_is_reviewed_by_another_handler(
     contested = await http.post(path_of(view["actions"]["contest"]), json={"reason": "Le vase était bien emballé."})
     assert contested.status_code == 200
     await wait_for_phase(client, ref, Phase.REVIEW)
-    same = await http.post(
-        f"{base}/decision", json={"outcome": "rejected", "justification": ARGUED}, headers=keys["handler"]
-    )
+    again = {"outcome": "rejected", "justification": f"{ARGUED} (réexamen)"}  # the same body would be a retry
+    same = await http.post(f"{base}/decision", json=again, headers=keys["handler"])
     assert same.status_code == 409 and "another handler" in same.json()["detail"]
     review = await http.post(
         f"{base}/decision",
@@ -255,3 +254,47 @@ async def test_a_contested_response_is_reviewed_by_another_handler(
     assert closed.status_code == 200 and closed.json()["phase"] == "closed"
     actors = await _actors(pool, ref)
     assert actors["contested"] == "complainant" and actors["review_decided"] == "Bruno" and actors["closed"] == "Admin"
+
+
+async def test_a_command_sent_again_without_a_key_is_carried_out_once(
+    http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, worker
+) -> None:
+    """Issue 13 #2: a retry after a 503, or a double click, sends no key; the key
+    derived from the request makes it one command. Another body is another command."""
+    ref = await taken_in(http, keys, client)
+    base = f"/complaints/{ref}"
+    assert (await http.post(f"{base}/assessment", json={}, headers=keys["handler"])).status_code == 200
+    for _ in range(2):
+        note = await http.post(f"{base}/notes", json={"text": "Rappeler le client"}, headers=keys["handler"])
+        assert note.status_code == 200
+        progress = await http.post(
+            f"{base}/progress-updates", json={"message": "Le transporteur enquête."}, headers=keys["handler"]
+        )
+        assert progress.status_code == 200
+    other = await http.post(f"{base}/notes", json={"text": "Client rappelé"}, headers=keys["handler"])
+    assert other.status_code == 200
+    notes = await pool.fetch(
+        "SELECT details FROM journal WHERE complaint_reference = $1 AND event = 'internal_note' ORDER BY id", ref
+    )
+    assert [json.loads(row["details"])["text"] for row in notes] == ["Rappeler le client", "Client rappelé"]
+    emailed = await pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE complaint_reference = $1 AND key LIKE '%progress_update%'", ref
+    )
+    assert emailed == 1
+
+
+async def test_an_information_request_over_the_api_is_journaled_once(
+    http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, worker
+) -> None:
+    """Issue 13 #9: the run journals the request (and its phase change) itself;
+    the API adds no second entry, even when the request is sent again."""
+    ref = await taken_in(http, keys, client)
+    base = f"/complaints/{ref}"
+    asked = {**keys["handler"], "Idempotency-Key": "ask-1"}
+    for _ in range(2):
+        answer = await http.post(f"{base}/information-requests", json={"questions": "Une photo ?"}, headers=asked)
+        assert answer.status_code == 200 and answer.json()["phase"] == "awaiting_customer"
+    rows = await pool.fetch(
+        "SELECT actor, details FROM journal WHERE complaint_reference = $1 AND event = 'information_requested'", ref
+    )
+    assert [(row["actor"], json.loads(row["details"])["questions"]) for row in rows] == [("Alice", "Une photo ?")]

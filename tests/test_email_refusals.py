@@ -102,8 +102,17 @@ async def test_a_refused_acknowledgement_puts_the_complaint_on_the_postal_path_a
 
             [entry] = await eventually(journaled)
             status = await client.get_workflow_handle(reference).query(ComplaintWorkflow.status)
+
+            async def alerted() -> list[asyncpg.Record]:  # operations' alert, refused by the same server
+                return await pool.fetch(
+                    "SELECT details FROM journal WHERE complaint_reference = $1 AND event = 'alert_undeliverable'",
+                    reference,
+                )
+
+            [undelivered] = await eventually(alerted)
+        assert '"retried": false' in undelivered["details"] and "email: " in undelivered["details"]
         assert '"template": "acknowledgement"' in entry["details"] and "550" in entry["details"]
         assert status.phase is Phase.INTAKE and not status.has_email
         row = await pool.fetchrow("SELECT status, attempts FROM outbox WHERE key = $1", f"{reference}:acknowledgement")
         assert (row["status"], row["attempts"]) == ("refused", 1)  # one attempt: not retried
-        assert smtp.connections == 1 and smtp.delivered == []
+        assert smtp.connections == 2 and smtp.delivered == []  # the acknowledgement and operations' alert, once each

@@ -34,7 +34,7 @@ from complaints.submission import ComplaintSubmission
 from tests.helpers.complaint_workflow import execute_update, start, wait_for_phase
 from tests.helpers.examples import ALICE, ARGUED, CHLOE, CUSTOMER, DENIS, without_email
 from tests.helpers.history import wait_until_idle
-from tests.helpers.mailbox import Mailbox, subjects
+from tests.helpers.mailbox import Mailbox, body_of, subjects
 from tests.helpers.polling import eventually
 from tests.helpers.register import failed_sends, journal_events
 from tests.helpers.runs import fill_history, run_id, serving, status_of
@@ -245,6 +245,33 @@ async def test_an_address_that_refuses_mail_for_good_switches_to_letters(
         assert status.phase is Phase.RESPONDED and status.responded_at == sent_at
     [responded] = await journal(pool, handle.id, "responded")
     assert responded["letter_confirmed_by"] == "Claire"
+
+
+async def test_operations_are_alerted_once_when_an_address_refuses_mail_for_good(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    mailbox: Mailbox,
+    complaint: Make,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """#8: the refusal reaches operations on every sink (here email and log),
+    after the letter to print; the later letters, already by post, raise none."""
+    monkeypatch.setattr("worker.main.MailActivities", RefusingMail)
+    async with serving(client, pool, settings):
+        handle = await start(client, pool, settings, complaint())
+        await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+        for message in ("On enquête.", "Le transporteur répond demain."):
+            await execute_update(
+                handle, ComplaintWorkflow.send_progress_update, ProgressUpdate(by=ALICE, message=message)
+            )
+        [alert] = await mailbox.wait_for(settings.operations_email)
+        assert str(alert["Subject"]) == f"[Alerte] Adresse email refusée — {handle.id}"
+        assert "Courrier refusé : progress_update" in body_of(alert) and "550" in body_of(alert)
+        assert await journal(pool, handle.id, "alert_undeliverable") == []
+        events = await journal_events(pool, handle.id)
+        assert events.count("email_refused") == 1 and events.count("progress_update_to_post") == 2
+    assert len(mailbox.messages(settings.operations_email)) == 1
 
 
 async def test_a_response_by_post_counts_once_an_operator_confirms_it_went(

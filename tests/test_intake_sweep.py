@@ -19,6 +19,7 @@ from api.app import create_app
 from complaints.intake import COMPLAINT_WORKFLOW, INTAKE_ID, start_unstarted, submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
+from tests.helpers.examples import COMPLAINT
 from tests.helpers.polling import eventually
 from tests.helpers.tcp_proxy import TcpProxy
 from worker.schedules import ensure_intake_sweep_schedule, intake_sweep_schedule_id
@@ -128,3 +129,22 @@ async def test_the_web_form_says_recorded_with_the_reference_when_only_the_workf
     assert "Votre réclamation est enregistrée" in text and f"Référence : {reference}" in text
 
     assert (await start_unstarted(pool, client, settings)).started == [reference]  # the sweep's part
+
+
+async def test_the_api_answers_recorded_when_only_the_workflow_start_failed(
+    client: Client, pool: asyncpg.Pool, settings: Settings, temporal_down: Client, keys
+) -> None:
+    """Not 503: a client resending without a key would record the complaint twice."""
+    transport = httpx.ASGITransport(app=create_app(settings, pool, temporal_down))
+    async with httpx.AsyncClient(transport=transport, base_url="http://complaints.test", timeout=30) as http:
+        sent = await http.post("/complaints", json=COMPLAINT, headers=keys["intake"])
+        assert sent.status_code == 202, sent.text
+        [reference] = await _unstarted(pool)
+        assert sent.json()["reference"] == reference and sent.json()["started"] is False
+        assert sent.headers["location"].endswith(f"/complaints/{reference}")
+        keyed = {**keys["intake"], "Idempotency-Key": "crm-temporal-down"}
+        first, again = [await http.post("/complaints", json=COMPLAINT, headers=keyed) for _ in range(2)]
+    assert (first.status_code, first.json()["created"]) == (202, True)
+    assert (again.status_code, again.json()["created"]) == (202, False)
+    assert again.json()["reference"] == first.json()["reference"]
+    assert len(await _unstarted(pool)) == 2

@@ -105,6 +105,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             mail.send_acknowledgement,
             mail.send_customer_email,
             alerts.send_alert,
+            alerts.alert_email_refused,
             compensation.grant_compensation,
             digest.send_sla_digest,
             reporting.generate_quality_report,

@@ -16,6 +16,7 @@ the old files: they are what runs still in flight look like."""
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -45,6 +46,7 @@ from complaints.operator_commands import (
     InternalNote,
     Operator,
     PlannedAction,
+    PostalLetter,
     ProgressUpdate,
     RootCause,
 )
@@ -56,6 +58,7 @@ from devstack.postgres import start_embedded_postgres
 from devstack.temporal_server import temporal_cli
 from tests.helpers.histories import FOLDER, HISTORY_CONVERTER, HISTORY_PAYLOAD_KEYS
 from tests.helpers.network import free_port
+from tests.helpers.smtp_servers import scripted_smtp
 from worker.main import build_worker
 from workflows.complaint import ComplaintWorkflow
 
@@ -277,6 +280,22 @@ async def regime_by_category(handle: Handle) -> None:
     await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=4, ces=2, nps=8))
 
 
+async def email_refused(handle: Handle) -> None:
+    """The complainant's address refuses mail for good (the SMTP server answers
+    550 to every recipient): the acknowledgement refused, journaled and alerted
+    to operations (the alert refused too: journaled undeliverable); the letter
+    confirmed by post; accepted, the response by post, its letter confirmed; closed."""
+    await until(handle, lambda status: status.phase is Phase.INTAKE and not status.has_email)  # refused
+    await update(handle, ComplaintWorkflow.confirm_postal_acknowledgement, PostalLetter(confirmed_by="Claire"))
+    await in_phase(handle, Phase.ASSESSMENT)
+    await update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
+    await update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await until(handle, lambda status: "response letter" in status.waiting_for)
+    await update(handle, ComplaintWorkflow.confirm_postal_response, PostalLetter(confirmed_by="Claire"))
+    await in_phase(handle, Phase.RESPONDED)
+    await update(handle, ComplaintWorkflow.close, Closure(by=ALICE, note="Réponse envoyée par courrier"))
+
+
 def _fast_assessment(assessment: str) -> dict[str, PriorityDeadlines]:
     quick = Span.model_validate(assessment)
     response = Span.model_validate("10 minutes")
@@ -314,6 +333,7 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
             },
         },
     ),
+    "email_refused": (email_refused, {**QUICK, "priority_deadlines": _fast_assessment("1 day")}),
     "holding_reply": (
         holding_reply,
         {
@@ -338,6 +358,8 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
         },
     ),
 }
+# Scenarios whose SMTP server refuses every recipient for good (550).
+SMTP_REFUSING = {"email_refused"}
 # Dev-server settings a scenario needs (continue-as-new suggested early).
 SERVER_ARGS = {
     "continued_as_new": ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"],
@@ -370,6 +392,10 @@ async def record(name: str) -> list[dict[str, Any]]:
         postgres = start_embedded_postgres(folder / "postgres")
         smtp_port = free_port()
         mail, _ = start_sink(folder / "mail", "127.0.0.1", smtp_port)
+        refusing = contextlib.ExitStack()
+        if name in SMTP_REFUSING:
+            smtp, smtp_port = refusing.enter_context(scripted_smtp())
+            smtp.rcpt_reply = "550 5.1.1 mailbox unknown"
         try:
             settings = _settings(folder, smtp_port, postgres.get_uri(), changes)
             async with await WorkflowEnvironment.start_local(
@@ -395,6 +421,7 @@ async def record(name: str) -> list[dict[str, Any]]:
                 finally:
                     await pool.close()
         finally:
+            refusing.close()
             mail.stop()
             postgres.cleanup()
 

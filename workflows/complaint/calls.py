@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         RegisterEntry,
         SurveyRecord,
     )
-    from complaints.alerts import DeadlineAlert
+    from complaints.alerts import DeadlineAlert, EmailRefusalAlert
     from complaints.assessment import Assessment
     from complaints.settings import EMAIL_ATTEMPT_TIMEOUT_SECONDS
 
@@ -45,12 +45,13 @@ EMAIL_RETRY = RetryPolicy(
 # Operations' alerts: retried for about twenty minutes, then journaled as
 # undeliverable (the alert stays recorded, the digest lists it); a delivery
 # the activity finds impossible (AlertUndeliverable) is not retried.
+ALERT_UNDELIVERABLE = "AlertUndeliverable"  # activities.alerts: no sink can take the alert, not retried
 ALERT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=12,
-    non_retryable_error_types=["AlertUndeliverable"],
+    non_retryable_error_types=[ALERT_UNDELIVERABLE],
 )
 
 Arg = TypeVar("Arg")
@@ -124,6 +125,12 @@ async def send_alert(alert: DeadlineAlert, retry: RetryPolicy = EMAIL_RETRY) -> 
     """`retry`: ALERT_RETRY for runs that deliver alerts beside the watcher."""
     summary = f"alert operations: {alert.deadline} deadline {alert.kind}"
     await _deliver(AlertActivities.send_alert, alert, summary, retry)
+
+
+async def alert_email_refused(alert: EmailRefusalAlert) -> None:
+    """Operations told the complainant's address refuses mail (retried as the alerts are)."""
+    summary = f"alert operations: the complainant's address refused the {alert.template.replace('_', ' ')}"
+    await _deliver(AlertActivities.alert_email_refused, alert, summary, ALERT_RETRY)
 
 
 def failed_with(error: BaseException, error_type: str) -> bool:

@@ -29,6 +29,10 @@ RESPONSE_WHEN_SENT = "response-when-sent"
 EXTENSION_AS_TOLD = "extension-as-told"
 # A pause moves the warning by the whole pause (before: by the warning fraction of it).
 WARNING_MOVES_WITH_PAUSES = "warning-moves-with-pauses"
+# Operations are alerted when a complainant's address refuses mail for good.
+# Asked where the alert goes (steps.py), not at the start: runs whose mail is
+# never refused carry no marker for it.
+EMAIL_REFUSAL_ALERTED = "email-refusal-alerted"
 # Issue 12: the regime's dates from intake (acknowledgement as the regime
 # counts it, the regulatory maximum as a clock of its own, never paused), a
 # review deadline when a response is contested, the regime changed at

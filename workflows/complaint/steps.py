@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.compensation import CompensationGrant
     from activities.mail import AcknowledgementEmail, CustomerEmail
     from activities.register import Acknowledgement, RegisterEntry
+    from complaints.alerts import EmailRefusalAlert
     from complaints.assessment import Priority
     from complaints.complaint_status import DecisionRecord, Phase
     from complaints.operator_commands import Outcome, PostalLetter
@@ -25,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints.workflow_state import ComplaintStart, ComplaintState
     from workflows.complaint import calls, deadlines, visibility
     from workflows.complaint.entries import Entry
-    from workflows.complaint.patches import Paths
+    from workflows.complaint.patches import EMAIL_REFUSAL_ALERTED, Paths
 
 # The type of the ApplicationError a customer email raises when the address refuses mail for good.
 EMAIL_REFUSED = "EmailRefused"
@@ -78,8 +79,9 @@ class ComplaintSteps:
         except ActivityError as error:
             if not calls.failed_with(error, EMAIL_REFUSED):
                 raise
-            await self._email_refused("acknowledgement", error)
+            refusal = await self._email_refused("acknowledgement", error)
             self._move_to(Phase.INTAKE, visibility.waiting_for_acknowledgement(False))
+            await self._alert_refusal(refusal)
             return  # an operator confirms the letter (confirm_postal_acknowledgement)
         if self._ack is None:
             self._ack = Acknowledgement(
@@ -200,16 +202,35 @@ class ComplaintSteps:
         except ActivityError as error:
             if not calls.failed_with(error, EMAIL_REFUSED):
                 raise
-            await self._email_refused(template, error)
+            refusal = await self._email_refused(template, error)
         if template in POSTED_WHEN_REFUSED:
             await calls.email_customer(email.model_copy(update={"step_key": f"{key}:post", "by_post": True}))
+        await self._alert_refusal(refusal)  # after the letter: operations' alert never holds it up
         return None
 
-    async def _email_refused(self, template: str, error: ActivityError) -> None:
+    async def _email_refused(self, template: str, error: ActivityError) -> EmailRefusalAlert:
         """The complainant's address refuses mail for good: on to the postal path."""
         self.state.has_email = False
         details = {"template": template, "reason": calls.reason(error), "then": "by post"}
         await self._record(Entry("email_refused", "system", details))
+        return EmailRefusalAlert(
+            reference=self._ref, template=template, reason=details["reason"], step=self.state.steps
+        )
+
+    async def _alert_refusal(self, alert: EmailRefusalAlert) -> None:
+        """Operations are told the letters go by post now (EMAIL_REFUSAL_ALERTED);
+        an alert no sink takes is journaled, never retried for ever."""
+        if not workflow.patched(EMAIL_REFUSAL_ALERTED):
+            return
+        try:
+            await calls.alert_email_refused(alert)
+        except ActivityError as error:
+            details = {
+                "alert": alert.key,
+                "reason": calls.reason(error),
+                "retried": not calls.failed_with(error, calls.ALERT_UNDELIVERABLE),
+            }
+            await self._record(Entry("alert_undeliverable", "system", details))
 
     def _move_to(self, phase: Phase, waiting_for: str | None = None) -> None:
         self.state.phase = phase
