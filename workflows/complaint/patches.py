@@ -34,6 +34,10 @@ WARNING_MOVES_WITH_PAUSES = "warning-moves-with-pauses"
 # review deadline when a response is contested, the regime changed at
 # assessment. Runs started before: neither clock, the policy's own dates.
 REGULATORY_CLOCK = "regulatory-clock"
+# Issue 16: a complaint may be merged into another (merge_into) from any open
+# phase, its phase stopped and the run closed as merged; a survivor takes in
+# the absorbed complaint (absorb). Runs started before: both refused.
+MERGES = "merges"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Paths:
     extension_as_told: bool = False
     warning_moves_with_pauses: bool = False
     regulatory_clock: bool = False
+    merges: bool = False
 
     @classmethod
     def of_this_run(cls) -> "Paths":
@@ -60,4 +65,5 @@ class Paths:
             extension_as_told=workflow.patched(EXTENSION_AS_TOLD),
             warning_moves_with_pauses=workflow.patched(WARNING_MOVES_WITH_PAUSES),
             regulatory_clock=workflow.patched(REGULATORY_CLOCK),
+            merges=workflow.patched(MERGES),
         )
