@@ -119,7 +119,8 @@ class Closure(Command):
     note: Text | None = None
 
 
-REFERENCE_PATTERN = r"^[A-Za-z]+-\d{4}-\d{6}$"
+# A complaint's reference as a person types it (REC-2026-000042): letters, digits and dashes.
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
 
 
 class MergeInto(Command):

@@ -88,8 +88,8 @@ def earlier_sending(state: ComplaintState, policy: ComplaintPolicy, sent_at: dat
     once)."""
     regime, was_sent = state.regime, state.sent_at
     state.sent_at = sent_at
-    acknowledgement = state.deadlines["acknowledgement"]
-    if not acknowledgement.met_at:
+    acknowledgement = state.deadlines.get("acknowledgement")
+    if acknowledgement and not acknowledgement.met_at:
         state.ack_due_at = acknowledgement.due_at = policy.acknowledgement_due_for(regime, sent_at, state.received_at)
     due = policy.regulatory_due(regime, sent_at, state.received_at)
     if state.regulatory_due_at > policy.regulatory_due(regime, was_sent, state.received_at):  # a holding reply
