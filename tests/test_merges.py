@@ -26,6 +26,7 @@ from inbound.server import InboundServer
 from tests.helpers.cli import complaints
 from tests.helpers.complaint_states import POLICY, RECEIVED, deadline, status
 from tests.helpers.complaint_workflow import start, wait_for_phase
+from tests.helpers.console import complaint_page, hidden, sign_in, with_password
 from tests.helpers.examples import ALICE, CUSTOMER
 from tests.helpers.inbound_mail import authenticated, email, inbound_settings, journal_of, send
 from tests.helpers.mailbox import Mailbox
@@ -304,3 +305,25 @@ async def test_a_reply_quoting_the_absorbed_reference_reaches_the_survivor(
 
     assert await eventually(filed) == [(None, "Le transporteur ne répond pas.")]
     assert await journal_of(pool, a.id, "customer_email") == []
+
+
+async def test_the_console_merge_needs_its_form_token_and_words_refusals_in_french(
+    pool: asyncpg.Pool, http: httpx.AsyncClient, keys: dict
+) -> None:
+    now = datetime.now(UTC)
+    await add_complaint(pool, "T-1", now, complainant_email=CUSTOMER)
+    await add_complaint(pool, "T-OTHER", now, complainant_email="paul@example.com")
+    await with_password(pool, "Alice")
+    await sign_in(http, "Alice")
+    counts = await table_counts(pool)
+
+    forged = await http.post("/console/reclamations/T-1/fusion", data={"vers": "T-OTHER"})
+    assert forged.status_code == 403 and "Ce formulaire a expiré" in shown(forged)
+    page = await complaint_page(http, "T-1")
+    refused = await http.post(
+        "/console/reclamations/T-1/fusion", data={"csrf": hidden(page, "csrf"), "vers": "t-other"}
+    )
+    assert refused.status_code == 422 and "ne sont pas celles du même client" in shown(refused)
+    looked = await http.get("/console/reclamations/T-1/fusion", params={"vers": "T-1"})
+    assert looked.status_code == 422 and "ne peut pas être fusionnée dans elle-même" in shown(looked)
+    assert await table_counts(pool) == counts
