@@ -6,6 +6,8 @@ no answer to the customer; the customer told once; a merge posted twice is
 one; each refusal says why and changes nothing; a reply quoting the absorbed
 reference reaches the survivor."""
 
+import csv
+import io
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +25,8 @@ from complaints.operator_commands import Absorption, MergeInto
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from inbound.server import InboundServer
+from reporting.register_export import as_csv, register_rows
+from reporting.register_summary import register_summary
 from tests.helpers.cli import complaints
 from tests.helpers.complaint_states import POLICY, RECEIVED, deadline, status
 from tests.helpers.complaint_workflow import start, wait_for_phase
@@ -327,3 +331,24 @@ async def test_the_console_merge_needs_its_form_token_and_words_refusals_in_fren
     looked = await http.get("/console/reclamations/T-1/fusion", params={"vers": "T-1"})
     assert looked.status_code == 422 and "ne peut pas être fusionnée dans elle-même" in shown(looked)
     assert await table_counts(pool) == counts
+
+
+async def test_the_register_export_shows_the_absorbed_complaint_merged_into_the_survivor(pool: asyncpg.Pool) -> None:
+    received = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    await add_complaint(pool, "T-2", received + timedelta(days=1), sent_at=received, category="livraison")
+    await add_complaint(pool, "T-1", received, phase="closed", merged_into="T-2", category="livraison")
+    period = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+
+    rows = {row.reference: row for row in await register_rows(pool, *period)}
+    assert (rows["T-1"].outcome, rows["T-1"].merged_into) == ("merged", "T-2")
+    assert (rows["T-2"].outcome, rows["T-2"].merged_into, rows["T-2"].sent_at) == (None, None, received)
+    exported = list(csv.DictReader(io.StringIO(as_csv(list(rows.values()), "Europe/Paris"))))
+    assert [(row["reference"], row["outcome"], row["merged_into"]) for row in exported] == [
+        ("T-1", "merged", "T-2"),
+        ("T-2", "", ""),
+    ]
+    summary = await register_summary(pool, *period)
+    assert [(row.category, row.outcome, row.complaints) for row in summary] == [
+        ("livraison", "merged", 1),
+        ("livraison", None, 1),
+    ]
