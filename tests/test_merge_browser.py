@@ -6,42 +6,23 @@ another customer is refused in French, nothing changed. Screenshots go to
 tests/artifacts/."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import asyncpg
-import pytest
-import pytest_asyncio
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from temporalio.client import Client
 
-from api.app import create_app
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.browser import headless_chromium, main_text, needs_chromium
+from tests.helpers.browser import main_text, needs_chromium
 from tests.helpers.complaint_workflow import start, wait_for_phase
 from tests.helpers.console import PASSWORD, with_password
-from tests.helpers.live_site import served
-from tests.helpers.network import free_port
 from tests.helpers.session import ARTIFACTS
 
 pytestmark = needs_chromium
-
-
-@pytest_asyncio.fixture
-async def site(settings: Settings, pool: asyncpg.Pool, client: Client) -> AsyncIterator[str]:
-    async with served(create_app(settings, pool, client), free_port()) as url:
-        yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = headless_chromium(tmp_path / "profile", window="1280,1800")
-    yield driver
-    driver.quit()
 
 
 async def test_a_handler_merges_a_duplicate_from_its_page_after_seeing_both(
