@@ -47,16 +47,16 @@ async def test_a_handler_merges_a_duplicate_from_its_page_after_seeing_both(
         field = browser.find_element(By.ID, "fusion-vers")
         field.send_keys(into)
         field.submit()
-        WebDriverWait(browser, 10).until(lambda d: "/fusion?vers=" in d.current_url)
+        WebDriverWait(browser, 30).until(lambda d: "/fusion?vers=" in d.current_url)
         return main_text(browser)
 
     def sign_in() -> None:
         browser.get(f"{site}/console")
-        WebDriverWait(browser, 10).until(lambda d: "/console/connexion" in d.current_url)
+        WebDriverWait(browser, 30).until(lambda d: "/console/connexion" in d.current_url)
         browser.find_element(By.ID, "nom").send_keys("Alice")
         browser.find_element(By.ID, "mot_de_passe").send_keys(PASSWORD)
         browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-        WebDriverWait(browser, 10).until(lambda d: "/console/files/" in d.current_url)
+        WebDriverWait(browser, 30).until(lambda d: "/console/files/" in d.current_url)
 
     await asyncio.to_thread(sign_in)
     refused = await asyncio.to_thread(merge_from_the_page, stranger)
@@ -67,7 +67,7 @@ async def test_a_handler_merges_a_duplicate_from_its_page_after_seeing_both(
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "console-merge.png"))
         browser.find_element(By.ID, "confirmer-fusion").click()
-        WebDriverWait(browser, 20).until(lambda d: f"/console/reclamations/{b}?fait=1" in d.current_url)
+        WebDriverWait(browser, 60).until(lambda d: f"/console/reclamations/{b}?fait=1" in d.current_url)
         return seen, main_text(browser)
 
     seen, after = await asyncio.to_thread(confirm)
