@@ -71,6 +71,9 @@ class ComplaintChanges(BaseModel):
     assessment_deadline_met: bool | None = None
     response_deadline_met: bool | None = None
     compensation_total: Decimal | None = None
+    sent_at: datetime | None = None  # a merge: the survivor takes the earlier sending date
+    ack_due_at: datetime | None = None
+    merged_into: str | None = None  # closed as merged into this complaint
 
 
 class RegisterEntry(BaseModel):

@@ -13,7 +13,7 @@ import asyncpg
 from fastapi import APIRouter, Body, Depends, Header
 from pydantic import BaseModel
 
-from api import schemas
+from api import merging, schemas
 from api.auth import Permission, require
 from api.complaint_endpoints import Reference
 from api.problems import responses
@@ -21,7 +21,7 @@ from api.services import Services, services
 from api.workflow_calls import run_update
 from complaints import journal
 from complaints.complaint_status import ComplaintStatus
-from complaints.operator_commands import Command, InformationRequest, PostalLetter, ProgressUpdate
+from complaints.operator_commands import Command, InformationRequest, MergeInto, PostalLetter, ProgressUpdate
 from complaints.operators import OperatorRecord
 from complaints.temporal_client import Update
 from workflows.complaint import ComplaintWorkflow
@@ -105,7 +105,11 @@ def _command(path: str, update: Update, permission: Permission, summary: str) ->
 
 async def carry_out(svc: Services, ref: str, update: Update, command: Command, update_id: str) -> ComplaintStatus:
     """Run an operator's command on the workflow, journaling who asked where
-    the workflow step does not (the API and the console both come here)."""
+    the workflow step does not (the API and the console both come here). A
+    merge is carried out on both complaints' runs (api/merging.py): the
+    survivor's status is the answer."""
+    if isinstance(command, MergeInto):
+        return await merging.merge(svc.client, svc.pool, ref, command.into, command.by)
     status = await run_update(svc.client, svc.pool, ref, update, command, update_id)
     event = _JOURNALED_HERE.get(type(command))
     if event is None:
@@ -178,6 +182,14 @@ COMMANDS: list[tuple[str, Update, Permission, str]] = [
         "Approve or refuse a proposed compensation above the threshold (a manager other than the proposer)",
     ),
     ("closure", ComplaintWorkflow.close, H, "Close the complaint after the response without waiting further"),
+    (
+        "merge",
+        ComplaintWorkflow.merge_into,
+        H,
+        "Merge this complaint into another of the same customer about the same matter (`into`, the survivor): "
+        "closed as merged, its documents, messages and earlier sending date taken by the survivor, whose status "
+        "answers; the customer is told once",
+    ),
 ]
 
 for command in COMMANDS:

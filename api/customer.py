@@ -30,7 +30,7 @@ from api.workflow_calls import live_status, require_complaint, send_signal
 from complaints.complaint_status import ComplaintStatus, Phase
 from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
 from complaints.documents import DocumentQuotaExceeded
-from complaints.links import LinkAction, LinkRefused
+from complaints.links import LinkAction, LinkRefused, status_link
 from complaints.submission import Document
 from workflows.complaint import ComplaintWorkflow
 
@@ -85,6 +85,8 @@ class CustomerView(BaseModel):
     timeline: list[CustomerStep]
     offers: list[LinkAction] = Field(description="what the complainant can do now")
     actions: dict[str, str] = Field(default_factory=dict, description="signed URLs of those actions")
+    merged_into: str | None = Field(default=None, description="merged into this complaint, which handles it now")
+    merged_into_link: str | None = Field(default=None, description="the signed link to that complaint's status page")
 
 
 # --- the logic both the JSON endpoints and the pages use --------------------
@@ -125,6 +127,8 @@ async def customer_view(svc: Services, reference: str) -> CustomerView:
         else None,
         timeline=steps,
         offers=_offers(status),
+        merged_into=row["merged_into"],
+        merged_into_link=status_link(svc.settings, row["merged_into"]) if row["merged_into"] else None,
     )
 
 

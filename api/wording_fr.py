@@ -42,6 +42,8 @@ STEPS = {
     "survey_reminder_emailed": "Rappel du questionnaire de satisfaction",
     "survey_answered": "Merci pour votre avis",
     "closed": "Réclamation clôturée",
+    "merged_emailed": "Vos réclamations sur le même sujet sont traitées ensemble",
+    "merged_to_post": "Vos réclamations sur le même sujet sont traitées ensemble (courrier)",
 }
 HIDDEN_STEPS = {"acknowledgement_emailed", "response_emailed", "analysis_extension_emailed"}
 

@@ -121,6 +121,8 @@ class ComplaintStanding(BaseModel):
     survey: SurveyAnswer | None = None
     closed_at: datetime | None = None
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    merged_into: str | None = None  # closed as merged into this complaint (the survivor)
+    absorbed: list[str] = Field(default_factory=list)  # the complaints merged into this one
 
 
 class ComplaintStatus(ComplaintStanding):

@@ -117,3 +117,24 @@ class PostalLetter(BaseModel):
 
 class Closure(Command):
     note: Text | None = None
+
+
+# A complaint's reference as a person types it (REC-2026-000042): letters, digits and dashes.
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
+
+
+class MergeInto(Command):
+    """Close this complaint as merged into `into` (the survivor: the same
+    customer's complaint about the same matter), which takes its documents,
+    messages and sending date."""
+
+    into: str = Field(pattern=REFERENCE_PATTERN, max_length=40)
+
+
+class Absorption(Command):
+    """The survivor of a merge takes in the absorbed complaint: its earlier
+    sending date (the legal clock starts there) and its documents and messages
+    (copied in the register by the survivor's run)."""
+
+    absorbed: str = Field(pattern=REFERENCE_PATTERN, max_length=40)
+    absorbed_sent_at: datetime

@@ -56,6 +56,7 @@ class ComplaintState(ComplaintStanding):
     # The response letter to a complainant without email, until an operator confirms it went.
     response_letter_awaited: bool = False
     response_letter: PostalLetter | None = None
+    merged_by: str | None = None  # who merged it into `merged_into`, until the run has closed it
 
     def public(self) -> ComplaintStatus:
         """What the channels are shown: the status without the buffers."""

@@ -1,7 +1,8 @@
 """Which complaint an email answers, if any: a Message-ID we sent that it
 replies to, or a reference in its subject or in the ids it answers; and
 whether it answers one of our operations emails instead (an alert, a digest),
-which is never customer mail."""
+which is never customer mail. A complaint merged into another is answered
+by the survivor: a reply quoting either reference reaches it."""
 
 import re
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Literal
 import asyncpg
 
 from activities.outbox import OPERATIONS_KINDS
+from complaints.merges import survivor_of
 from inbound.message import InboundEmail
 
 # 'our_message': it answers a message we sent (only its recipient knows the id);
@@ -53,9 +55,9 @@ async def route(conn: asyncpg.Connection, message: InboundEmail, prefix: str) ->
         return Route(None, named, operations=True, operations_reference=about or await _known(conn, named))
     found = next((row["complaint_reference"] for row in ours if row["complaint_reference"]), None)
     if found:
-        return Route(Answered(found, "our_message"), named)
+        return Route(Answered(await survivor_of(conn, found), "our_message"), named)
     known = await _known(conn, named)
-    return Route(Answered(known, "reference") if known else None, named)
+    return Route(Answered(await survivor_of(conn, known), "reference") if known else None, named)
 
 
 async def _our_messages(conn: asyncpg.Connection, answers: list[str]) -> list[asyncpg.Record]:

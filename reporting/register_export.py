@@ -1,6 +1,7 @@
 """The register for auditors and the regulator: one row per complaint
 received in a period, with its dates, channel, regime, acknowledgement,
-answer, outcome, compensation, contest and review, mediation and each
+answer, outcome (a duplicate merged into another: 'merged', and the
+survivor's reference), compensation, contest and review, mediation and each
 deadline met or missed; as CSV or XLSX.
 
 The rows are computed from the register itself (the view
@@ -40,7 +41,8 @@ class RegisterRow:
     acknowledged_at: datetime | None
     acknowledgement_method: str | None
     answered_at: datetime | None
-    outcome: str | None
+    outcome: str | None  # 'merged': closed as merged into `merged_into`
+    merged_into: str | None  # the complaint it was merged into (the survivor)
     compensation_kinds: str | None  # the kinds granted, comma-separated
     compensation_amount: Decimal | None
     contested: bool
@@ -59,7 +61,8 @@ COLUMNS = [field.name for field in fields(RegisterRow)]
 _ROWS = """
 SELECT s.reference, c.sent_at, s.received_at, s.channel, c.complainant_type, s.product, s.category,
        s.regime, c.acknowledged_at, c.ack_method AS acknowledgement_method, c.responded_at AS answered_at,
-       s.outcome, array_to_string(s.compensation_kinds, ', ') AS compensation_kinds,
+       CASE WHEN c.merged_into IS NOT NULL THEN 'merged' ELSE s.outcome END AS outcome, c.merged_into,
+       array_to_string(s.compensation_kinds, ', ') AS compensation_kinds,
        (SELECT sum(a) FROM unnest(s.compensation_amounts) a) AS compensation_amount,
        s.contested, s.reviewed, s.reviewed AND s.outcome IS DISTINCT FROM 'accepted' AS mediation_referral,
        s.ack_deadline AS acknowledgement_deadline, s.assessment_deadline, s.response_deadline,

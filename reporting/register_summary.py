@@ -18,7 +18,7 @@ from reporting.cells import neutralised_row
 @dataclass(frozen=True)
 class SummaryRow:
     category: str | None  # NULL: not categorised
-    outcome: str | None  # NULL: not answered yet
+    outcome: str | None  # NULL: not answered yet; merged: a duplicate merged into another
     complaints: int
     answered: int
     mean_days_to_answer: Decimal | None  # from receipt to the (first) answer, in days, 2 decimals
@@ -32,9 +32,11 @@ class SummaryRow:
 
 SUMMARY_COLUMNS = [field.name for field in fields(SummaryRow)]
 
+# A duplicate merged into another counts apart, as the export shows it.
+_OUTCOME = "CASE WHEN c.merged_into IS NOT NULL THEN 'merged' ELSE s.outcome END"
 _DAYS = "extract(epoch FROM c.responded_at - {start}) / 86400"
 _SUMMARY = f"""
-SELECT s.category, s.outcome, count(*)::integer AS complaints, count(c.responded_at)::integer AS answered,
+SELECT s.category, {_OUTCOME} AS outcome, count(*)::integer AS complaints, count(c.responded_at)::integer AS answered,
        round(avg({_DAYS.format(start="s.received_at")}), 2) AS mean_days_to_answer,
        round(max({_DAYS.format(start="s.received_at")}), 2) AS max_days_to_answer,
        round(avg({_DAYS.format(start="coalesce(c.sent_at, s.received_at)")}), 2) AS mean_days_from_sending,
@@ -44,8 +46,8 @@ SELECT s.category, s.outcome, count(*)::integer AS complaints, count(c.responded
        count(*) FILTER (WHERE s.regulatory_deadline = 'missed')::integer AS regulatory_missed
   FROM report_complaint_source s JOIN complaints c ON c.reference = s.reference
  WHERE s.received_at >= $1 AND s.received_at < $2
- GROUP BY s.category, s.outcome
- ORDER BY s.category NULLS LAST, s.outcome NULLS LAST
+ GROUP BY s.category, {_OUTCOME}
+ ORDER BY s.category NULLS LAST, {_OUTCOME} NULLS LAST
 """
 
 

@@ -24,7 +24,7 @@ from complaints.settings import Settings
 from complaints.submission import Channel, field_reasons, validate_submission
 from complaints.temporal_client import TemporalUnavailable, Update, connect, workflow_ui_url
 from devstack.mail_sink import message_files, read_message
-from starter import assessment, certs, erase, events, register, related, reports, users
+from starter import assessment, certs, erase, events, merge, register, related, reports, users
 from starter.database import NoLocalDatabase, with_database
 from workflows.complaint import ComplaintWorkflow
 
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_parser(commands)
     related.add_parser(commands)  # link
     assessment.add_parser(commands)  # assess
+    merge.add_parser(commands)  # merge
     events.add_parsers(commands)  # subscribers, rules
 
     submit = commands.add_parser("submit", help="take in a complaint (phone, face to face)")

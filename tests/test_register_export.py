@@ -27,12 +27,12 @@ from tests.helpers.seeded_register import AS_OF, MARCH, add_complaint, at, seed_
 
 # The complaints received in March, oldest first; times in Paris (summer time from 29 March).
 MARCH_REGISTER = """\
-reference,sent_at,received_at,channel,complainant_type,product,category,regime,acknowledged_at,acknowledgement_method,answered_at,outcome,compensation_kinds,compensation_amount,contested,reviewed,mediation_referral,acknowledgement_deadline,assessment_deadline,response_deadline,regulatory_deadline,phase,closed_at
-T-A,,2026-03-02T09:00:00+01:00,email,,Vase,livraison,general,2026-03-02T10:00:00+01:00,email,2026-03-07T10:00:00+01:00,accepted,refund,30.00,no,no,no,met,met,met,met,closed,2026-03-22T09:00:00+01:00
-T-D,,2026-03-03T08:00:00+01:00,web,,Lampe,sécurité,general,2026-03-03T10:00:00+01:00,email,,,,,no,no,no,met,met,missed,,handling,
-T-B,,2026-03-05T10:00:00+01:00,phone,,Vase,livraison,general,2026-03-15T10:00:00+01:00,email,2026-03-25T10:00:00+01:00,partially_accepted,"commercial_gesture, credit_note",70.50,yes,yes,yes,met,met,missed,missed,closed,2026-04-04T11:00:00+02:00
-T-C,,2026-03-10T14:00:00+01:00,email,,Lampe,facturation,general,2026-03-20T14:00:01+01:00,email,2026-03-23T14:00:01+01:00,rejected,,,no,no,no,missed,missed,met,met,closed,2026-04-04T15:00:00+02:00
-T-E,,2026-03-31T23:30:00+02:00,letter,,,,general,,,,,,,no,no,no,missed,,,,intake,
+reference,sent_at,received_at,channel,complainant_type,product,category,regime,acknowledged_at,acknowledgement_method,answered_at,outcome,merged_into,compensation_kinds,compensation_amount,contested,reviewed,mediation_referral,acknowledgement_deadline,assessment_deadline,response_deadline,regulatory_deadline,phase,closed_at
+T-A,,2026-03-02T09:00:00+01:00,email,,Vase,livraison,general,2026-03-02T10:00:00+01:00,email,2026-03-07T10:00:00+01:00,accepted,,refund,30.00,no,no,no,met,met,met,met,closed,2026-03-22T09:00:00+01:00
+T-D,,2026-03-03T08:00:00+01:00,web,,Lampe,sécurité,general,2026-03-03T10:00:00+01:00,email,,,,,,no,no,no,met,met,missed,,handling,
+T-B,,2026-03-05T10:00:00+01:00,phone,,Vase,livraison,general,2026-03-15T10:00:00+01:00,email,2026-03-25T10:00:00+01:00,partially_accepted,,"commercial_gesture, credit_note",70.50,yes,yes,yes,met,met,missed,missed,closed,2026-04-04T11:00:00+02:00
+T-C,,2026-03-10T14:00:00+01:00,email,,Lampe,facturation,general,2026-03-20T14:00:01+01:00,email,2026-03-23T14:00:01+01:00,rejected,,,,no,no,no,missed,missed,met,met,closed,2026-04-04T15:00:00+02:00
+T-E,,2026-03-31T23:30:00+02:00,letter,,,,general,,,,,,,,no,no,no,missed,,,,intake,
 """  # noqa: E501
 
 TWENTY = Decimal("20.00")

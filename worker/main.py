@@ -17,6 +17,7 @@ from activities.events import EventActivities
 from activities.intake import IntakeActivities
 from activities.letters import Letters
 from activities.mail import MailActivities
+from activities.merging import MergeActivities
 from activities.outbox import Outbox
 from activities.register import RegisterActivities
 from activities.reporting import ReportingActivities
@@ -69,6 +70,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     backlog = BacklogActivities(pool, settings, outbox)
     retention = RetentionActivities(pool, client, settings)
     events = EventActivities(pool, client, outbox)
+    merging = MergeActivities(pool)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -120,6 +122,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             events.record_dead_letter,
             events.settle_dead_letter,
             events.carry_out_rule_action,
+            merging.copy_merged,
         ],
     )
 

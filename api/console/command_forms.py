@@ -34,7 +34,10 @@ TITLES = {
     "decide": "Décision",
     "approve_compensation": "Approuver ou refuser la compensation",
     "close": "Clôturer",
+    "merge_into": "Fusionner dans une autre réclamation",
 }
+# commands with a page of their own (a merge is confirmed first: api/console/merge_page.py)
+OWN_PAGES = {"merge_into"}
 # messages the customer receives look apart from what stays internal
 CUSTOMER_FACING = {"send_progress_update", "request_information", "extend_analysis", "decide"}
 INTERNAL = {"add_note", "plan_action"}
@@ -51,6 +54,7 @@ PHASES: dict[str, frozenset[Phase]] = {
     "decide": rules.DECIDING,
     "approve_compensation": frozenset({Phase.AWAITING_APPROVAL}),
     "close": rules.CLOSABLE,
+    "merge_into": rules.OPEN,
 }
 
 LABELS = {
@@ -175,6 +179,7 @@ FORMS = [
     CommandForm(path, _name(update), TITLES[_name(update)], permission, command_model(update), update,
                 _fields(command_model(update)))
     for path, update, permission, _ in COMMANDS
+    if _name(update) not in OWN_PAGES
 ]  # fmt: skip
 BY_PATH = {form.path: form for form in FORMS}
 

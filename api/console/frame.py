@@ -43,6 +43,9 @@ EVENTS_FR = {
     "rule_emailed": "Email envoyé par une règle",
     "rule_called_subscriber": "Événement envoyé à un abonné par une règle",
     "rule_action_refused": "Action d'une règle refusée",
+    "merged_into": "Fusionnée dans une autre réclamation (clôturée)",
+    "merged_in": "A repris une réclamation fusionnée",
+    "merged_emailed": "Client informé de la fusion",
     "closed": "Clôturée",
 }
 

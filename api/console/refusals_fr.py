@@ -43,6 +43,14 @@ _PATTERNS = [
     (r"the new date may not pass .* \((.*)\)", "La nouvelle date ne peut dépasser le maximum réglementaire ({0})."),
     (r"\S+ is already acknowledged.*", "La réclamation a déjà reçu son accusé de réception."),
     (r"\S+ is closed: no command can change it now", "La réclamation est clôturée : plus aucune commande possible."),
+    (r"cannot .*: (\S+) was merged into (\S+)", "Impossible : {0} a été fusionnée dans {1}."),
+    (r"cannot merge the complaint while a decision is being carried out",
+     "Impossible de fusionner : une décision est en cours d'exécution."),
+    (r"(\S+) is being closed", "Impossible : {0} est en cours de clôture."),
+    (r"(\S+) was merged into (\S+): it cannot take it in turn",
+     "{0} a été fusionnée dans {1} : elle ne peut pas la reprendre à son tour."),
+    (r"this complaint's run was started before merges.*",
+     "Cette réclamation a été ouverte avant les fusions : elle ne peut pas encore être fusionnée."),
 ]  # fmt: skip
 _PHASE_REFUSAL = re.compile(r"cannot .* while the complaint is (\w+) \(possible when (.*)\)")
 

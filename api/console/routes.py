@@ -22,6 +22,7 @@ from api.console import (  # noqa: F401  (their routes join the console's router
     command_forms,
     dashboard,
     event_pages,
+    merge_page,
     pages,
     presence,
     quality_reports_page,
@@ -207,6 +208,7 @@ async def _complaint_page(
         orphan_refusal=refusal[1] if refusal and refusal[0] not in shown_paths and refusal[0] != "liens" else None,
         related=await related.related_to(svc.pool, reference),
         **await checklist_pages.on_complaint(svc, session, reference),
+        absorbed=await merge_page.absorbed_into(svc.pool, reference),
         may_link=may(session, Permission.HANDLE),
     )
 

@@ -9,7 +9,9 @@ tests/histories/<scenario>.json. Payloads are encrypted with the fixed key of
 tests/helpers/histories.py, which the replay test decodes with.
 
 A scenario that continues as new writes each run: the last to
-<scenario>.json, the first to <scenario>-first-run.json.
+<scenario>.json, the first to <scenario>-first-run.json. A scenario that
+merges another complaint into the recorded one writes the absorbed
+complaint's run to <scenario>-absorbed.json.
 
 Record a history when the workflow changes how it runs (a new patch), and keep
 the old files: they are what runs still in flight look like."""
@@ -22,13 +24,15 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from api.merging import merge
 from complaints import search_attributes
 from complaints.assessment import CATEGORIES, Priority
 from complaints.complaint_status import ComplaintStatus, Phase
@@ -77,6 +81,18 @@ SUBMISSION = {
     "product": "Vase Médicis",
 }
 QUICK = {"verdict_wait": "60 seconds", "survey_reminder": "60 seconds", "survey_wait": "120 seconds"}
+
+
+@dataclass
+class Stack:
+    """What a scenario that takes in a second complaint uses, and the second run's history once closed."""
+
+    pool: Any = None
+    settings: Any = None
+    absorbed: list[dict[str, Any]] = field(default_factory=list)
+
+
+STACK = Stack()
 
 
 async def until(handle: Handle, reached: Callable[[ComplaintStatus], bool], timeout: float = 30) -> ComplaintStatus:
@@ -296,6 +312,33 @@ async def email_refused(handle: Handle) -> None:
     await update(handle, ComplaintWorkflow.close, Closure(by=ALICE, note="Réponse envoyée par courrier"))
 
 
+async def merged(handle: Handle) -> None:
+    """A second complaint of the same customer, sent earlier, with a message,
+    is merged into the recorded one during its assessment (its sending date,
+    documents and messages taken, the customer told once); the absorbed run
+    closes as merged; the survivor is then answered, accepted, surveyed."""
+    await in_phase(handle, Phase.ASSESSMENT)
+    client = handle._client  # the recorder's own client (the scenarios take only the handle)
+    earlier = {**SUBMISSION, "channel": "letter", "sent_at": datetime.now(UTC) - timedelta(days=3)}
+    submission = validate_submission(earlier, STACK.settings.document_limits)
+    other = await submit_complaint(STACK.pool, client, STACK.settings, submission, actor="recorder")
+    absorbed = client.get_workflow_handle(other.reference)
+    await in_phase(absorbed, Phase.ASSESSMENT)
+    await absorbed.signal(
+        ComplaintWorkflow.customer_reply, CustomerReply(message="Le livreur a signé", message_id="m-1")
+    )
+    await until(absorbed, lambda status: status.messages_received == 1)
+    await merge(client, STACK.pool, other.reference, handle.id, ALICE)
+    await absorbed.result()
+    STACK.absorbed.append((await absorbed.fetch_history()).to_json_dict())
+    await update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE, category="transport"))
+    await update(handle, ComplaintWorkflow.decide, Decision(by=ALICE, outcome="accepted", justification=ARGUED))
+    await in_phase(handle, Phase.RESPONDED)
+    await handle.signal(ComplaintWorkflow.accept_response)
+    await in_phase(handle, Phase.SURVEY)
+    await handle.signal(ComplaintWorkflow.survey_answer, SurveyAnswer(csat=5, ces=1, nps=10))
+
+
 def _fast_assessment(assessment: str) -> dict[str, PriorityDeadlines]:
     quick = Span.model_validate(assessment)
     response = Span.model_validate("10 minutes")
@@ -334,6 +377,7 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
         },
     ),
     "email_refused": (email_refused, {**QUICK, "priority_deadlines": _fast_assessment("1 day")}),
+    "merged": (merged, {**QUICK, "priority_deadlines": _fast_assessment("1 day"), "default_regime": "acpr"}),
     "holding_reply": (
         holding_reply,
         {
@@ -405,6 +449,7 @@ async def record(name: str) -> list[dict[str, Any]]:
                 search_attributes=search_attributes.ALL,
             ) as env:
                 pool = await open_pool(settings)
+                STACK.pool, STACK.settings = pool, settings
                 try:
                     async with build_worker(env.client, pool, settings):
                         submission = validate_submission(SUBMISSION, settings.document_limits)
@@ -417,7 +462,7 @@ async def record(name: str) -> list[dict[str, Any]]:
                         if (await handle.describe()).run_id != first_run:
                             first = env.client.get_workflow_handle(submitted.reference, run_id=first_run)
                             histories.append((await first.fetch_history()).to_json_dict())
-                        return histories
+                        return histories + STACK.absorbed
                 finally:
                     await pool.close()
         finally:
@@ -433,11 +478,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out: Path = args.out or FOLDER / f"{args.scenario}.json"
     first_out = out.with_name(f"{out.stem}-first-run.json")
-    for path in (out, first_out):
+    absorbed_out = out.with_name(f"{out.stem}-absorbed.json")
+    for path in (out, first_out, absorbed_out):
         if path.exists():
             parser.error(f"{path} exists: keep it (runs in flight look like it) and give another --out")
     histories = asyncio.run(record(args.scenario))
-    for path, history in zip((out, first_out), histories, strict=False):
+    outs = (out, absorbed_out) if STACK.absorbed else (out, first_out)
+    for path, history in zip(outs, histories, strict=False):
         path.write_text(json.dumps(history, indent=1, ensure_ascii=False) + "\n")
         print(f"{path}: {len(history['events'])} events")
     return 0

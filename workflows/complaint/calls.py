@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.alerts import AlertActivities
     from activities.compensation import CompensationActivities, CompensationGrant
     from activities.mail import AcknowledgementEmail, CustomerEmail, MailActivities
+    from activities.merging import MergeActivities, MergeCopied, MergeCopy
     from activities.register import (
         Acknowledgement,
         ActionRecord,
@@ -103,6 +104,11 @@ async def record_alert(alert: DeadlineAlert) -> None:
 
 async def record_survey(survey: SurveyRecord) -> None:
     await _register(RegisterActivities.record_survey, survey, "record the survey answer")
+
+
+async def copy_merged(copy: MergeCopy) -> MergeCopied:
+    summary = f"copy {copy.absorbed}'s documents and messages to {copy.survivor}"
+    return await _register(MergeActivities.copy_merged, copy, summary)
 
 
 async def grant_compensation(grant: CompensationGrant) -> None:

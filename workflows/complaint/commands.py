@@ -15,15 +15,18 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.merging import MergeCopy
     from activities.register import ActionRecord, ComplaintChanges
     from complaints.complaint_status import DecisionRecord, Phase
     from complaints.operator_commands import (
+        Absorption,
         AnalysisExtension,
         ApprovalVerdict,
         Assignment,
         ConfirmAssessment,
         Decision,
         InformationRequest,
+        MergeInto,
         PlannedAction,
         ProgressUpdate,
     )
@@ -34,6 +37,8 @@ with workflow.unsafe.imports_passed_through():
 
 
 class CommandSteps(ComplaintSteps):
+    _continuing: bool  # the run waits to continue as new (background.py)
+
     async def _confirm_assessment(self, command: ConfirmAssessment) -> None:
         suggested = self.state.priority
         priority = command.priority or suggested
@@ -236,3 +241,32 @@ class CommandSteps(ComplaintSteps):
             self._move_to(back_to)
             if verdict.approved:
                 self.state.decision = proposal.model_copy(update={"approved_by": verdict.by.name})
+
+    # --- a merge (MERGES) ------------------------------------------------------------------
+
+    async def _merge_into(self, command: MergeInto) -> None:
+        """Claimed at once: the run stops its phase and closes as merged
+        (ComplaintWorkflow._close_merged), with no answer or survey to the
+        customer; answers once closed, or once the run continues as new (the
+        claim carried over, closed by the next run)."""
+        if self.state.merged_into is None:
+            self.state.merged_into, self.state.merged_by = command.into, command.by.name
+        await workflow.wait_condition(lambda: self.state.phase is Phase.CLOSED or self._continuing)
+
+    async def _absorb(self, absorption: Absorption) -> None:
+        """The survivor takes the absorbed complaint in, once: the earlier
+        sending date moves its legal clocks, its documents and messages are
+        copied here, and the customer is told once that both are handled together."""
+        if absorption.absorbed in self.state.absorbed:
+            return
+        self.state.absorbed.append(absorption.absorbed)
+        async with self._lock:
+            if absorption.absorbed_sent_at < (self.state.sent_at or self.state.received_at):
+                self._start = self._start.model_copy(update={"sent_at": absorption.absorbed_sent_at})
+                deadlines.earlier_sending(self.state, self._policy, absorption.absorbed_sent_at)
+                self._deadlines_changed()
+            copied = await calls.copy_merged(MergeCopy(absorbed=absorption.absorbed, survivor=self._ref))
+            self.state.messages_received += copied.messages
+            await self._record(entries.absorbed(self.state, absorption, copied.documents, copied.messages))
+        told = {"absorbed": absorption.absorbed, "regulatory_due_at": self.state.regulatory_due_at}
+        await self._email_customer("merged", told, step=f"merged:{absorption.absorbed}")

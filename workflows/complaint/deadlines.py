@@ -79,6 +79,34 @@ def change_regime(state: ComplaintState, start: ComplaintStart, regime: str, now
             move(internal, internal.due_at, now)
 
 
+def earlier_sending(state: ComplaintState, policy: ComplaintPolicy, sent_at: datetime) -> None:
+    """A merge: the survivor counts from the absorbed complaint's earlier
+    sending date. The acknowledgement (if not given yet) and the regulatory
+    maximum (until the answer is sent) move to follow it, the internal clocks
+    stop at the new maximum. Alerts raised stay raised: flags and generations
+    are kept, so none is raised twice (an earlier date passed already breaches
+    once)."""
+    regime, was_sent = state.regime, state.sent_at
+    state.sent_at = sent_at
+    acknowledgement = state.deadlines.get("acknowledgement")
+    if acknowledgement and not acknowledgement.met_at:
+        state.ack_due_at = acknowledgement.due_at = policy.acknowledgement_due_for(regime, sent_at, state.received_at)
+    due = policy.regulatory_due(regime, sent_at, state.received_at)
+    if state.regulatory_due_at > policy.regulatory_due(regime, was_sent, state.received_at):  # a holding reply
+        due = policy.holding_reply_max(regime, sent_at, state.received_at) or due
+    regulatory = state.deadlines.get("regulatory")
+    if regulatory is None or regulatory.met_at:
+        return
+    regulatory.started_at, regulatory.due_at = sent_at, due
+    state.regulatory_due_at = due
+    for name in ("assessment", "response"):
+        internal = state.deadlines.get(name)
+        if internal and not internal.met_at:
+            internal.cap = due
+    if "response" not in state.deadlines:
+        state.response_due_at = due
+
+
 def holding_reply(state: ComplaintState, maximum: datetime, now: datetime) -> None:
     """A holding reply (payment services): the final answer may come up to
     the regime's holding-reply maximum, which the regulatory clock moves to."""

@@ -11,7 +11,7 @@ from activities.register import ComplaintChanges
 from complaints.assessment import Assessment, Priority
 from complaints.complaint_status import DecisionRecord, Phase
 from complaints.customer_signals import CustomerReply
-from complaints.operator_commands import Closure, ConfirmAssessment, Outcome
+from complaints.operator_commands import Absorption, Closure, ConfirmAssessment, Outcome
 from complaints.policy import ComplaintPolicy
 from complaints.workflow_state import ComplaintState
 
@@ -228,3 +228,29 @@ def compensation_total(decisions: list[DecisionRecord]) -> Decimal:
 
 def _seconds(start: datetime, end: datetime | None) -> float | None:
     return (end - start).total_seconds() if end else None
+
+
+def merged_into(state: ComplaintState, into: str, by: str, now: datetime) -> Entry:
+    """Closed as merged into `into`: the closing facts, and the survivor's reference in the register."""
+    closing = closed(state, None, now)
+    details = {**closing.details, "outcome": "merged", "merged_into": into}
+    return Entry("merged_into", by, details, closing.changes.model_copy(update={"merged_into": into}))
+
+
+def absorbed(state: ComplaintState, absorption: Absorption, documents: int, messages: int) -> Entry:
+    """The survivor took the absorbed complaint in: its sending date and copies, the dates now in force."""
+    details = {
+        "absorbed": absorption.absorbed,
+        "sent_at": state.sent_at,
+        "documents": documents,
+        "messages": messages,
+        "ack_due_at": state.ack_due_at,
+        "regulatory_due_at": state.regulatory_due_at,
+    }
+    changes = ComplaintChanges(
+        sent_at=state.sent_at,
+        ack_due_at=state.ack_due_at,
+        regulatory_due_at=state.regulatory_due_at,
+        response_due_at=state.response_due_at,
+    )
+    return Entry("merged_in", absorption.by.name, details, changes)

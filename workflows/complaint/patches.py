@@ -42,6 +42,10 @@ REGULATORY_CLOCK = "regulatory-clock"
 # assessment's, or the one a handler files it under). Asked only where a rule
 # would change the regime, so other runs record no marker.
 REGIME_BY_CATEGORY = "regime-by-category"
+# Issue 16: a complaint may be merged into another (merge_into) from any open
+# phase, its phase stopped and the run closed as merged; a survivor takes in
+# the absorbed complaint (absorb). Runs started before: both refused.
+MERGES = "merges"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Paths:
     extension_as_told: bool = False
     warning_moves_with_pauses: bool = False
     regulatory_clock: bool = False
+    merges: bool = False
 
     @classmethod
     def of_this_run(cls) -> "Paths":
@@ -68,4 +73,5 @@ class Paths:
             extension_as_told=workflow.patched(EXTENSION_AS_TOLD),
             warning_moves_with_pauses=workflow.patched(WARNING_MOVES_WITH_PAUSES),
             regulatory_clock=workflow.patched(REGULATORY_CLOCK),
+            merges=workflow.patched(MERGES),
         )

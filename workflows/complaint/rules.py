@@ -11,10 +11,12 @@ from activities.register import Acknowledgement
 from complaints.assessment import Priority
 from complaints.complaint_status import DecisionRecord, Phase
 from complaints.operator_commands import (
+    Absorption,
     AnalysisExtension,
     ApprovalVerdict,
     ConfirmAssessment,
     Decision,
+    MergeInto,
     Outcome,
     PlannedAction,
     PostalLetter,
@@ -29,9 +31,12 @@ ACTIVE = BEFORE_RESPONSE | {Phase.ACKNOWLEDGED, Phase.RESPONDED, Phase.REVIEW, P
 DECIDING = frozenset({Phase.HANDLING, Phase.REVIEW})
 ASKING = frozenset({Phase.ASSESSMENT, Phase.HANDLING})  # information is requested before the decision
 CLOSABLE = frozenset({Phase.RESPONDED, Phase.SURVEY})
+OPEN = ACTIVE | {Phase.RECEIVED, Phase.INTAKE}  # a merge is possible in any of them
 
 
 def require_phase(state: ComplaintState, action: str, allowed: Set[Phase]) -> None:
+    if state.merged_into:  # closed as merged: the survivor is where it goes on
+        raise ValueError(f"cannot {action}: {state.reference} was merged into {state.merged_into}")
     if state.phase not in allowed:
         raise ValueError(
             f"cannot {action} while the complaint is {state.phase.value} "
@@ -181,3 +186,36 @@ def check_close(state: ComplaintState) -> None:
     require_phase(state, "close", CLOSABLE)
     if state.phase is Phase.RESPONDED and state.contest_signal is not None and state.closure is None:
         raise ValueError("the customer has contested the response: a second handler reviews it first")
+
+
+MERGES_LATER = "this complaint's run was started before merges: it cannot be merged until it continues as new"
+
+
+def check_merge_into(state: ComplaintState, command: MergeInto, merges: bool) -> None:
+    """`merges`: the run can be merged (MERGES). The same merge asked again is
+    answered as the first."""
+    if state.merged_into == command.into:
+        return
+    if not merges:
+        raise ValueError(MERGES_LATER)
+    if command.into == state.reference:
+        raise ValueError("a complaint cannot be merged into itself")
+    require_phase(state, "merge the complaint", OPEN)
+    require_no_response_going_out(state, "merge the complaint")
+    if state.deciding:
+        raise ValueError("cannot merge the complaint while a decision is being carried out")
+    if state.closure is not None:
+        raise ValueError(f"{state.reference} is being closed")
+    if command.into in state.absorbed:
+        raise ValueError(f"{command.into} was merged into {state.reference}: it cannot take it in turn")
+
+
+def check_absorb(state: ComplaintState, absorption: Absorption, merges: bool) -> None:
+    """The survivor of a merge takes the absorbed complaint in once (asked again: answered as the first)."""
+    if absorption.absorbed in state.absorbed:
+        return
+    if not merges:
+        raise ValueError(MERGES_LATER)
+    if absorption.absorbed == state.reference:
+        raise ValueError("a complaint cannot be merged into itself")
+    require_phase(state, "take in a merged complaint", OPEN)

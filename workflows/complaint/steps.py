@@ -32,7 +32,15 @@ with workflow.unsafe.imports_passed_through():
 EMAIL_REFUSED = "EmailRefused"
 # Letters that matter enough to go by post when the address refuses them (not the survey).
 POSTED_WHEN_REFUSED = frozenset(
-    {"progress_update", "information_request", "information_reminder", "analysis_extension", "response", "delay_notice"}
+    {
+        "progress_update",
+        "information_request",
+        "information_reminder",
+        "analysis_extension",
+        "response",
+        "delay_notice",
+        "merged",
+    }
 )
 
 

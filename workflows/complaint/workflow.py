@@ -7,6 +7,9 @@ carries out, the complainant through signals, and a watcher raises each SLA
 warning and breach once (deadlines.py, background.py)."""
 
 import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from temporalio import workflow
 
@@ -15,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints.complaint_status import ComplaintStatus, DecisionRecord, Phase
     from complaints.customer_signals import Contest, CustomerReply, SurveyAnswer
     from complaints.operator_commands import (
+        Absorption,
         AnalysisExtension,
         ApprovalVerdict,
         Assignment,
@@ -23,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Decision,
         InformationRequest,
         InternalNote,
+        MergeInto,
         PlannedAction,
         PostalLetter,
         ProgressUpdate,
@@ -79,7 +84,10 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
             Phase.SURVEY: self._survey,
         }
         while self.state.phase is not Phase.CLOSED:
-            await phases[self.state.phase]()
+            if self._paths.merges:
+                await self._phase_unless_merged(phases[self.state.phase])
+            else:
+                await phases[self.state.phase]()
             if workflow.info().is_continue_as_new_suggested() and self.state.phase is not Phase.CLOSED:
                 await self._continue_as_new()
         watcher.cancel()
@@ -87,6 +95,29 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
             filer.cancel()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.state.deliveries)
         return self.state.public()
+
+    async def _phase_unless_merged(self, phase: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """MERGES: a phase runs until it ends or the complaint is merged into
+        another; then it stops where it is and the run closes as merged."""
+        if self.state.merged_into is None:
+            running = asyncio.create_task(phase())
+            await workflow.wait_condition(lambda: running.done() or self.state.merged_into is not None)
+            if not running.done():
+                running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        if self.state.merged_into is not None and self.state.phase is not Phase.CLOSED:
+            await self._close_merged(self.state.merged_into)
+
+    async def _close_merged(self, into: str) -> None:
+        """Closed as merged into `into`: every clock stopped, nothing sent to the
+        customer (the survivor tells them), the survivor named in the register."""
+        now = workflow.now()
+        self.state.closed_at = now
+        deadlines.stop_all(self.state.deadlines, now)
+        self._deadlines_changed()
+        await self._record(entries.merged_into(self.state, into, self.state.merged_by or "system", now))
+        self._move_to(Phase.CLOSED)
 
     async def _take_in(self) -> None:
         """Phase 1: record, acknowledge by email or confirmed letter."""
@@ -359,6 +390,24 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
     @close.validator
     def _check_close(self, closure: Closure) -> None:
         rules.check_close(self.state)
+
+    @workflow.update(description="Merge this complaint into another of the same customer (closed as merged).")
+    async def merge_into(self, command: MergeInto) -> ComplaintStatus:
+        await self._merge_into(command)
+        return self.state.public()
+
+    @merge_into.validator
+    def _check_merge_into(self, command: MergeInto) -> None:
+        rules.check_merge_into(self.state, command, self._paths.merges)
+
+    @workflow.update(description="Take in a complaint merged into this one: its sending date, documents, messages.")
+    async def absorb(self, absorption: Absorption) -> ComplaintStatus:
+        await self._absorb(absorption)
+        return self.state.public()
+
+    @absorb.validator
+    def _check_absorb(self, absorption: Absorption) -> None:
+        rules.check_absorb(self.state, absorption, self._paths.merges)
 
     # --- what the complainant sends (signals) ---------------------------------
 
