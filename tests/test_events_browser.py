@@ -23,7 +23,7 @@ from complaints import checklists, subscribers
 from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.browser import PAGE_CHANGING, main_text, needs_chromium
+from tests.helpers.browser import PAGE_CHANGING, main_text, needs_chromium, page_showing
 from tests.helpers.console import PASSWORD, with_password
 from tests.helpers.events import dispatching, quick, subscribe, unique_events
 from tests.helpers.polling import eventually
@@ -77,19 +77,19 @@ async def test_an_administrator_manages_subscribers_dead_letters_and_rules_in_th
                 browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
                 WebDriverWait(browser, 10).until(lambda d: "/console/files/" in d.current_url)
                 browser.find_element(By.LINK_TEXT, "Événements et règles").click()
-                listed = main_text(browser)
+                listed = page_showing(browser, "non remis")
                 ARTIFACTS.mkdir(exist_ok=True)
                 browser.save_screenshot(str(ARTIFACTS / "console-events.png"))
                 _fill(browser, {"nom-abonne": "CRM", "url": crm.url, "types": "org.complaints.decision.made"})
                 _button(browser, "Ajouter l'abonné").click()
-                added = main_text(browser)
+                added = page_showing(browser, "whsec_")
                 browser.find_element(By.LINK_TEXT, "Modifier « CRM »").click()
                 browser.find_element(By.NAME, "donnees").click()
                 _button(browser, "Enregistrer les modifications").click()
                 WebDriverWait(browser, 10).until(lambda d: "fait=1" in d.current_url)
-                edited = main_text(browser)
+                edited = page_showing(browser, "Modifications enregistrées.")
                 _button(browser, "Renouveler la clé").click()
-                rotated = main_text(browser)
+                rotated = page_showing(browser, "clé renouvelée")
                 browser.save_screenshot(str(ARTIFACTS / "console-subscriber.png"))
                 return listed, added, edited, rotated
 
@@ -126,8 +126,9 @@ async def test_an_administrator_manages_subscribers_dead_letters_and_rules_in_th
                     },
                 )
                 _button(browser, "Ajouter la règle").click()
+                rules = page_showing(browser, "appeler l'abonné CRM")
                 browser.save_screenshot(str(ARTIFACTS / "console-rules.png"))
-                return again, main_text(browser)
+                return again, rules
 
             again, rules = await asyncio.to_thread(deliver_again_then_add_a_rule)
             assert "Envoyer de nouveau" not in again
@@ -144,9 +145,9 @@ async def test_an_administrator_manages_subscribers_dead_letters_and_rules_in_th
             def tick_the_item() -> str:
                 browser.get(f"{site}/console/reclamations/{safety}")
                 _button(browser, "Marquer « Vérifier le lot de bouilloires » comme fait").click()
-                WebDriverWait(browser, 10).until(lambda d: "fait par Admin" in main_text(d))
+                ticked = page_showing(browser, "fait par Admin")
                 browser.save_screenshot(str(ARTIFACTS / "console-checklist.png"))
-                return main_text(browser)
+                return ticked
 
             page = await asyncio.to_thread(tick_the_item)
     assert "ajouté par règle Sécurité" in page and "fait par Admin" in page

@@ -17,7 +17,7 @@ from temporalio.client import Client
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.browser import main_text, needs_chromium
+from tests.helpers.browser import needs_chromium, page_showing
 from tests.helpers.complaint_workflow import start, wait_for_phase
 from tests.helpers.console import PASSWORD, with_password
 from tests.helpers.session import ARTIFACTS
@@ -42,13 +42,13 @@ async def test_a_handler_merges_a_duplicate_from_its_page_after_seeing_both(
     ).id
     await with_password(pool, "Alice")
 
-    def merge_from_the_page(into: str) -> str:
+    def merge_from_the_page(into: str, expected: str) -> str:
         browser.get(f"{site}/console/reclamations/{a}")
         field = browser.find_element(By.ID, "fusion-vers")
         field.send_keys(into)
         field.submit()
         WebDriverWait(browser, 30).until(lambda d: "/fusion?vers=" in d.current_url)
-        return main_text(browser)
+        return page_showing(browser, expected)
 
     def sign_in() -> None:
         browser.get(f"{site}/console")
@@ -59,16 +59,16 @@ async def test_a_handler_merges_a_duplicate_from_its_page_after_seeing_both(
         WebDriverWait(browser, 30).until(lambda d: "/console/files/" in d.current_url)
 
     await asyncio.to_thread(sign_in)
-    refused = await asyncio.to_thread(merge_from_the_page, stranger)
+    refused = await asyncio.to_thread(merge_from_the_page, stranger, "ne sont pas celles du même client")
     assert "ne sont pas celles du même client" in refused
 
     def confirm() -> tuple[str, str]:
-        seen = merge_from_the_page(b)
+        seen = merge_from_the_page(b, f"Confirmer : fusionner {a} dans {b}")
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "console-merge.png"))
         browser.find_element(By.ID, "confirmer-fusion").click()
         WebDriverWait(browser, 60).until(lambda d: f"/console/reclamations/{b}?fait=1" in d.current_url)
-        return seen, main_text(browser)
+        return seen, page_showing(browser, "La commande est enregistrée.")
 
     seen, after = await asyncio.to_thread(confirm)
     assert f"Confirmer : fusionner {a} dans {b}" in seen and "Vase cassé, je relance" in seen

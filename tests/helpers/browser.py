@@ -7,6 +7,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
@@ -40,3 +41,10 @@ PAGE_CHANGING = (StaleElementReferenceException, NoSuchElementException)
 def main_text(browser: webdriver.Chrome) -> str:
     """The text of the page's <main> (read again on each call of a wait)."""
     return str(browser.find_element(By.TAG_NAME, "main").text)
+
+
+def page_showing(browser: webdriver.Chrome, text: str, timeout: float = 30) -> str:
+    """The <main> text once the page shows `text`: after a click that loads the
+    next page, the old one may still be there, or be replaced while it is read."""
+    WebDriverWait(browser, timeout, ignored_exceptions=PAGE_CHANGING).until(lambda d: text in main_text(d))
+    return main_text(browser)
