@@ -59,11 +59,37 @@ Arg = TypeVar("Arg")
 Result = TypeVar("Result")
 
 
-async def _register(activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg, summary: str) -> Result:
-    """A register write: PostgreSQL, retried with the default policy."""
-    return await workflow.execute_activity_method(
-        activity, arg, start_to_close_timeout=REGISTER_TIMEOUT, summary=summary
-    )
+class LocalWrites:
+    """A run's register writes as local activities (FEWER_EVENTS): one marker
+    each instead of an activity task and the workflow task it wakes. Each is
+    keyed in the register like before, so the attempt a crash repeats writes
+    nothing twice. `in_flight`: visibility and the deadline watcher wait for
+    none to be, so one workflow task shows its changes once."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+
+    @property
+    def settled(self) -> bool:
+        return self.in_flight == 0
+
+
+async def _register(
+    activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg, summary: str, local: LocalWrites | None
+) -> Result:
+    """A register write: PostgreSQL, retried with the default policy; a
+    local activity when `local` is given (runs started before: an activity)."""
+    if local is None:
+        return await workflow.execute_activity_method(
+            activity, arg, start_to_close_timeout=REGISTER_TIMEOUT, summary=summary
+        )
+    local.in_flight += 1
+    try:
+        return await workflow.execute_local_activity_method(
+            activity, arg, start_to_close_timeout=REGISTER_TIMEOUT, summary=summary
+        )
+    finally:
+        local.in_flight -= 1
 
 
 async def _deliver(
@@ -75,45 +101,47 @@ async def _deliver(
     )
 
 
-async def record_intake(intake: IntakeRecord) -> IntakeFacts:
-    return await _register(RegisterActivities.record_intake, intake, "record the complaint in the register")
+async def record_intake(intake: IntakeRecord, local: LocalWrites | None = None) -> IntakeFacts:
+    return await _register(RegisterActivities.record_intake, intake, "record the complaint in the register", local)
 
 
-async def record_acknowledgement(ack: Acknowledgement) -> None:
-    await _register(RegisterActivities.record_acknowledgement, ack, f"record the acknowledgement ({ack.method})")
+async def record_acknowledgement(ack: Acknowledgement, local: LocalWrites | None = None) -> None:
+    summary = f"record the acknowledgement ({ack.method})"
+    await _register(RegisterActivities.record_acknowledgement, ack, summary, local)
 
 
-async def assess(request: AssessmentRequest) -> Assessment:
-    return await _register(
-        RegisterActivities.assess_complaint, request, "assess severity, complexity, impact and history"
-    )
+async def assess(request: AssessmentRequest, local: LocalWrites | None = None) -> Assessment:
+    summary = "assess severity, complexity, impact and history"
+    return await _register(RegisterActivities.assess_complaint, request, summary, local)
 
 
-async def record(entry: RegisterEntry) -> None:
+async def record(entry: RegisterEntry, local: LocalWrites | None = None) -> None:
     """Journal one step, with the register columns it changes."""
-    await _register(RegisterActivities.record, entry, f"journal: {entry.event}")
+    await _register(RegisterActivities.record, entry, f"journal: {entry.event}", local)
 
 
-async def record_action(action: ActionRecord) -> None:
-    await _register(RegisterActivities.record_action, action, f"record a {action.action.kind} action")
+async def record_action(action: ActionRecord, local: LocalWrites | None = None) -> None:
+    await _register(RegisterActivities.record_action, action, f"record a {action.action.kind} action", local)
 
 
 async def record_alert(alert: DeadlineAlert) -> None:
-    await _register(RegisterActivities.record_alert, alert, f"record the {alert.deadline} deadline {alert.kind}")
+    """An activity on every path: alerts are few, and off the complaint's own path."""
+    summary = f"record the {alert.deadline} deadline {alert.kind}"
+    await _register(RegisterActivities.record_alert, alert, summary, None)
 
 
-async def record_survey(survey: SurveyRecord) -> None:
-    await _register(RegisterActivities.record_survey, survey, "record the survey answer")
+async def record_survey(survey: SurveyRecord, local: LocalWrites | None = None) -> None:
+    await _register(RegisterActivities.record_survey, survey, "record the survey answer", local)
 
 
 async def copy_merged(copy: MergeCopy) -> MergeCopied:
     summary = f"copy {copy.absorbed}'s documents and messages to {copy.survivor}"
-    return await _register(MergeActivities.copy_merged, copy, summary)
+    return await _register(MergeActivities.copy_merged, copy, summary, None)
 
 
-async def grant_compensation(grant: CompensationGrant) -> None:
+async def grant_compensation(grant: CompensationGrant, local: LocalWrites | None = None) -> None:
     summary = f"grant the compensation ({grant.compensation.kind.value})"
-    await _register(CompensationActivities.grant_compensation, grant, summary)
+    await _register(CompensationActivities.grant_compensation, grant, summary, local)
 
 
 async def send_acknowledgement(email: AcknowledgementEmail) -> datetime:
