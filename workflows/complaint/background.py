@@ -70,8 +70,8 @@ class BackgroundSteps(ComplaintSteps):
         try:
             while True:
                 version, event = self._clock_version, self._next_event()
-                if event is not None and (event == due or event.at <= workflow.now()):
-                    due = None
+                fired, due = due, None  # the event whose timer fired, if it is still the nearest: due now
+                if event is not None and (event == fired or event.at <= workflow.now()):
                     await self._fire(event)
                     continue
                 if event != timed:

@@ -59,19 +59,46 @@ Arg = TypeVar("Arg")
 Result = TypeVar("Result")
 
 
+# A register write as a local activity retries in the worker for a few
+# seconds (its workflow task held open meanwhile), then between workflow
+# timers: updates and signals are not held up by a register that is down, and
+# once it is back the write goes within LOCAL_RETRY's longest interval.
+LOCAL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10))
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=3)
+# How long the watcher and visibility wait for register writes in flight
+# before they go on without them (a write still retrying).
+SETTLING = timedelta(seconds=5)
+
+
 class LocalWrites:
     """A run's register writes as local activities (FEWER_EVENTS): one marker
     each instead of an activity task and the workflow task it wakes. Each is
     keyed in the register like before, so the attempt a crash repeats writes
-    nothing twice. `in_flight`: visibility and the deadline watcher wait for
-    none to be, so one workflow task shows its changes once."""
+    nothing twice. The deadline watcher and visibility wait until none is in
+    flight (or the oldest has retried past SETTLING), so one workflow task
+    shows its changes once."""
 
     def __init__(self) -> None:
-        self.in_flight = 0
+        self._started: list[datetime] = []
 
     @property
     def settled(self) -> bool:
-        return self.in_flight == 0
+        return not self._started or workflow.now() - min(self._started) >= SETTLING
+
+    async def write(self, activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg, summary: str) -> Result:
+        started = workflow.now()
+        self._started.append(started)
+        try:
+            return await workflow.execute_local_activity_method(
+                activity,
+                arg,
+                start_to_close_timeout=REGISTER_TIMEOUT,
+                retry_policy=LOCAL_RETRY,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+                summary=summary,
+            )
+        finally:
+            self._started.remove(started)
 
 
 async def _register(
@@ -79,17 +106,11 @@ async def _register(
 ) -> Result:
     """A register write: PostgreSQL, retried with the default policy; a
     local activity when `local` is given (runs started before: an activity)."""
-    if local is None:
-        return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=REGISTER_TIMEOUT, summary=summary
-        )
-    local.in_flight += 1
-    try:
-        return await workflow.execute_local_activity_method(
-            activity, arg, start_to_close_timeout=REGISTER_TIMEOUT, summary=summary
-        )
-    finally:
-        local.in_flight -= 1
+    if local is not None:
+        return await local.write(activity, arg, summary)
+    return await workflow.execute_activity_method(
+        activity, arg, start_to_close_timeout=REGISTER_TIMEOUT, summary=summary
+    )
 
 
 async def _deliver(
