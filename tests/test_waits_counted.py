@@ -10,14 +10,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from temporalio.client import Client
 
-from complaints.complaint_status import Phase
-from complaints.intake import submit_complaint
 from complaints.operator_commands import ConfirmAssessment, InformationRequest
 from complaints.policy import ComplaintPolicy, Span
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from complaints.working_days import WorkingCalendar
-from tests.helpers.complaint_workflow import execute_update, wait_for_phase
+from tests.helpers.complaint_workflow import execute_update, start
 from tests.helpers.examples import ALICE
 from workflows.complaint import ComplaintWorkflow
 
@@ -48,9 +46,8 @@ async def test_an_information_request_gives_a_reply_date_past_the_closed_days(
     settings = settings.model_copy(
         update={"closed_days": closed_after(now, 4), "information_timeout": THREE_WORKING_DAYS}
     )
-    ref = (await submit_complaint(pool, client, settings, complaint(), actor="t")).reference
-    await wait_for_phase(client, ref, Phase.ASSESSMENT)
-    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, ref)
+    handle = await start(client, pool, settings, complaint())
+    ref = handle.id
     await execute_update(handle, ComplaintWorkflow.confirm_assessment, ConfirmAssessment(by=ALICE))
     await execute_update(handle, ComplaintWorkflow.request_information, InformationRequest(by=ALICE, questions="?"))
     details = await pool.fetchval(

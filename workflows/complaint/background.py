@@ -37,18 +37,20 @@ class BackgroundSteps(ComplaintSteps):
 
     # --- deadlines -------------------------------------------------------------
 
+    def _next_event(self) -> DeadlineEvent | None:
+        return deadlines.next_event(
+            self.state.deadlines,
+            self._policy.warning_fraction,
+            deadlines.paused(self.state, self._policy),
+            whole_pause=self._paths.warning_moves_with_pauses,
+            running=self.state.running_through_pause,
+        )
+
     async def _watch_deadlines(self) -> None:
         """Fire each warning and breach once, at the time the clocks say."""
         while True:
             changed = functools.partial(self._clocks_changed_since, self._clock_version)
-            paused = deadlines.paused(self.state, self._policy)
-            event = deadlines.next_event(
-                self.state.deadlines,
-                self._policy.warning_fraction,
-                paused,
-                whole_pause=self._paths.warning_moves_with_pauses,
-                running=self.state.running_through_pause,
-            )
+            event = self._next_event()
             if event is None:
                 await workflow.wait_condition(changed)
                 continue
@@ -57,6 +59,63 @@ class BackgroundSteps(ComplaintSteps):
 
     def _clocks_changed_since(self, version: int) -> bool:
         return self._clock_version != version
+
+    async def _watch_nearest_deadline(self) -> None:
+        """FEWER_EVENTS: as _watch_deadlines, with one timer for the nearest
+        warning or breach, kept while that stays the nearest (a change of
+        another clock restarts no timer), and the clocks looked at again once
+        the workflow task's register writes are done (one restart a transition)."""
+        timer: asyncio.Task[None] | None = None
+        timed = due = None
+        try:
+            while True:
+                version, event = self._clock_version, self._next_event()
+                fired, due = due, None  # the event whose timer fired, if it is still the nearest: due now
+                if event is not None and (event == fired or event.at <= workflow.now()):
+                    await self._fire(event)
+                    continue
+                if event != timed:
+                    if timer is not None:
+                        timer.cancel()
+                    timer, timed = self._timer_for(event), event
+                if await self._timer_or_clocks(timer, version):
+                    timer, timed, due = None, None, timed
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    async def _timer_or_clocks(self, timer: "asyncio.Task[None] | None", version: int) -> bool:
+        """Until the timer fires (True) or the clocks changed since `version`
+        and the register writes are done (False)."""
+        await workflow.wait_condition(
+            lambda: (
+                (timer is not None and timer.done()) or (self._clocks_changed_since(version) and self._writes_settled())
+            )
+        )
+        return timer is not None and timer.done()
+
+    def _timer_for(self, event: DeadlineEvent | None) -> "asyncio.Task[None] | None":
+        if event is None:
+            return None
+        summary = f"{event.deadline} {event.kind}"
+        return asyncio.create_task(workflow.sleep(event.at - workflow.now(), summary=summary))
+
+    def _writes_settled(self) -> bool:
+        return self._writes is None or self._writes.settled
+
+    # --- search attributes (FEWER_EVENTS) ---------------------------------------
+
+    async def _show_held_updates(self) -> None:
+        """Upsert what the run's moves held, once no register write is in flight."""
+        while True:
+            await workflow.wait_condition(
+                lambda: self._held is not None and self._held.waiting and self._writes_settled()
+            )
+            self._upsert_held()
+
+    def _upsert_held(self) -> None:
+        if self._held is not None:
+            self._held.upsert()
 
     async def _fire(self, event: DeadlineEvent) -> None:
         raised = deadlines.raise_alert(self.state, event)
@@ -166,5 +225,6 @@ class BackgroundSteps(ComplaintSteps):
                     timeout_summary="alerts being delivered, before continuing as new",
                 )
         await workflow.wait_condition(ready)
+        self._upsert_held()  # the next run starts with the search attributes this one shows
         # The same input (sending date and regime too), carrying the state over.
         workflow.continue_as_new(self._start.model_copy(update={"carried_over": self.state}))

@@ -59,8 +59,55 @@ Arg = TypeVar("Arg")
 Result = TypeVar("Result")
 
 
-async def _register(activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg, summary: str) -> Result:
-    """A register write: PostgreSQL, retried with the default policy."""
+# A register write as a local activity retries in the worker for a few
+# seconds (its workflow task held open meanwhile), then between workflow
+# timers: updates and signals are not held up by a register that is down, and
+# once it is back the write goes within LOCAL_RETRY's longest interval.
+LOCAL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10))
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=3)
+# How long the watcher and visibility wait for register writes in flight
+# before they go on without them (a write still retrying).
+SETTLING = timedelta(seconds=5)
+
+
+class LocalWrites:
+    """A run's register writes as local activities (FEWER_EVENTS): one marker
+    each instead of an activity task and the workflow task it wakes. Each is
+    keyed in the register like before, so the attempt a crash repeats writes
+    nothing twice. The deadline watcher and visibility wait until none is in
+    flight (or the oldest has retried past SETTLING), so one workflow task
+    shows its changes once."""
+
+    def __init__(self) -> None:
+        self._started: list[datetime] = []
+
+    @property
+    def settled(self) -> bool:
+        return not self._started or workflow.now() - min(self._started) >= SETTLING
+
+    async def write(self, activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg, summary: str) -> Result:
+        started = workflow.now()
+        self._started.append(started)
+        try:
+            return await workflow.execute_local_activity_method(
+                activity,
+                arg,
+                start_to_close_timeout=REGISTER_TIMEOUT,
+                retry_policy=LOCAL_RETRY,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+                summary=summary,
+            )
+        finally:
+            self._started.remove(started)
+
+
+async def _register(
+    activity: MethodAsyncSingleParam[Any, Arg, Result], arg: Arg, summary: str, local: LocalWrites | None
+) -> Result:
+    """A register write: PostgreSQL, retried with the default policy; a
+    local activity when `local` is given (runs started before: an activity)."""
+    if local is not None:
+        return await local.write(activity, arg, summary)
     return await workflow.execute_activity_method(
         activity, arg, start_to_close_timeout=REGISTER_TIMEOUT, summary=summary
     )
@@ -75,45 +122,47 @@ async def _deliver(
     )
 
 
-async def record_intake(intake: IntakeRecord) -> IntakeFacts:
-    return await _register(RegisterActivities.record_intake, intake, "record the complaint in the register")
+async def record_intake(intake: IntakeRecord, local: LocalWrites | None = None) -> IntakeFacts:
+    return await _register(RegisterActivities.record_intake, intake, "record the complaint in the register", local)
 
 
-async def record_acknowledgement(ack: Acknowledgement) -> None:
-    await _register(RegisterActivities.record_acknowledgement, ack, f"record the acknowledgement ({ack.method})")
+async def record_acknowledgement(ack: Acknowledgement, local: LocalWrites | None = None) -> None:
+    summary = f"record the acknowledgement ({ack.method})"
+    await _register(RegisterActivities.record_acknowledgement, ack, summary, local)
 
 
-async def assess(request: AssessmentRequest) -> Assessment:
-    return await _register(
-        RegisterActivities.assess_complaint, request, "assess severity, complexity, impact and history"
-    )
+async def assess(request: AssessmentRequest, local: LocalWrites | None = None) -> Assessment:
+    summary = "assess severity, complexity, impact and history"
+    return await _register(RegisterActivities.assess_complaint, request, summary, local)
 
 
-async def record(entry: RegisterEntry) -> None:
+async def record(entry: RegisterEntry, local: LocalWrites | None = None) -> None:
     """Journal one step, with the register columns it changes."""
-    await _register(RegisterActivities.record, entry, f"journal: {entry.event}")
+    await _register(RegisterActivities.record, entry, f"journal: {entry.event}", local)
 
 
-async def record_action(action: ActionRecord) -> None:
-    await _register(RegisterActivities.record_action, action, f"record a {action.action.kind} action")
+async def record_action(action: ActionRecord, local: LocalWrites | None = None) -> None:
+    await _register(RegisterActivities.record_action, action, f"record a {action.action.kind} action", local)
 
 
 async def record_alert(alert: DeadlineAlert) -> None:
-    await _register(RegisterActivities.record_alert, alert, f"record the {alert.deadline} deadline {alert.kind}")
+    """An activity on every path: alerts are few, and off the complaint's own path."""
+    summary = f"record the {alert.deadline} deadline {alert.kind}"
+    await _register(RegisterActivities.record_alert, alert, summary, None)
 
 
-async def record_survey(survey: SurveyRecord) -> None:
-    await _register(RegisterActivities.record_survey, survey, "record the survey answer")
+async def record_survey(survey: SurveyRecord, local: LocalWrites | None = None) -> None:
+    await _register(RegisterActivities.record_survey, survey, "record the survey answer", local)
 
 
 async def copy_merged(copy: MergeCopy) -> MergeCopied:
     summary = f"copy {copy.absorbed}'s documents and messages to {copy.survivor}"
-    return await _register(MergeActivities.copy_merged, copy, summary)
+    return await _register(MergeActivities.copy_merged, copy, summary, None)
 
 
-async def grant_compensation(grant: CompensationGrant) -> None:
+async def grant_compensation(grant: CompensationGrant, local: LocalWrites | None = None) -> None:
     summary = f"grant the compensation ({grant.compensation.kind.value})"
-    await _register(CompensationActivities.grant_compensation, grant, summary)
+    await _register(CompensationActivities.grant_compensation, grant, summary, local)
 
 
 async def send_acknowledgement(email: AcknowledgementEmail) -> datetime:

@@ -83,7 +83,7 @@ class CommandSteps(ComplaintSteps):
 
     async def _assign(self, command: Assignment) -> None:
         self.state.handler, self.state.team = command.handler, command.team
-        visibility.show_handler(command.handler)
+        visibility.show_handler(command.handler, self._held)
         details = {"handler": command.handler, "team": command.team}
         await self._record(
             Entry("assigned", command.by.name, details, ComplaintChanges(handler=command.handler, team=command.team))
@@ -93,7 +93,9 @@ class CommandSteps(ComplaintSteps):
         self.state.actions.append(action.description)
         if action.root_cause:
             self.state.root_cause_category = action.root_cause.category
-        await calls.record_action(ActionRecord(reference=self._ref, step_key=self._step_key("action"), action=action))
+        await calls.record_action(
+            ActionRecord(reference=self._ref, step_key=self._step_key("action"), action=action), self._writes
+        )
 
     async def _send_progress_update(self, update: ProgressUpdate) -> None:
         if self._paths.email_outside_the_lock:

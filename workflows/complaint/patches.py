@@ -46,6 +46,13 @@ REGIME_BY_CATEGORY = "regime-by-category"
 # phase, its phase stopped and the run closed as merged; a survivor takes in
 # the absorbed complaint (absorb). Runs started before: both refused.
 MERGES = "merges"
+# Issue 17: fewer events per complaint. Register writes as local activities (a
+# marker each, no activity task), the search attributes a workflow task
+# changes upserted once when it has no register write in flight, the deadline
+# timer kept when the nearest deadline stays the same, and this one patch
+# asked in place of every earlier one (each cost a marker and an upsert): a
+# run that takes it takes all the paths above. Runs started before ask each.
+FEWER_EVENTS = "fewer-events"
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,11 @@ class Paths:
     warning_moves_with_pauses: bool = False
     regulatory_clock: bool = False
     merges: bool = False
+    fewer_events: bool = False
 
     @classmethod
     def of_this_run(cls) -> "Paths":
+        """Call once FEWER_EVENTS said no (every_one() otherwise)."""
         return cls(
             alerts_beside_the_watcher=workflow.patched(ALERTS_BESIDE_THE_WATCHER),
             decision_claimed=workflow.patched(DECISION_CLAIMED),
@@ -75,3 +84,13 @@ class Paths:
             regulatory_clock=workflow.patched(REGULATORY_CLOCK),
             merges=workflow.patched(MERGES),
         )
+
+    @classmethod
+    def every_one(cls) -> "Paths":
+        """A run on FEWER_EVENTS: every path, without asking its patch."""
+        return cls(**dict.fromkeys(cls.__dataclass_fields__, True))
+
+
+def fewer_events() -> bool:
+    """Whether the run takes FEWER_EVENTS (asked once, then the SDK's memo; handlers may ask it first)."""
+    return workflow.patched(FEWER_EVENTS)

@@ -64,6 +64,8 @@ class ComplaintSteps:
     _clock_version: int  # bumped on every deadline change: the watcher looks again
     _files_replies: bool  # patch: customer messages outside a request are journaled
     _changed_only: bool  # patch: one upsert of the changed search attributes per transition
+    _writes: calls.LocalWrites | None  # FEWER_EVENTS: register writes as local activities
+    _held: visibility.HeldUpdates | None  # FEWER_EVENTS: search attributes upserted once per workflow task
 
     async def _grant_compensation(self, decision: DecisionRecord, number: int) -> None:
         """What the `number`th decision grants (a rejection grants nothing)."""
@@ -76,7 +78,7 @@ class ComplaintSteps:
                 proposed_by=decision.decided_by,
                 approved_by=decision.approved_by,
             )
-            await calls.grant_compensation(grant)
+            await calls.grant_compensation(grant, self._writes)
 
     # --- letters an operator confirms ----------------------------------------------
 
@@ -163,7 +165,7 @@ class ComplaintSteps:
     def _deadlines_changed(self) -> None:
         self._clock_version += 1
         deadlines.sync_response_due(self.state)
-        visibility.show_deadlines(self.state, changed_only=self._changed_only)
+        visibility.show_deadlines(self.state, changed_only=self._changed_only, held=self._held)
 
     # --- journal, email, phases ----------------------------------------------------
 
@@ -193,7 +195,8 @@ class ComplaintSteps:
                 details=entry.details,
                 changes=entry.changes,
                 visible_to_customer=entry.visible_to_customer,
-            )
+            ),
+            self._writes,
         )
 
     async def _email_customer(self, template: str, values: dict[str, Any], step: str | None = None) -> datetime | None:
@@ -243,4 +246,4 @@ class ComplaintSteps:
     def _move_to(self, phase: Phase, waiting_for: str | None = None) -> None:
         self.state.phase = phase
         self.state.waiting_for = waiting_for or visibility.WAITING_FOR.get(phase, "")
-        visibility.show_phase(self.state, changed_only=self._changed_only)
+        visibility.show_phase(self.state, changed_only=self._changed_only, held=self._held)

@@ -44,15 +44,39 @@ def waiting_for_acknowledgement(has_email: bool) -> str:
     return "the acknowledgement email" if has_email else "an operator to confirm the acknowledgement letter"
 
 
-def show_phase(state: ComplaintState, *, changed_only: bool) -> None:
-    """After a move: the phase, priority and category, and the current details."""
+class HeldUpdates:
+    """Search-attribute updates held until the run's workflow task has no
+    register write in flight (FEWER_EVENTS), then upserted as one: a
+    transition's phase and deadline keys in one event. Later values of a key
+    replace earlier ones."""
+
+    def __init__(self) -> None:
+        self._updates: dict[str, SearchAttributeUpdate[Any]] = {}
+
+    def hold(self, updates: list[SearchAttributeUpdate[Any]]) -> None:
+        for update in updates:
+            self._updates[update.key.name] = update
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._updates)
+
+    def upsert(self) -> None:
+        """The keys held whose value differs from the run's, in one upsert."""
+        updates, self._updates = list(self._updates.values()), {}
+        _upsert_changed(updates)
+
+
+def show_phase(state: ComplaintState, *, changed_only: bool, held: HeldUpdates | None = None) -> None:
+    """After a move: the phase, priority and category, and the current details.
+    `held`: the run takes FEWER_EVENTS (the category's patch with it)."""
     if changed_only:
         updates: list[SearchAttributeUpdate[Any]] = [attrs.PHASE.value_set(state.phase.value)]
         if state.priority:
             updates.append(attrs.PRIORITY.value_set(state.priority.value))
-        if state.category and workflow.patched(CATEGORY_PATCH):
+        if state.category and (held is not None or workflow.patched(CATEGORY_PATCH)):
             updates.append(attrs.CATEGORY.value_set(state.category))
-        _upsert_changed(updates)
+        _show(updates, held)
     else:
         _upsert_each_as_before(state)
     due = deadlines.next_due(state.deadlines)
@@ -72,7 +96,7 @@ def _upsert_each_as_before(state: ComplaintState) -> None:
         workflow.upsert_search_attributes([attrs.CATEGORY.value_set(state.category)])
 
 
-def show_deadlines(state: ComplaintState, *, changed_only: bool) -> None:
+def show_deadlines(state: ComplaintState, *, changed_only: bool, held: HeldUpdates | None = None) -> None:
     """After a deadline changed: the SLA status, escalation level and next deadline."""
     due = deadlines.next_due(state.deadlines)
     updates: list[SearchAttributeUpdate[Any]] = [
@@ -81,13 +105,24 @@ def show_deadlines(state: ComplaintState, *, changed_only: bool) -> None:
         attrs.NEXT_DEADLINE.value_set(due) if due else attrs.NEXT_DEADLINE.value_unset(),
     ]
     if changed_only:
-        _upsert_changed(updates)
+        _show(updates, held)
     else:
         workflow.upsert_search_attributes(updates)
 
 
-def show_handler(handler: str) -> None:
-    workflow.upsert_search_attributes([attrs.HANDLER.value_set(handler)])
+def show_handler(handler: str, held: HeldUpdates | None = None) -> None:
+    update = attrs.HANDLER.value_set(handler)
+    if held is None:
+        workflow.upsert_search_attributes([update])
+    else:
+        held.hold([update])
+
+
+def _show(updates: list[SearchAttributeUpdate[Any]], held: HeldUpdates | None) -> None:
+    if held is None:
+        _upsert_changed(updates)
+    else:
+        held.hold(updates)
 
 
 def _upsert_changed(updates: list[SearchAttributeUpdate[Any]]) -> None:

@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.complaint.background import BackgroundSteps
     from workflows.complaint.commands import CommandSteps
     from workflows.complaint.entries import Entry
-    from workflows.complaint.patches import Paths
+    from workflows.complaint.patches import Paths, fewer_events
 
 # Customer messages outside an information request are journaled (runs started before: dropped).
 FILE_REPLIES_PATCH = "file-replies-in-any-phase"
@@ -59,15 +59,21 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         self._clock_version = 0
         self._firing = self._filing = self._continuing = False
         self._delivering = {}
+        self._writes = None  # FEWER_EVENTS: set when the run takes it
+        self._held = None
 
     # --- the run --------------------------------------------------------------
 
     @workflow.run
     async def run(self, start: ComplaintStart) -> ComplaintStatus:
-        watcher = asyncio.create_task(self._watch_deadlines())
-        self._files_replies = workflow.patched(FILE_REPLIES_PATCH)
-        self._changed_only = workflow.patched(visibility.CHANGED_ONLY_PATCH)
-        self._paths = Paths.of_this_run()
+        fewer = fewer_events()
+        watcher = asyncio.create_task(self._watch_nearest_deadline() if fewer else self._watch_deadlines())
+        self._files_replies = fewer or workflow.patched(FILE_REPLIES_PATCH)
+        self._changed_only = fewer or workflow.patched(visibility.CHANGED_ONLY_PATCH)
+        self._paths = Paths.every_one() if fewer else Paths.of_this_run()
+        if fewer:
+            self._writes, self._held = calls.LocalWrites(), visibility.HeldUpdates()
+        shower = asyncio.create_task(self._show_held_updates()) if fewer else None
         self._start_regulatory_clock(start)
         self._resume_deliveries()
         filer = asyncio.create_task(self._file_replies()) if self._files_replies else None
@@ -94,6 +100,9 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
         if filer:
             filer.cancel()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.state.deliveries)
+        if shower:
+            shower.cancel()
+        self._upsert_held()
         return self.state.public()
 
     async def _phase_unless_merged(self, phase: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -121,7 +130,8 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
 
     async def _take_in(self) -> None:
         """Phase 1: record, acknowledge by email or confirmed letter."""
-        facts = await calls.record_intake(IntakeRecord(reference=self._ref, ack_due_at=self.state.ack_due_at))
+        intake = IntakeRecord(reference=self._ref, ack_due_at=self.state.ack_due_at)
+        facts = await calls.record_intake(intake, self._writes)
         self.state.has_email = facts.has_email
         if self.state.phase is Phase.RECEIVED:
             visibility.count_received(self.state.channel)
@@ -132,7 +142,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
             emailing.cancel()  # acknowledged by post while email kept failing
         ack = self._ack
         assert ack is not None
-        await calls.record_acknowledgement(ack)
+        await calls.record_acknowledgement(ack, self._writes)
         self.state.acknowledged_at = ack.acknowledged_at
         self.state.ack_method = ack.method
         visibility.record_acknowledgement_latency(self.state, ack)
@@ -142,7 +152,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
     async def _assess(self) -> None:
         """Score the complaint, then start the deadlines its priority sets."""
         request = AssessmentRequest(reference=self._ref, window=self._policy.recurrence_window)
-        assessment = await calls.assess(request)
+        assessment = await calls.assess(request, self._writes)
         self.state.assessment = assessment
         self.state.priority = assessment.priority
         self.state.category = assessment.category
@@ -256,7 +266,7 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
                 await self._email_customer("survey_reminder", {"answer_by": answer_by})
                 await self._wait_until(done, answer_by, "survey closes")
         if self.state.survey is not None:
-            await calls.record_survey(SurveyRecord(reference=self._ref, answer=self.state.survey))
+            await calls.record_survey(SurveyRecord(reference=self._ref, answer=self.state.survey), self._writes)
         await self._finish()
 
     async def _finish(self) -> None:
@@ -433,14 +443,19 @@ class ComplaintWorkflow(CommandSteps, BackgroundSteps):
 
     @workflow.signal(description="The customer answers the satisfaction survey.")
     def survey_answer(self, answer: SurveyAnswer) -> None:
-        if self.state.phase is not Phase.SURVEY and workflow.patched(IN_PHASE_PATCH):
+        if self.state.phase is not Phase.SURVEY and self._in_phase_only():
             return  # no survey has been sent
         if self.state.survey is None:
             self.state.survey = answer
 
     def _verdict_ignored(self) -> bool:
         """A verdict counts only on a response the customer has received."""
-        return self.state.phase is not Phase.RESPONDED and workflow.patched(IN_PHASE_PATCH)
+        return self.state.phase is not Phase.RESPONDED and self._in_phase_only()
+
+    def _in_phase_only(self) -> bool:
+        """IN_PHASE_PATCH, asked only by runs started before FEWER_EVENTS
+        (a signal may come before the run asked, in its first workflow task)."""
+        return fewer_events() or workflow.patched(IN_PHASE_PATCH)
 
     @workflow.query(description="Where the complaint stands: phase, priority, deadlines, SLA.")
     def status(self) -> ComplaintStatus:
