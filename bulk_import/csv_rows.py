@@ -173,10 +173,14 @@ def row_key(submission: ComplaintSubmission) -> str:
         if len(key) <= KEY_MAX:
             return key
         return f"import:{submission.channel.value}:sha256:{_digest(submission.external_reference)}"
-    # A field added since (sent_at) is left out when empty: a file imported
-    # before it keeps its rows' keys, so importing it again imports nothing twice.
-    added = {"sent_at"} if submission.sent_at is None else set()
-    content = submission.model_dump(mode="json", exclude={"idempotency_key", "documents", *added})
+    # Fields added since (sent_at, the complainant's type) are left out when empty: a
+    # file imported before them keeps its rows' keys, so importing it again imports nothing twice.
+    exclude: dict[str, Any] = dict.fromkeys(("idempotency_key", "documents"), True)
+    if submission.sent_at is None:
+        exclude["sent_at"] = True
+    if submission.complainant.type is None:
+        exclude["complainant"] = {"type"}
+    content = submission.model_dump(mode="json", exclude=exclude)
     return f"import:sha256:{_digest(json.dumps(content, sort_keys=True, ensure_ascii=False))}"
 
 
