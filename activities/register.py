@@ -237,7 +237,8 @@ class RegisterActivities:
             )
             status = "breached" if alert.kind == "breach" else "warning"
             await conn.execute(
-                """UPDATE complaints SET sla_status = $2,
+                # a warning of one deadline never hides another's breach
+                """UPDATE complaints SET sla_status = CASE WHEN sla_status = 'breached' THEN sla_status ELSE $2 END,
                           escalation_level = escalation_level + CASE WHEN $2 = 'breached' THEN 1 ELSE 0 END,
                           updated_at = now()
                     WHERE reference = $1
