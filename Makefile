@@ -33,7 +33,7 @@ bench-overload: $(STAMP)
 	$(BIN)/python -m tests.bench.overload_benchmark --count $(COUNT) --concurrency $(CONCURRENCY)
 
 # Whole lifecycles under load while every part is killed or stopped on a timetable (docs/reliability.md).
-RATE ?= 1
+RATE ?= 0.5
 MINUTES ?= 8
 WORKERS ?= 2
 soak: $(STAMP)

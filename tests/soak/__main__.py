@@ -6,7 +6,7 @@ part is killed or stopped on a timetable (tests/soak/faults.py). Then it checks
 that nothing was lost, done twice or left stuck, and that the API never
 answered 500, prints the table and exits 1 if any check failed.
 
-`make soak` (or `.venv/bin/python -m tests.soak --rate 1 --minutes 8`); not part
+`make soak` (or `.venv/bin/python -m tests.soak --rate 0.5 --minutes 8`); not part
 of `make test` (no test_*.py here). Deadlines are short (settings, by flags) so
 that warnings and breaches fall due during the run."""
 
@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import platform
+import signal
 import sys
 import time
 import uuid
@@ -38,7 +39,7 @@ from tests.soak.parts import SoakSystem
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate", type=float, default=1.0, help="complaints a second")
+    parser.add_argument("--rate", type=float, default=0.5, help="complaints a second")
     parser.add_argument("--minutes", type=float, default=8.0, help="minutes of load (and of faults)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--assessment", default="90 seconds", help="every priority's assessment deadline")
@@ -99,66 +100,99 @@ async def soak(args: argparse.Namespace) -> int:
     data = fresh_data("soak-")
     system = SoakSystem(args.code.resolve(), data, args.workers, overrides(args))
     started_at = datetime.now(UTC)
-    settings = await system.start()
-    print(f"soak: data {data}, API {system.api_url}, {args.workers} workers", flush=True)
-    pool = await open_pool(settings)
-    client = await connect(settings)
-    keys = await keys_of(pool)
-    tally = Tally()
-    phases = Phases(pool)
-    timetable = Timetable(args.minutes)
-    watcher = asyncio.create_task(system.watch())
-    follower = asyncio.create_task(phases.follow())
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=system.api_url, timeout=60, limits=limits) as http:
-        began = time.monotonic()
-        lifecycles = Lifecycles(
-            Api(http, tally, began), keys, system.sink, phases, settings.compensation_approval_threshold
-        )
-        faults = asyncio.create_task(run_faults(system, timetable, began))
-        count = int(args.rate * args.minutes * 60)
-        tasks = []
-        for number in range(count):
-            await asyncio.sleep(max(0.0, began + number / args.rate - time.monotonic()))
-            tasks.append(asyncio.create_task(lifecycles.run(number)))
-        print(f"{time.monotonic() - began:6.0f} s  load over: {count} complaints sent", flush=True)
-        await faults
-        await asyncio.gather(*tasks)
-        print(f"{time.monotonic() - began:6.0f} s  lifecycles over", flush=True)
-        await settled(pool, lifecycles, time.monotonic() + args.drain)
-        print(f"{time.monotonic() - began:6.0f} s  settled; verifying", flush=True)
-        checks = await verify(system, pool, client, lifecycles.all, tally)
-    watcher.cancel()
-    follower.cancel()
-    report = "\n".join(
-        [
-            f"soak of {started_at:%Y-%m-%d %H:%M} UTC: {count} complaints at {args.rate}/s for {args.minutes} min, "
-            f"{args.workers} workers, deadlines: assessment {args.assessment}, response {args.response}",
-            f"machine: {platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} "
-            f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end",
-            "faults: "
-            + "; ".join(line.strip() for line in timetable.log if "worker" not in line)
-            + f"; workers SIGKILLed {system.restarts.counts['worker killed']} times",
-            "parts that stopped on their own (started again): " + (", ".join(system.exits) or "none"),
-            f"commands refused as not yet possible and sent again: {lifecycles.operators.not_yet}",
-            "HTTP answers: " + ", ".join(f"{status} {n}" for status, n in sorted(tally.statuses.items())),
-            "",
-            table(checks),
-        ]
-    )
-    print("\n" + report, flush=True)
-    (data / "soak-report.txt").write_text(report + "\n")
-    failures = [f"{life.reference} {life.scenario}: {life.failure}" for life in lifecycles.all if life.failure]
-    (data / "lifecycle-failures.txt").write_text("\n".join(failures) + "\n")
-    await pool.close()
-    await system.stop()
+    try:
+        settings = await system.start()
+        print(f"soak: data {data}, API {system.api_url}, {args.workers} workers", flush=True)
+        pool = await open_pool(settings)
+        client = await connect(settings)
+        tally, timetable = Tally(), Timetable(args.minutes)
+        watcher = asyncio.create_task(system.watch())
+        limits = httpx.Limits(max_connections=64)
+        async with httpx.AsyncClient(base_url=system.api_url, timeout=60, limits=limits) as http:
+            began = time.monotonic()
+            api = Api(http, tally, began)
+            phases = Phases(pool)
+            follower = asyncio.create_task(phases.follow())
+            lifecycles = Lifecycles(
+                api, await keys_of(pool), system.sink, phases, settings.compensation_approval_threshold
+            )
+            await load_and_faults(args, system, lifecycles, timetable, began, pool)
+            checks = await verify(system, pool, client, lifecycles.all, tally)
+        watcher.cancel()
+        follower.cancel()
+        report = "\n".join([*header(args, started_at, system, timetable, lifecycles, tally), "", table(checks)])
+        print("\n" + report, flush=True)
+        (data / "soak-report.txt").write_text(report + "\n")
+        failures = [f"{life.reference} {life.scenario}: {life.failure}" for life in lifecycles.all if life.failure]
+        (data / "lifecycle-failures.txt").write_text("\n".join(failures) + "\n")
+        await pool.close()
+    finally:
+        await system.stop()  # however the soak ended: no part left running
     failed = [check.name.strip() for check in checks if not check.ok]
     print(f"\n{len(failed)} check(s) failed" + (": " + ", ".join(failed) if failed else ""))
+    print(f"data, logs and report kept in {data}")
     return 1 if failed else 0
+
+
+async def load_and_faults(
+    args: argparse.Namespace,
+    system: SoakSystem,
+    lifecycles: Lifecycles,
+    timetable: Timetable,
+    began: float,
+    pool: asyncpg.Pool,
+) -> None:
+    """The load and the faults together, then the lifecycles' last steps and the
+    system's settling, both within the drain: the run's length stays bounded."""
+    faults = asyncio.create_task(run_faults(system, timetable, began))
+    count, tasks = int(args.rate * args.minutes * 60), []
+    for number in range(count):
+        await asyncio.sleep(max(0.0, began + number / args.rate - time.monotonic()))
+        tasks.append(asyncio.create_task(lifecycles.run(number)))
+    print(f"{time.monotonic() - began:6.0f} s  load over: {count} complaints sent", flush=True)
+    await faults
+    drained = time.monotonic() + args.drain
+    _, late = await asyncio.wait(tasks, timeout=args.drain)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*late, return_exceptions=True)
+    for life in lifecycles.all:
+        if not life.done and not life.failure:
+            life.failure = f"not carried out within the drain ({args.drain:.0f} s after the load)"
+    print(f"{time.monotonic() - began:6.0f} s  lifecycles over ({len(late)} cut short)", flush=True)
+    await settled(pool, lifecycles, drained)
+    print(f"{time.monotonic() - began:6.0f} s  settled; verifying", flush=True)
+
+
+def header(
+    args: argparse.Namespace,
+    started_at: datetime,
+    system: SoakSystem,
+    timetable: Timetable,
+    lifecycles: Lifecycles,
+    tally: Tally,
+) -> list[str]:
+    operators = lifecycles.operators
+    return [
+        f"soak of {started_at:%Y-%m-%d %H:%M} UTC: {len(lifecycles.all)} complaints at {args.rate}/s for "
+        f"{args.minutes} min, {args.workers} workers, deadlines: assessment {args.assessment}, "
+        f"response {args.response}",
+        f"machine: {platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end",
+        "faults: "
+        + "; ".join(line.strip() for line in timetable.log if "worker" not in line)
+        + f"; workers SIGKILLed {system.restarts.counts['worker killed']} times",
+        "parts that stopped on their own (started again): " + (", ".join(system.exits) or "none"),
+        f"commands refused as not yet possible and sent again: {operators.not_yet}"
+        + (f" (e.g. {operators.not_yet_example[:200]})" if operators.not_yet else ""),
+        "requests without an answer (sent again): " + ("; ".join(tally.transport_errors[:5]) or "none"),
+        "HTTP answers: " + ", ".join(f"{status} {n}" for status, n in sorted(tally.statuses.items())),
+    ]
 
 
 def main() -> None:
     logging.getLogger("asyncpg.pool").setLevel(logging.CRITICAL)  # the register's outage is on the timetable
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped, the soak stops its parts too
     sys.exit(asyncio.run(soak(arguments())))
 
 

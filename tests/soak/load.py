@@ -40,6 +40,7 @@ class Tally:
     statuses: Counter[str] = field(default_factory=Counter)
     without_retry_after: int = 0  # 503s that did not say when to retry
     server_errors: list[str] = field(default_factory=list)  # 5xx other than 503: what and when
+    transport_errors: list[str] = field(default_factory=list)  # no answer (timed out, refused): what and when
 
     def count(self, method: str, path: str, answer: httpx.Response, at: float) -> None:
         self.statuses[str(answer.status_code)] += 1
@@ -65,6 +66,7 @@ class Api:
                 answer = await self.http.request(method, path, **kwargs)
             except httpx.TransportError as error:
                 self.tally.statuses[type(error).__name__] += 1
+                self.tally.transport_errors.append(f"{time.monotonic() - self.began:6.0f} s {method} {_shape(path)}")
                 wait = 1.0
             else:
                 self.tally.count(method, path, answer, time.monotonic() - self.began)
@@ -217,6 +219,7 @@ class Operators:
     def __init__(self, api: Api, keys: Keys) -> None:
         self.api, self.keys = api, keys
         self.not_yet = 0  # commands refused because the run had not reached the phase yet
+        self.not_yet_example = ""
 
     async def command(self, ref: str, path: str, body: dict[str, Any], key: dict[str, str], step: str) -> str:
         """The command, retried with its Idempotency-Key; the phase it left the complaint in."""
@@ -228,6 +231,7 @@ class Operators:
                 if refused.status != 409 or NOT_YET not in str(refused) or attempt == NOT_YET_ATTEMPTS - 1:
                     raise
                 self.not_yet += 1
+                self.not_yet_example = str(refused)
                 await asyncio.sleep(2)
                 continue
             phase: str = answer.json()["phase"]
