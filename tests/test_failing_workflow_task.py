@@ -11,6 +11,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import PollWorkflowTaskQueueRequest, RespondWorkflowTaskFailedRequest
 from temporalio.client import Client
 
+from complaints.links import LinkAction, signer
 from complaints.settings import Settings
 from tests.helpers.examples import COMPLAINT
 
@@ -55,3 +56,24 @@ async def test_a_command_to_a_run_whose_workflow_task_is_failing_is_503_with_ret
         "SELECT count(*) FROM journal WHERE complaint_reference = $1 AND event = 'assessment_confirmed'", ref
     )
     assert journaled == 0
+
+
+async def test_a_customer_step_while_the_run_cannot_answer_is_503_with_retry_after(
+    http: httpx.AsyncClient, keys: dict[str, dict[str, str]], settings: Settings
+) -> None:
+    """No worker answers the run's status query (all of them killed at once):
+    the complainant's step through the signed link is 503 with Retry-After, on
+    the API and on the French page, and can be sent again."""
+    answer = await http.post("/complaints", json=COMPLAINT, headers=keys["intake"])
+    ref = answer.json()["reference"]
+    token = signer(settings).sign(ref, LinkAction.VERDICT)
+
+    refused = await http.post(f"/complaints/{ref}/customer/accept?token={token}")
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"] == "5"
+    assert refused.headers["Content-Type"] == "application/problem+json"
+
+    page = await http.post(f"/suivi/{ref}/verdict?token={token}", data={"choix": "accepter"})
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "5"
+    assert "momentanément indisponible" in page.text
