@@ -38,14 +38,14 @@ class Refused(RuntimeError):
 @dataclass
 class Tally:
     statuses: Counter[str] = field(default_factory=Counter)
-    without_retry_after: int = 0  # 503s that did not say when to retry
+    without_retry_after: list[str] = field(default_factory=list)  # 503s that did not say when to retry
     server_errors: list[str] = field(default_factory=list)  # 5xx other than 503: what and when
     transport_errors: list[str] = field(default_factory=list)  # no answer (timed out, refused): what and when
 
     def count(self, method: str, path: str, answer: httpx.Response, at: float) -> None:
         self.statuses[str(answer.status_code)] += 1
         if answer.status_code == 503 and "retry-after" not in answer.headers:
-            self.without_retry_after += 1
+            self.without_retry_after.append(f"{at:6.0f} s {method} {_shape(path)}")
         if answer.status_code >= 500 and answer.status_code != 503:
             self.server_errors.append(f"{at:6.0f} s {method} {_shape(path)} {answer.status_code}")
 
