@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-overload histories lock clean
+.PHONY: run test lint bench bench-overload soak histories lock clean
 
 # Installed with requirements.lock as constraints: the exact versions CI tested.
 $(STAMP): pyproject.toml requirements.lock
@@ -31,6 +31,13 @@ COUNT ?= 5000
 CONCURRENCY ?= 24
 bench-overload: $(STAMP)
 	$(BIN)/python -m tests.bench.overload_benchmark --count $(COUNT) --concurrency $(CONCURRENCY)
+
+# Whole lifecycles under load while every part is killed or stopped on a timetable (docs/reliability.md).
+RATE ?= 0.5
+MINUTES ?= 8
+WORKERS ?= 2
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --rate $(RATE) --minutes $(MINUTES) --workers $(WORKERS)
 
 # Record a workflow history for the replay test: make histories SCENARIO=<name> [OUT=<file>]
 histories: $(STAMP)

@@ -53,8 +53,8 @@ _NOT_NOW = {
 class CustomerRefusal(ProblemError):
     """A customer action refused; `code` names the reason for the pages' wording."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(status, detail)
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, detail, headers=headers)
         self.code = code
 
 
@@ -147,7 +147,10 @@ async def _state(svc: Services, reference: str) -> tuple[asyncpg.Record, Complai
     row = await require_complaint(svc.pool, reference)
     status = await live_status(svc.client, reference)
     if status is None:
-        raise CustomerRefusal(503, "unavailable", "the service is unavailable: retry in a few minutes")
+        # no worker answers the run now (all restarting, a task failing for now): it will
+        raise CustomerRefusal(
+            503, "unavailable", "the service is unavailable: retry in a few minutes", headers={"Retry-After": "5"}
+        )
     return row, status
 
 

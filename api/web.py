@@ -392,9 +392,10 @@ async def _act(svc: Services, ref: str, token: str, action: LinkAction, act: Any
     try:
         await act()
     except customer.CustomerRefusal as refusal:
-        return await _status(
+        page = await _status(
             svc, ref, problem=wording_fr.REFUSALS.get(refusal.code, refusal.detail), status=refusal.status
         )
+        return _with_headers(page, refusal)
     except DocumentTooLarge as error:
         return await _status(svc, ref, problem=f"{error.filename} : {_too_large(svc)}", status=413)
     except BodyTooLarge:
@@ -403,8 +404,14 @@ async def _act(svc: Services, ref: str, token: str, action: LinkAction, act: Any
         message = "Un des documents n'est pas accepté : joignez un PDF, une image, un texte ou un document bureautique."
         if error.status != 422:
             message = wording_fr.REFUSALS["unavailable"]
-        return await _status(svc, ref, problem=message, status=error.status)
+        return _with_headers(await _status(svc, ref, problem=message, status=error.status), error)
     return _back_to_status(svc, ref, thanks)
+
+
+def _with_headers(page: Response, problem: ProblemError) -> Response:
+    """The page says what the problem's headers say: when to retry (Retry-After)."""
+    page.headers.update(problem.headers or {})
+    return page
 
 
 @router.post("/suivi/{ref}/reponse", response_class=HTMLResponse)

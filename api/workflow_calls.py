@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import (
     Client,
     RPCError,
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 QUERY_TIMEOUT = timedelta(seconds=5)  # no worker: answer from the register alone
 UNAVAILABLE = "the complaint's workflow does not answer (is a worker running?): retry in a moment"
+NOT_READY = "the complaint's workflow is being recovered (its last steps failed for now): retry in a moment"
 
 
 async def require_complaint(pool: asyncpg.Pool, reference: str) -> asyncpg.Record:
@@ -82,4 +84,15 @@ def _rpc_problem(row: asyncpg.Record, error: RPCError) -> ProblemError:
         return ProblemError(409, f"{reference} is closed: no command can change it now")
     if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
         return ProblemError(503, UNAVAILABLE, headers={"Retry-After": "5"})
+    if _not_ready(error):
+        return ProblemError(503, NOT_READY, headers={"Retry-After": "5"})
     return ProblemError(502, f"the workflow service refused the command: {error.message}")
+
+
+def _not_ready(error: RPCError) -> bool:
+    """The service refuses updates while the run's workflow task fails again and
+    again (workers killed in turn, a task failing until a fix is deployed): it
+    takes them once a task completes."""
+    if error.status != RPCStatusCode.FAILED_PRECONDITION:
+        return False
+    return any(detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in error.grpc_status.details)

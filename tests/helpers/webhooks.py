@@ -15,6 +15,7 @@ from tests.helpers.network import free_port
 class WebhookReceiver:
     def __init__(self, answers: list[int] | None = None) -> None:
         self.answers = list(answers or [])  # the next requests' statuses, in order; then 200
+        self.failing_with: int | None = None  # while set, every request is answered this status
         self.requests = 0
         self.received: list[tuple[dict[str, str], bytes]] = []  # accepted: headers (lower-cased), body
         receiver = self
@@ -24,6 +25,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests += 1
                 status = receiver.answers.pop(0) if receiver.answers else 200
+                status = receiver.failing_with or status
                 if status < 300:
                     receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(status)
