@@ -18,20 +18,13 @@ import asyncio
 import contextlib
 import os
 import re
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 import httpx
-import psutil
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client
 
@@ -40,7 +33,7 @@ from complaints.operator_commands import Role
 from complaints.operators import create_operator
 from complaints.settings import Settings
 from complaints.temporal_client import connect
-from starter.database import start_local_database
+from tests.bench.system import System, cpu_seconds, rss_mib, started_system
 
 TASK_METRICS = re.compile(
     r"^(temporal_workflow_task_\w+|temporal_sticky_cache_\w+|temporal_activity_\w+_latency_\w+)(\{[^}]*\})? (\S+)$"
@@ -49,85 +42,6 @@ TASK_METRICS = re.compile(
 
 # What the SDK logs when a workflow task runs long, or completes after it timed out.
 SDK_WARNINGS = ("Workflow task duration exceeded 5 seconds", "Task not found when completing")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class System:
-    api: str
-    settings: Settings
-    metrics: list[str]
-    processes: list[psutil.Process] = field(default_factory=list)
-    log: Path | None = None  # the started system's output
-
-
-@contextlib.asynccontextmanager
-async def started_system(code: Path, workers: int) -> AsyncIterator[System]:
-    """`complaints run` on a fresh data folder and free ports (its PostgreSQL held here)."""
-    data = Path(tempfile.mkdtemp(prefix="overload-"))
-    base = Settings(_env_file=None, data_dir=data)
-    postgres = await asyncio.to_thread(start_local_database, base)
-    ports = {name: free_port() for name in ("temporal", "ui", "codec", "smtp", "inbound", "api")}
-    metrics_port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(code),
-        "DATABASE_URL": postgres.get_uri(),
-        "COMPLAINTS_DATA_DIR": str(data),
-        "COMPLAINTS_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
-        "COMPLAINTS_TEMPORAL_UI_URL": f"http://localhost:{ports['ui']}",
-        "COMPLAINTS_CODEC_SERVER_ADDRESS": f"127.0.0.1:{ports['codec']}",
-        "COMPLAINTS_SMTP_HOST": "127.0.0.1",
-        "COMPLAINTS_SMTP_PORT": str(ports["smtp"]),
-        "COMPLAINTS_INBOUND_PORT": str(ports["inbound"]),
-        "COMPLAINTS_API_HOST": "127.0.0.1",
-        "COMPLAINTS_API_PORT": str(ports["api"]),
-        "COMPLAINTS_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
-        "COMPLAINTS_WORKER_PROCESSES": str(workers),
-    }
-    for name, value in env.items():
-        if name.startswith("COMPLAINTS_") or name == "DATABASE_URL":
-            os.environ[name] = value  # this process reads the same settings
-    log = (data / "run.log").open("w")
-    run = subprocess.Popen([sys.executable, "-m", "starter", "run"], cwd=data, env=env, stdout=log, stderr=log)
-    system = System(
-        f"http://127.0.0.1:{ports['api']}",
-        Settings(_env_file=None),
-        [f"http://127.0.0.1:{metrics_port + i}/metrics" for i in range(workers)],
-        log=data / "run.log",
-    )
-    try:
-        await _wait_for(system.api + "/openapi.json", run)
-        await asyncio.sleep(3)  # the worker connects and ensures its schedules
-        root = psutil.Process(run.pid)
-        system.processes = [root, *root.children(recursive=True)]
-        print(f"system started from {code} (data {data}, log {data / 'run.log'})")
-        yield system
-    finally:
-        run.send_signal(2)
-        try:
-            run.wait(60)
-        except subprocess.TimeoutExpired:
-            run.kill()
-        postgres.cleanup()
-
-
-async def _wait_for(url: str, run: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(timeout=2) as http:
-        for _ in range(240):
-            if run.poll() is not None:
-                raise RuntimeError(f"complaints run exited with {run.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(url)).status_code == 200:
-                    return
-            await asyncio.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer")
 
 
 def body(i: int, tag: str) -> dict[str, object]:
@@ -196,27 +110,6 @@ async def timed_out_tasks(client: Client, refs: list[str]) -> dict[str, int]:
                 found[kind] = found.get(kind, 0) + 1
 
     await asyncio.gather(*(one(ref) for ref in refs))
-    return found
-
-
-def name_of(process: psutil.Process) -> str:
-    return f"{process.pid} {' '.join(process.cmdline()[-2:])}"
-
-
-def cpu_seconds(processes: list[psutil.Process]) -> dict[str, float]:
-    seconds = {}
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            times = process.cpu_times()
-            seconds[name_of(process)] = times.user + times.system
-    return seconds
-
-
-def rss_mib(processes: list[psutil.Process]) -> dict[str, float]:
-    found = {}
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            found[name_of(process)] = process.memory_info().rss / 2**20
     return found
 
 
