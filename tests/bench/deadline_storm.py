@@ -32,6 +32,7 @@ import httpx
 from complaints.database import open_pool
 from complaints.operator_commands import Role
 from complaints.operators import create_operator
+from complaints.process import run_until_stopped
 from tests.bench.alert_lag import Alerted, breaches, duplicates, print_lags
 from tests.bench.system import System, cpu_seconds, rss_mib, started_system
 
@@ -145,4 +146,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_until_stopped(main())  # Ctrl-C or SIGTERM: the system is stopped, its data removed

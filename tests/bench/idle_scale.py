@@ -34,6 +34,7 @@ from temporalio.client import Client
 from complaints.database import open_pool
 from complaints.operator_commands import Role
 from complaints.operators import create_operator
+from complaints.process import run_until_stopped
 from complaints.temporal_client import connect
 from tests.bench.alert_lag import breaches, duplicates, print_lags
 from tests.bench.system import System, started_system
@@ -223,4 +224,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_until_stopped(main())  # Ctrl-C or SIGTERM: the system is stopped, its data removed
