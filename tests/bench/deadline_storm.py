@@ -34,6 +34,7 @@ from complaints.operator_commands import Role
 from complaints.operators import create_operator
 from complaints.process import run_until_stopped
 from tests.bench.alert_lag import Alerted, breaches, duplicates, print_lags
+from tests.bench.intake_load import post_complaint
 from tests.bench.system import System, cpu_seconds, rss_mib, started_system
 
 DEADLINE = "acknowledgement"
@@ -73,11 +74,8 @@ async def post_all(system: System, key: str, storm: Storm, first_request: dateti
         async def sender() -> None:
             while not queue.empty():
                 i = queue.get_nowait()
-                answer = await http.post(
-                    "/complaints", json=body(i, tag, storm.received_at(first_request, i)), headers=headers
-                )
-                answer.raise_for_status()
-                refs.append(answer.json()["reference"])
+                payload = body(i, tag, storm.received_at(first_request, i))
+                refs.append(await post_complaint(http, payload, headers, f"storm-{tag}-{i}"))
 
         await asyncio.gather(*(sender() for _ in range(storm.concurrency)))
     return refs

@@ -3,8 +3,8 @@ what that costs, and whether deadlines still fire on time.
 
 `make bench-idle N=10000` (or `.venv/bin/python -m tests.bench.idle_scale
 --count 10000`) starts the system as `make run` does (tests/bench/system.py) and
-POSTs N complaints through the API as fast as it takes them (honouring its
-Retry-After when it says it is behind). Each is acknowledged and assessed, then
+POSTs N complaints through the API as fast as it takes them (again after its
+Retry-After when it answers 503). Each is acknowledged and assessed, then
 waits for a handler with its deadlines running: a real, open run. One in
 --sample-every is reachable by post only, so nothing acknowledges it: its
 acknowledgement deadline (COMPLAINTS_ACK_DEADLINE = --lead seconds) breaches
@@ -37,6 +37,7 @@ from complaints.operators import create_operator
 from complaints.process import run_until_stopped
 from complaints.temporal_client import connect
 from tests.bench.alert_lag import breaches, duplicates, print_lags
+from tests.bench.intake_load import post_complaint
 from tests.bench.system import System, started_system
 
 GIB = 2**30
@@ -106,11 +107,8 @@ async def create_all(
             while not queue.empty():
                 i = queue.get_nowait()
                 postal = i % every == every - 1
-                answer = await http.post("/complaints", json=body(i, tag, postal), headers=headers)
-                answer.raise_for_status()
-                (sampled if postal else refs).append(answer.json()["reference"])
-                if "Retry-After" in answer.headers:  # behind: slow down as the API asks
-                    await asyncio.sleep(min(float(answer.headers["Retry-After"]), 5.0))
+                reference = await post_complaint(http, body(i, tag, postal), headers, f"idle-{tag}-{i}")
+                (sampled if postal else refs).append(reference)
 
         async def progress() -> None:
             step = max(count // 10, 1)
