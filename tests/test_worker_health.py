@@ -14,6 +14,7 @@ import httpx
 import pytest_asyncio
 
 from complaints.settings import Settings
+from starter.run import _worker_env
 from tests.helpers.network import free_port
 from worker.main import run_worker
 
@@ -85,3 +86,13 @@ async def test_nothing_answers_once_the_worker_stops(settings: Settings) -> None
         except httpx.ConnectError:
             return
         raise AssertionError("the probe answered after the worker stopped")
+
+
+def test_each_worker_process_of_complaints_run_has_ports_of_its_own() -> None:
+    settings = Settings(_env_file=None, metrics_address="127.0.0.1:9464", worker_health_address="0.0.0.0:8081")
+    assert _worker_env({"A": "1"}, settings, 0) == {"A": "1"}
+    second = _worker_env({"A": "1"}, settings, 1)
+    assert second["COMPLAINTS_METRICS_ADDRESS"] == "127.0.0.1:9465"
+    assert second["COMPLAINTS_WORKER_HEALTH_ADDRESS"] == "0.0.0.0:8082"
+    without = Settings(_env_file=None, metrics_address="127.0.0.1:9464")
+    assert "COMPLAINTS_WORKER_HEALTH_ADDRESS" not in _worker_env({}, without, 1)
