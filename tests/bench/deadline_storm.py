@@ -9,7 +9,8 @@ by post only, so that nothing acknowledges them: each one's acknowledgement
 deadline breaches once (that clock never warns). Each is dated back
 (`received_at`) so that the N deadlines are spread evenly over --window
 seconds, starting --lead minus --window seconds after the first request: all
-runs exist and wait on their timers before the first falls due.
+runs exist and wait on their timers before the first falls due (it says so,
+or warns how many were not yet taken in).
 
 Then it waits for every breach's alert email (at most --timeout seconds after
 the last deadline) and prints, from the register, the lag from each due time to
@@ -81,6 +82,22 @@ async def post_all(system: System, key: str, storm: Storm, first_request: dateti
     return refs
 
 
+async def wait_until_taken_in(pool: asyncpg.Pool, refs: list[str], first_due: float) -> None:
+    """The storm measures the alert path once every run waits on its timer: say
+    when they all do, or how many did not yet when the first deadline fell due."""
+    while True:
+        taken_in = await pool.fetchval(
+            "SELECT count(*) FROM complaints WHERE reference = ANY($1) AND intake_recorded_at IS NOT NULL", refs
+        )
+        if taken_in == len(refs):
+            print(f"every run waits on its timer, {first_due - time.monotonic():.0f} s before the first deadline")
+            return
+        if time.monotonic() >= first_due:
+            print(f"WARNING: {len(refs) - taken_in} runs not yet taken in at the first deadline: raise --lead")
+            return
+        await asyncio.sleep(2)
+
+
 async def wait_for_alerts(pool: asyncpg.Pool, refs: list[str], until: float) -> list[Alerted]:
     while True:
         alerted = await breaches(pool, refs, DEADLINE)
@@ -111,6 +128,7 @@ async def storm_run(system: System, storm: Storm) -> None:
     if created > storm.lead - storm.window:
         late = created - storm.lead + storm.window
         print(f"WARNING: creation ended {late:.0f} s after the first deadline: raise --lead")
+    await wait_until_taken_in(pool, refs, began + storm.lead - storm.window)
     rows = await wait_for_alerts(pool, refs, began + storm.lead + storm.timeout)
     elapsed = time.monotonic() - began
     report(storm, refs, rows, await duplicates(pool, refs, DEADLINE))
