@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-overload soak histories lock clean
+.PHONY: run test lint bench bench-overload bench-storm bench-idle soak histories lock clean
 
 # Installed with requirements.lock as constraints: the exact versions CI tested.
 $(STAMP): pyproject.toml requirements.lock
@@ -32,12 +32,20 @@ CONCURRENCY ?= 24
 bench-overload: $(STAMP)
 	$(BIN)/python -m tests.bench.overload_benchmark --count $(COUNT) --concurrency $(CONCURRENCY)
 
+# N deadlines falling due within one minute: the lag from due time to alert email.
+bench-storm: $(STAMP)
+	$(BIN)/python -m tests.bench.deadline_storm --count $(or $(N),3000) --workers $(or $(WORKERS),1)
+
+# N open complaints waiting on their timers: worker and dev server memory, SQLite size,
+# sampled deadlines' lag (at 100,000 it runs for an hour or more).
+bench-idle: $(STAMP)
+	$(BIN)/python -m tests.bench.idle_scale --count $(or $(N),10000) --workers $(or $(WORKERS),1)
+
 # Whole lifecycles under load while every part is killed or stopped on a timetable (docs/reliability.md).
 RATE ?= 0.5
 MINUTES ?= 8
-WORKERS ?= 2
 soak: $(STAMP)
-	$(BIN)/python -m tests.soak --rate $(RATE) --minutes $(MINUTES) --workers $(WORKERS)
+	$(BIN)/python -m tests.soak --rate $(RATE) --minutes $(MINUTES) --workers $(or $(WORKERS),2)
 
 # Record a workflow history for the replay test: make histories SCENARIO=<name> [OUT=<file>]
 histories: $(STAMP)

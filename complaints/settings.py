@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     backlog_threshold: int = Field(default=300, gt=0)
     backlog_retry_after_seconds: int = Field(default=30, gt=0)
     metrics_address: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
+    # The worker's probes, /health/live and /health/ready (worker/health.py); empty: off.
+    worker_health_address: str | None = None
     # Payload encryption: "id:base64key,..." (AES-256); unset, a key made under data_dir.
     payload_keys: str | None = Field(default=None, repr=False)
     payload_key_id: str | None = None  # the key that encrypts; default: the first listed

@@ -86,11 +86,18 @@ async def start_parts(settings: Settings) -> list[Part]:
 
 
 def _worker_env(env: dict[str, str], settings: Settings, index: int) -> dict[str, str]:
-    """Each worker process serves its metrics on the next port (9464, 9465, ...)."""
-    if not settings.metrics_address or index == 0:
-        return env
-    host, _, port = settings.metrics_address.rpartition(":")
-    return {**env, "COMPLAINTS_METRICS_ADDRESS": f"{host}:{int(port) + index}"}
+    """Each worker process serves its metrics (9464, 9465, ...) and its probes, when
+    set, on the next port."""
+    shifted = {
+        name: f"{host}:{int(port) + index}"
+        for name, address in (
+            ("COMPLAINTS_METRICS_ADDRESS", settings.metrics_address),
+            ("COMPLAINTS_WORKER_HEALTH_ADDRESS", settings.worker_health_address),
+        )
+        if address and index
+        for host, _, port in [address.rpartition(":")]
+    }
+    return {**env, **shifted}
 
 
 async def supervise(parts: list[Part]) -> None:

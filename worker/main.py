@@ -29,6 +29,7 @@ from complaints.process import configure_logging, run_until_stopped
 from complaints.settings import Settings
 from complaints.temporal_client import connect
 from worker.event_dispatch import ensure_event_dispatcher
+from worker.health import WorkerHealth, serving_health
 from worker.schedules import (
     ensure_intake_sweep_schedule,
     ensure_reporting_schedules,
@@ -129,7 +130,8 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
 
 async def run_worker(settings: Settings) -> None:
     """Connect, migrate the register, start any complaint left unstarted, serve
-    (with Prometheus metrics on settings.metrics_address)."""
+    (with Prometheus metrics on settings.metrics_address, the probes on
+    settings.worker_health_address)."""
     runtime = prometheus_runtime(settings.metrics_address) if settings.metrics_address else None
     client = await connect(settings, runtime)
     async with register_pool(settings) as pool:
@@ -148,7 +150,9 @@ async def run_worker(settings: Settings) -> None:
             if resumed:
                 log.warning("started %d complaint workflow(s) left unstarted", resumed)
             log.info("worker polling task queue %r", settings.task_queue)
-            await build_worker(client, pool, settings).run()
+            worker = build_worker(client, pool, settings)
+            async with serving_health(settings.worker_health_address, WorkerHealth(worker, pool, client)):
+                await worker.run()
         finally:
             if counting:
                 counting.cancel()

@@ -1,0 +1,229 @@
+"""Idle scale (issue 17, item 3): N open complaints waiting on their timers,
+what that costs, and whether deadlines still fire on time.
+
+`make bench-idle N=10000` (or `.venv/bin/python -m tests.bench.idle_scale
+--count 10000`) starts the system as `make run` does (tests/bench/system.py) and
+POSTs N complaints through the API as fast as it takes them (slowing down as
+its Retry-After says when it is behind). Each is acknowledged and assessed, then
+waits for a handler with its deadlines running: a real, open run. One in
+--sample-every is reachable by post only, so nothing acknowledges it: its
+acknowledgement deadline (COMPLAINTS_ACK_DEADLINE = --lead seconds) breaches
+--lead seconds after it was taken in, while the others stay open around it.
+
+While it runs and at the end it prints the worker's RSS (bounded by the sticky
+cache, COMPLAINTS_WORKER_MAX_CACHED_WORKFLOWS: it must stay under 1 GiB), the
+dev server's RSS, the size of its SQLite file and of the register, the open
+runs Temporal counts, and the sampled breaches' lag from due time to alert.
+At 100,000 complaints it takes an hour or more on a small machine."""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+from temporalio.client import Client
+
+from complaints.database import open_pool
+from complaints.operator_commands import Role
+from complaints.operators import create_operator
+from complaints.process import run_until_stopped
+from complaints.temporal_client import connect
+from tests.bench.alert_lag import breaches, duplicates, print_lags
+from tests.bench.intake_load import post_complaint
+from tests.bench.system import System, started_system
+
+GIB = 2**30
+DEADLINE = "acknowledgement"
+
+
+@dataclass
+class Peaks:
+    """The highest memory seen of the system's parts."""
+
+    worker: float = 0.0
+    server: float = 0.0
+    samples: list[str] = field(default_factory=list)
+
+
+def part(system: System, marker: str) -> list[psutil.Process]:
+    return [p for p in system.processes if any(marker in arg for arg in _cmdline(p))]
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+def rss(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total
+
+
+def sqlite_bytes(system: System) -> int:
+    """The dev server's SQLite file with its write-ahead log (which may come and go)."""
+    total = 0
+    for path in system.settings.data_dir.glob("temporal.sqlite*"):
+        with contextlib.suppress(FileNotFoundError):
+            total += path.stat().st_size
+    return total
+
+
+def body(i: int, tag: str, postal: bool) -> dict[str, object]:
+    reach = (
+        {"postal_address": f"{i} rue du Calme, 75011 Paris"} if postal else {"email": f"client{i}-{tag}@example.com"}
+    )
+    return {
+        "complainant": {"name": f"Client {i}", **reach},
+        "subject": "Facture erronée",
+        "description": f"La facture {i} compte deux fois le même article.",
+        "desired_resolution": "Un avoir",
+    }
+
+
+async def create_all(
+    system: System, key: str, count: int, every: int, concurrency: int, peaks: Peaks
+) -> tuple[list[str], list[str], float]:
+    """All the complaints, and the sampled ones among them; the seconds it took."""
+    tag, queue = uuid.uuid4().hex[:6], asyncio.Queue[int]()
+    refs: list[str] = []
+    sampled: list[str] = []
+    for i in range(count):
+        queue.put_nowait(i)
+    headers = {"Authorization": f"Bearer {key}"}
+    began = time.monotonic()
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=system.api, timeout=120, limits=limits) as http:
+
+        async def sender() -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                postal = i % every == every - 1
+                reference = await post_complaint(http, body(i, tag, postal), headers, f"idle-{tag}-{i}")
+                (sampled if postal else refs).append(reference)
+
+        async def progress() -> None:
+            step = max(count // 10, 1)
+            shown = 0
+            while True:
+                await asyncio.sleep(5)
+                done = len(refs) + len(sampled)
+                observe(system, peaks)
+                if done >= shown + step:
+                    shown = done
+                    line = (
+                        f"{done:7d} created in {time.monotonic() - began:5.0f} s "
+                        f"({done / (time.monotonic() - began):5.1f}/s)  worker {peaks.samples[-1]}"
+                    )
+                    print(line, flush=True)
+
+        reporter = asyncio.create_task(progress())
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        reporter.cancel()
+    return refs + sampled, sampled, time.monotonic() - began
+
+
+def observe(system: System, peaks: Peaks) -> None:
+    worker, server = rss(part(system, "worker")), rss(part(system, "start-dev"))
+    peaks.worker, peaks.server = max(peaks.worker, worker), max(peaks.server, server)
+    peaks.samples.append(
+        f"rss {worker / 2**20:6.0f} MiB, dev server rss {server / 2**20:6.0f} MiB, "
+        f"sqlite {sqlite_bytes(system) / 2**20:7.1f} MiB"
+    )
+
+
+async def open_runs(client: Client) -> int:
+    return (await client.count_workflows("WorkflowType = 'ComplaintWorkflow' AND ExecutionStatus = 'Running'")).count
+
+
+async def events_per_run(client: Client, refs: list[str]) -> float:
+    sample = refs[:: max(len(refs) // 20, 1)][:20]
+    lengths = [len((await client.get_workflow_handle(ref).fetch_history()).events) for ref in sample]
+    return sum(lengths) / len(lengths)
+
+
+async def wait_for_sample(pool: asyncpg.Pool, sampled: list[str], until: float, system: System, peaks: Peaks) -> None:
+    while time.monotonic() < until:
+        alerted = await breaches(pool, sampled, DEADLINE)
+        observe(system, peaks)
+        if sum(1 for a in alerted if a.sent_at) >= len(sampled):
+            return
+        await asyncio.sleep(5)
+
+
+async def idle_run(system: System, count: int, every: int, lead: float, concurrency: int) -> None:
+    pool = await open_pool(system.settings)
+    client = await connect(system.settings)
+    _, key = await create_operator(pool, f"idle {uuid.uuid4().hex[:6]}", Role.INTAKE)
+    peaks = Peaks()
+    print(f"creating {count} complaints (one in {every} by post only, breaching {lead:.0f} s after intake)")
+    if count >= 50_000:
+        print("at this scale creation alone takes an hour or more on a small machine")
+    started = datetime.now(UTC)
+    refs, sampled, took = await create_all(system, key, count, every, concurrency, peaks)
+    print(f"created {len(refs)} in {took:.0f} s ({len(refs) / took:.1f}/s); waiting for the sampled deadlines")
+    last_due = started + timedelta(seconds=took + lead)
+    wait = (last_due - datetime.now(UTC)).total_seconds() + 120
+    await wait_for_sample(pool, sampled, time.monotonic() + wait, system, peaks)
+    await report(system, pool, client, refs, sampled, peaks)
+    await pool.close()
+
+
+async def report(
+    system: System, pool: asyncpg.Pool, client: Client, refs: list[str], sampled: list[str], peaks: Peaks
+) -> None:
+    n = len(refs)
+    register = await pool.fetchval("SELECT pg_database_size(current_database())")
+    runs, events = await open_runs(client), await events_per_run(client, [r for r in refs if r not in set(sampled)])
+    cached = system.settings.worker_max_cached_workflows
+    sqlite = sqlite_bytes(system)
+    print(f"\n{n} complaints open; machine load {os.getloadavg()}")
+    print(f"open runs (Temporal)   {runs}")
+    print(f"events per run         {events:.0f} (sampled histories)")
+    verdict = "under" if peaks.worker < GIB else "OVER"
+    print(f"worker rss peak        {peaks.worker / 2**20:7.0f} MiB ({verdict} 1 GiB; sticky cache {cached} runs)")
+    print(f"dev server rss peak    {peaks.server / 2**20:7.0f} MiB  ({peaks.server / n / 1024:.1f} KiB per complaint)")
+    print(f"sqlite file            {sqlite / 2**20:7.0f} MiB  ({sqlite / n / 1024:.1f} KiB per complaint)")
+    print(f"register (PostgreSQL)  {register / 2**20:7.0f} MiB  ({register / n / 1024:.1f} KiB per complaint)")
+    print(f"sampled deadlines ({len(sampled)}, each due {system.settings.ack_deadline} after intake):")
+    print_lags(await breaches(pool, sampled, DEADLINE), len(sampled))
+    alerted_twice, extra = await duplicates(pool, sampled, DEADLINE)
+    print(f"duplicates             {alerted_twice} alerted twice, {extra} extra alert emails")
+    per = 100_000 / n
+    print(
+        f"per 100,000 open: Temporal persistence ~{sqlite * per / GIB:.1f} GiB (SQLite here), "
+        f"register ~{register * per / GIB:.1f} GiB"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--sample-every", type=int, default=100, help="one complaint in this many breaches")
+    parser.add_argument("--lead", type=float, default=600, help="seconds from a sampled intake to its breach")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of the started system")
+    parser.add_argument("--code", type=Path, default=Path.cwd(), help="the checkout whose code is started")
+    args = parser.parse_args()
+    # Handed to every process; the sampled complaints are never acknowledged, so
+    # they do not count as the API's backlog.
+    os.environ["COMPLAINTS_ACK_DEADLINE"] = f"{args.lead:.0f} seconds"
+    os.environ["COMPLAINTS_BACKLOG_THRESHOLD"] = str(300 + args.count // args.sample_every)
+    async with started_system(args.code.resolve(), args.workers) as system:
+        await idle_run(system, args.count, args.sample_every, args.lead, args.concurrency)
+
+
+if __name__ == "__main__":
+    run_until_stopped(main())  # Ctrl-C or SIGTERM: the system is stopped, its data removed
