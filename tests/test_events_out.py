@@ -184,13 +184,16 @@ async def test_the_dispatcher_continues_as_new_without_losing_or_repeating_an_ev
     with serving_webhook() as receiver:
         await subscribe(pool, receiver, "CRM")
         async with dispatching(client, pool, settings, rounds_per_run=2):
-            refs = [(await submit_complaint(pool, client, settings, complaint(), actor="t")).reference for _ in "ab"]
+            refs: list[str] = []
 
             async def all_delivered() -> bool:
                 ids = [i for ref in refs for i in await journal_ids(pool, ref)]
                 return sorted(e["data"]["journal_id"] for e in unique_events(receiver)) == sorted(ids)
 
-            await eventually(all_delivered, timeout=30)
+            # each complaint's steps delivered before the next is taken in: three rounds at least, in two runs
+            for _ in "abc":
+                refs.append((await submit_complaint(pool, client, settings, complaint(), actor="t")).reference)
+                await eventually(all_delivered, timeout=30)
             description = await client.get_workflow_handle(event_dispatcher_id(settings)).describe()
     assert description.run_id != description.raw_description.workflow_execution_info.first_run_id
     taken = [json.loads(body)["id"] for _, body in receiver.received]
