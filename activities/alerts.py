@@ -131,16 +131,7 @@ class AlertActivities(EmailingActivities):
                     refused.append(f"{sink}: {reason}")
                 continue
             await self._delivered(alert, sink)
-        if pending:
-            raise ApplicationError(
-                f"alert {alert.key} not delivered yet to " + "; ".join(pending), type=ALERT_NOT_DELIVERED
-            )
-        if refused:
-            raise ApplicationError(
-                f"alert {alert.key} refused for good by " + "; ".join(refused),
-                type=ALERT_UNDELIVERABLE,
-                non_retryable=True,
-            )
+        _raise_unless_delivered(alert.key, pending, refused)
 
     async def _facts(self, alert: DeadlineAlert) -> dict[str, Any]:
         """What an alert says: no personal data, only the complaint's handling facts."""
@@ -229,16 +220,7 @@ class AlertActivities(EmailingActivities):
                 reason = refused_for_good(error)
                 diagnostics.warning("alert %s not delivered to %s: %s", alert.key, sink, reason or _described(error))
                 (pending if reason is None else refused).append(f"{sink}: {reason or _described(error)}")
-        if pending:
-            raise ApplicationError(
-                f"alert {alert.key} not delivered yet to " + "; ".join(pending), type=ALERT_NOT_DELIVERED
-            )
-        if refused:
-            raise ApplicationError(
-                f"alert {alert.key} refused for good by " + "; ".join(refused),
-                type=ALERT_UNDELIVERABLE,
-                non_retryable=True,
-            )
+        _raise_unless_delivered(alert.key, pending, refused)
 
     async def _facts_of_refusal(self, alert: EmailRefusalAlert) -> dict[str, Any]:
         row = await self._pool.fetchrow("SELECT handler, phase FROM complaints WHERE reference = $1", alert.reference)
@@ -309,3 +291,13 @@ class AlertActivities(EmailingActivities):
                 {"deadline": alert.deadline, "kind": alert.kind, "sink": sink},
                 step_key=f"{alert.key}:{sink}",
             )
+
+
+def _raise_unless_delivered(key: str, pending: list[str], refused: list[str]) -> None:
+    """Sinks not reached yet make the activity retry; sinks that refused for good end it."""
+    if pending:
+        raise ApplicationError(f"alert {key} not delivered yet to " + "; ".join(pending), type=ALERT_NOT_DELIVERED)
+    if refused:
+        raise ApplicationError(
+            f"alert {key} refused for good by " + "; ".join(refused), type=ALERT_UNDELIVERABLE, non_retryable=True
+        )
