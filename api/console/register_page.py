@@ -53,18 +53,7 @@ async def register_page(
     try:
         first, last = _period(values, zone)
     except PeriodRefused as refused:
-        return pages.page(
-            svc,
-            "register.html",
-            422,
-            **await frame(svc, session, "registre"),
-            error=str(refused),
-            typed=values,
-            summary=[],
-            first=None,
-            last=None,
-            outcomes=OUTCOMES_FR,
-        )
+        return await _refused(svc, session, values, refused)
     summary = await register_summary(svc.pool, *report_period(first, last, zone))
     return pages.page(
         svc,
@@ -75,6 +64,24 @@ async def register_page(
         summary=summary,
         first=first,
         last=last,
+        outcomes=OUTCOMES_FR,
+    )
+
+
+async def _refused(
+    svc: Services, session: ConsoleSession, values: dict[str, str], refused: PeriodRefused
+) -> HTMLResponse:
+    """The register page again, with what was typed and why it was refused."""
+    return pages.page(
+        svc,
+        "register.html",
+        422,
+        **await frame(svc, session, "registre"),
+        error=str(refused),
+        typed=values,
+        summary=[],
+        first=None,
+        last=None,
         outcomes=OUTCOMES_FR,
     )
 
@@ -92,18 +99,7 @@ async def register_download(
             raise PeriodRefused("Le format doit être CSV ou XLSX.")
         first, last = _period(values, zone)
     except PeriodRefused as refused:
-        return pages.page(
-            svc,
-            "register.html",
-            422,
-            **await frame(svc, session, "registre"),
-            error=str(refused),
-            typed=values,
-            summary=[],
-            first=None,
-            last=None,
-            outcomes=OUTCOMES_FR,
-        )
+        return await _refused(svc, session, values, refused)
     chosen: ExportFormat = "csv" if format == "csv" else "xlsx"  # narrowed for the type checker
     content = await register_file(svc.pool, *report_period(first, last, zone), chosen, zone)
     disposition = f'attachment; filename="{file_name(first, last, chosen)}"'
