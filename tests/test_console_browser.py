@@ -17,9 +17,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from temporalio.client import Client
 
 from complaints.complaint_status import Phase
-from tests.helpers.browser import PAGE_CHANGING, main_text, needs_chromium
+from tests.helpers.browser import PAGE_CHANGING, main_text, needs_chromium, sign_in_console
 from tests.helpers.complaint_workflow import wait_for_phase
-from tests.helpers.console import PASSWORD, with_password
+from tests.helpers.console import with_password
 from tests.helpers.examples import ARGUED, CUSTOMER
 from tests.helpers.mailbox import Mailbox, status_link_in, subjects
 from tests.helpers.polling import eventually
@@ -36,12 +36,7 @@ class Console:
 
     def sign_in(self, name: str) -> None:
         self.browser.delete_all_cookies()
-        self.browser.get(f"{self.site}/console")
-        WebDriverWait(self.browser, 10).until(lambda d: "/console/connexion" in d.current_url)
-        self.browser.find_element(By.ID, "nom").send_keys(name)
-        self.browser.find_element(By.ID, "mot_de_passe").send_keys(PASSWORD)
-        self.browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-        WebDriverWait(self.browser, 10).until(lambda d: "/console/files/" in d.current_url)
+        sign_in_console(self.browser, self.site, name)
 
     def open(self, path: str) -> None:
         self.browser.get(f"{self.site}{path}")

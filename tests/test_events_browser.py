@@ -23,8 +23,8 @@ from complaints import checklists, subscribers
 from complaints.intake import submit_complaint
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.browser import PAGE_CHANGING, main_text, needs_chromium, page_showing
-from tests.helpers.console import PASSWORD, with_password
+from tests.helpers.browser import PAGE_CHANGING, main_text, needs_chromium, page_showing, sign_in_console
+from tests.helpers.console import with_password
 from tests.helpers.events import dispatching, quick, subscribe, unique_events
 from tests.helpers.polling import eventually
 from tests.helpers.session import ARTIFACTS
@@ -70,12 +70,7 @@ async def test_an_administrator_manages_subscribers_dead_letters_and_rules_in_th
             [dead] = await eventually(lambda: subscribers.dead_letters(pool), timeout=30)
 
             def subscribers_and_dead_letters() -> tuple[str, str, str, str]:
-                browser.get(f"{site}/console")
-                WebDriverWait(browser, 10).until(lambda d: "/console/connexion" in d.current_url)
-                browser.find_element(By.ID, "nom").send_keys("Admin")
-                browser.find_element(By.ID, "mot_de_passe").send_keys(PASSWORD)
-                browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-                WebDriverWait(browser, 10).until(lambda d: "/console/files/" in d.current_url)
+                sign_in_console(browser, site, "Admin")
                 browser.find_element(By.LINK_TEXT, "Événements et règles").click()
                 listed = page_showing(browser, "non remis")
                 ARTIFACTS.mkdir(exist_ok=True)

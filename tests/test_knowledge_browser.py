@@ -14,9 +14,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from temporalio.client import Client
 
 from complaints.complaint_status import Phase
-from tests.helpers.browser import needs_chromium
+from tests.helpers.browser import needs_chromium, sign_in_console
 from tests.helpers.complaint_workflow import wait_for_phase
-from tests.helpers.console import PASSWORD, with_password
+from tests.helpers.console import with_password
 from tests.helpers.examples import CUSTOMER
 from tests.helpers.knowledge import BROKEN_PARCEL
 from tests.helpers.mailbox import Mailbox, body_of
@@ -44,11 +44,7 @@ async def test_an_article_written_in_the_console_answers_a_complaint_and_the_pub
         return browser.find_element(By.TAG_NAME, "main").text
 
     def write_and_publish() -> None:
-        browser.get(f"{site}/console")
-        browser.find_element(By.ID, "nom").send_keys("Alice")
-        browser.find_element(By.ID, "mot_de_passe").send_keys(PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-        wait.until(lambda d: "/console/files/" in d.current_url)
+        sign_in_console(browser, site, "Alice")
         browser.find_element(By.LINK_TEXT, "Base de connaissances").click()
         browser.find_element(By.LINK_TEXT, "Écrire un article").click()
         for field in ("title", "problem", "cause", "answer", "product", "category"):

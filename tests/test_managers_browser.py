@@ -21,9 +21,9 @@ from complaints.intake import submit_complaint
 from complaints.operator_commands import Compensation, CompensationKind, ConfirmAssessment, Decision, Outcome
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.browser import needs_chromium
+from tests.helpers.browser import needs_chromium, sign_in_console
 from tests.helpers.complaint_workflow import execute_update, wait_for_acknowledgement, wait_for_phase
-from tests.helpers.console import PASSWORD, with_password
+from tests.helpers.console import with_password
 from tests.helpers.examples import ALICE, ARGUED
 from tests.helpers.seeded_register import seed_register
 from tests.helpers.session import ARTIFACTS
@@ -62,12 +62,7 @@ async def test_a_manager_approves_from_the_queue_and_reads_the_dashboard(
     await with_password(pool, "Chloé")
 
     def sign_in_and_approve() -> str:
-        browser.get(f"{site}/console")
-        WebDriverWait(browser, 10).until(lambda d: "/console/connexion" in d.current_url)
-        browser.find_element(By.ID, "nom").send_keys("Chloé")
-        browser.find_element(By.ID, "mot_de_passe").send_keys(PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-        WebDriverWait(browser, 10).until(lambda d: "/console/files/" in d.current_url)
+        sign_in_console(browser, site, "Chloé")
         browser.get(f"{site}/console/files/approbations")
         row = browser.find_element(By.CSS_SELECTOR, f'tr[data-reference="{ref}"]')
         seen = row.text

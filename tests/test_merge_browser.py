@@ -17,9 +17,9 @@ from temporalio.client import Client
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
-from tests.helpers.browser import needs_chromium, page_showing
+from tests.helpers.browser import needs_chromium, page_showing, sign_in_console
 from tests.helpers.complaint_workflow import start, wait_for_phase
-from tests.helpers.console import PASSWORD, with_password
+from tests.helpers.console import with_password
 from tests.helpers.session import ARTIFACTS
 
 pytestmark = needs_chromium
@@ -50,15 +50,7 @@ async def test_a_handler_merges_a_duplicate_from_its_page_after_seeing_both(
         WebDriverWait(browser, 30).until(lambda d: "/fusion?vers=" in d.current_url)
         return page_showing(browser, expected)
 
-    def sign_in() -> None:
-        browser.get(f"{site}/console")
-        WebDriverWait(browser, 30).until(lambda d: "/console/connexion" in d.current_url)
-        browser.find_element(By.ID, "nom").send_keys("Alice")
-        browser.find_element(By.ID, "mot_de_passe").send_keys(PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-        WebDriverWait(browser, 30).until(lambda d: "/console/files/" in d.current_url)
-
-    await asyncio.to_thread(sign_in)
+    await asyncio.to_thread(sign_in_console, browser, site, "Alice", 30)
     refused = await asyncio.to_thread(merge_from_the_page, stranger, "ne sont pas celles du même client")
     assert "ne sont pas celles du même client" in refused
 

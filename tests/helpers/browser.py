@@ -9,6 +9,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.helpers.console import PASSWORD
+
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 needs_chromium = pytest.mark.skipif(
@@ -48,3 +50,13 @@ def page_showing(browser: webdriver.Chrome, text: str, timeout: float = 30) -> s
     next page, the old one may still be there, or be replaced while it is read."""
     WebDriverWait(browser, timeout, ignored_exceptions=PAGE_CHANGING).until(lambda d: text in main_text(d))
     return main_text(browser)
+
+
+def sign_in_console(browser: webdriver.Chrome, site: str, name: str, timeout: float = 10) -> None:
+    """Through the console's sign-in page, as `name` (with tests.helpers.console's password), to the queues."""
+    browser.get(f"{site}/console")
+    WebDriverWait(browser, timeout).until(lambda d: "/console/connexion" in d.current_url)
+    browser.find_element(By.ID, "nom").send_keys(name)
+    browser.find_element(By.ID, "mot_de_passe").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    WebDriverWait(browser, timeout).until(lambda d: "/console/files/" in d.current_url)
