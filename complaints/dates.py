@@ -23,6 +23,19 @@ class LocalDates:
         24:00 of its last day (00:00 of the next), the day the complainant is given."""
         return self.date(_as_datetime(due_at) - timedelta(microseconds=1))
 
+    def due_day(self, due_at: datetime | str) -> dt.date | None:
+        """The last day of a deadline due at local midnight (a counted span is
+        due at 00:00 of the day after its last day); None for another time."""
+        local = _as_datetime(due_at).astimezone(self._tz)
+        return local.date() - timedelta(days=1) if local.time() == dt.time() else None
+
+    def due(self, due_at: datetime | str) -> str:
+        """When a deadline falls, as an operator reads it: « 11 décembre 2026
+        inclus » when due at local midnight (its whole last day, never « 12
+        décembre 2026, 00:00 », which reads as one day more), else its moment."""
+        last = self.due_day(due_at)
+        return f"{self.day(last)} inclus" if last else self.moment(due_at)
+
     def moment(self, value: datetime | str) -> str:
         """« 3 mars 2026, 14:05 »"""
         value = _as_datetime(value)

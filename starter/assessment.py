@@ -15,6 +15,7 @@ from complaints.complaint_status import ComplaintStatus
 from complaints.operator_commands import ConfirmAssessment, Operator
 from complaints.settings import Settings
 from complaints.temporal_client import Update, connect
+from starter.due_times import due_text
 from workflows.complaint import ComplaintWorkflow
 
 Subparsers = argparse._SubParsersAction
@@ -58,7 +59,7 @@ def _assess(args: argparse.Namespace) -> int:
         return 1
     print(
         f"{status.reference}: priority {status.priority}, regime {status.regime}, answer due by "
-        f"{status.regulatory_due_at:%Y-%m-%d %H:%M} UTC at the latest"
+        f"{due_text(status.regulatory_due_at, Settings())} at the latest"
     )
     return 0
 

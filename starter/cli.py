@@ -26,6 +26,7 @@ from complaints.temporal_client import TemporalUnavailable, Update, connect, wor
 from devstack.mail_sink import message_files, read_message
 from starter import assessment, certs, erase, events, merge, register, related, reports, users
 from starter.database import NoLocalDatabase, with_database
+from starter.due_times import due_text
 from workflows.complaint import ComplaintWorkflow
 
 
@@ -219,6 +220,7 @@ def _status(args: argparse.Namespace) -> int:
     registered = asyncio.run(_sending_and_regime(settings, args.reference))
     ui = workflow_ui_url(settings, status.reference)
     when = lambda value: value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"  # noqa: E731
+    due = lambda value: due_text(value, settings)  # noqa: E731
     acknowledged = f"{when(status.acknowledged_at)} by {status.ack_method}" if status.acknowledged_at else "not yet"
     if registered is None:
         sent, regime = "— (no register to read it from)", ""
@@ -231,9 +233,9 @@ def _status(args: argparse.Namespace) -> int:
   channel          {status.channel.value}
   sent             {sent}
   received         {when(status.received_at)}{regime}
-  acknowledgement  {acknowledged}; due {when(status.ack_due_at)}
-  response due     {when(status.response_due_at)}
-  regulatory due   {when(status.regulatory_due_at)} (the regime's maximum, never paused)
+  acknowledgement  {acknowledged}; due {due(status.ack_due_at)}
+  response due     {due(status.response_due_at)}
+  regulatory due   {due(status.regulatory_due_at)} (the regime's maximum, never paused)
   SLA              {status.sla_status.value}{" — breached: " + ", ".join(status.breaches) if status.breaches else ""}
   Temporal UI      {ui}"""
     )

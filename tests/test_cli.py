@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from complaints.complaint_status import Phase
 from complaints.database import NoDatabaseUrl, open_pool
+from complaints.dates import LocalDates
 from complaints.settings import Settings
 from tests.helpers.cli import IDENTITY, complaints
 from tests.helpers.complaint_workflow import wait_for_acknowledgement, wait_for_phase
@@ -98,6 +99,11 @@ async def test_a_handler_changes_the_regime_from_the_command_line_with_a_reason(
     status = await client.get_workflow_handle(reference).query(ComplaintWorkflow.status)
     assert (row["regime"], row["regulatory_due_at"]) == ("payment_services", status.regulatory_due_at)
     assert (await journal_events(pool, reference)).count("regime_changed") == 1
+    # 15 working days, due at 00:00 (Paris) after the last: printed as that last day
+    last = LocalDates(settings.timezone, settings.locale).due_day(status.regulatory_due_at)
+    assert last is not None and f"answer due by {last}, end of day (Europe/Paris)" in changed.stdout
+    shown = await complaints(settings, "status", reference)
+    assert f"regulatory due   {last}, end of day (Europe/Paris)" in shown.stdout
     unknown = await complaints(settings, "assess", "REC-1999-000001", "--by", "Alice")
     assert unknown.returncode == 1 and "no such complaint" in unknown.stderr
 

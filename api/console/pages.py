@@ -32,7 +32,7 @@ def page(svc: Services, name: str, status: int = 200, **values: Any) -> HTMLResp
     values.setdefault("operator", None)
     values.setdefault("csrf", "")
     html = templates.get_template(name).render(
-        organisation=svc.settings.organisation_name, date=dates.date, moment=dates.moment, **values
+        organisation=svc.settings.organisation_name, date=dates.date, moment=dates.moment, due=dates.due, **values
     )
     return HTMLResponse(html, status, headers=SECURITY_HEADERS)
 
