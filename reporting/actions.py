@@ -27,13 +27,14 @@ _COLUMNS = (
     " a.done_note, a.done_by"
 )
 # Complaints of the root cause before and after completion (done actions
-# only): both read the projection's (root_cause_category, received_at) index.
+# only; a duplicate merged into another is not one more): both read the
+# projection's (root_cause_category, received_at) index.
 _RECURRENCE = """
     (SELECT count(*) FROM {source} c
-      WHERE a.status = 'done' AND c.root_cause_category = a.root_cause_category
+      WHERE a.status = 'done' AND c.root_cause_category = a.root_cause_category AND c.merged_into IS NULL
         AND c.received_at >= a.done_at - $2::interval AND c.received_at < a.done_at) AS before,
     (SELECT count(*) FROM {source} c
-      WHERE a.status = 'done' AND c.root_cause_category = a.root_cause_category
+      WHERE a.status = 'done' AND c.root_cause_category = a.root_cause_category AND c.merged_into IS NULL
         AND c.received_at >= a.done_at AND c.received_at < least(a.done_at + $2::interval, $1)) AS after"""
 
 

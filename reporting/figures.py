@@ -140,6 +140,7 @@ def sections(indicators: Indicators, currency: str = "EUR") -> list[Section]:
                 Figure("volumes.received", "reçues", i.volumes.received, "count"),
                 Figure("volumes.closed", "clôturées", i.volumes.closed, "count"),
                 Figure("volumes.open", "encore ouvertes", i.volumes.open, "count"),
+                Figure("volumes.merged", "doublons fusionnés (hors indicateurs)", i.volumes.merged, "count"),
             ],
         ),
         Section(

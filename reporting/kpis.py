@@ -78,6 +78,9 @@ _DURATIONS = {
 _US = 1_000_000  # microseconds in a second
 _OVERALL = object()  # the key of the whole period's row among the groups' rows
 _PERIOD = "received_at >= $1 AND received_at < $2"
+# The complaints an indicator counts: a duplicate merged into another (the
+# survivor, counted) is not a complaint handled; Volumes.merged counts them apart.
+_COUNTED = f"{_PERIOD} AND merged_into IS NULL"
 
 
 async def kpi_report(
@@ -116,6 +119,7 @@ async def kpi_report(
                 "counts": query.counts,
                 "durations": query.durations,  # three sorts
                 "compensations": query.compensations,
+                "merged": query.merged,
                 "previous_causes": query.previous_causes,
                 "actions": lambda conn: actions_summary(conn, period_from, period_to, as_of, timezone),
             }
@@ -168,7 +172,7 @@ class _Queries:
             return
         rows = await conn.fetch(
             f"""SELECT coalesce({DIMENSION_COLUMNS[self.by]}, '') AS key, count(*) AS n FROM {self.source}
-                 WHERE {_PERIOD} GROUP BY 1 ORDER BY n DESC, key LIMIT $3""",
+                 WHERE {_COUNTED} GROUP BY 1 ORDER BY n DESC, key LIMIT $3""",
             *self.period,
             limit + 1,
         )
@@ -244,7 +248,20 @@ class _Queries:
                        count(*) FILTER (WHERE nps >= 9) AS promoters,
                        count(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
                        count(*) FILTER (WHERE nps <= 6) AS detractors
-                  FROM (SELECT {group} AS g, * FROM {self.source} WHERE {_PERIOD}) cohort {group_by}""",
+                  FROM (SELECT {group} AS g, * FROM {self.source} WHERE {_COUNTED}) cohort {group_by}""",
+            *self.period,
+            *args,
+        )
+        return self._by_key(rows)
+
+    async def merged(self, conn: asyncpg.Connection) -> dict[Any, asyncpg.Record]:
+        """The duplicates received in the period and merged into another."""
+        group, args = self._group(3)
+        head, group_by = self._grouping()
+        rows = await conn.fetch(
+            f"""SELECT {head}, count(*) AS merged
+                  FROM (SELECT {group} AS g FROM {self.source}
+                         WHERE {_PERIOD} AND merged_into IS NOT NULL) cohort {group_by}""",
             *self.period,
             *args,
         )
@@ -259,7 +276,7 @@ class _Queries:
         rows = await conn.fetch(
             f"""SELECT {head}, {spans}
                   FROM (SELECT {group} AS g, {", ".join(_DURATIONS.values())} FROM {self.source}
-                         WHERE {_PERIOD}) cohort {group_by}""",
+                         WHERE {_COUNTED}) cohort {group_by}""",
             *self.period,
             *args,
         )
@@ -290,7 +307,7 @@ class _Queries:
                                    CASE WHEN phase <> 'closed' THEN phase END AS open_phase,
                                    CASE WHEN phase <> 'closed' THEN CASE {ages} END END AS age,
                                    root_cause_category AS cause
-                              FROM {self.source} WHERE {_PERIOD}) cohort
+                              FROM {self.source} WHERE {_COUNTED}) cohort
                      GROUP BY GROUPING SETS ({sets})""",
                 period_from,
                 period_to,
@@ -310,7 +327,7 @@ class _Queries:
         return await conn.fetch(
             f"""SELECT {head}, true AS by_cause, false AS current, cause, count(*) AS n
                   FROM (SELECT {group} AS g, root_cause_category AS cause FROM {self.source}
-                         WHERE {_PERIOD} AND root_cause_category IS NOT NULL) cohort {group_by}""",
+                         WHERE {_COUNTED} AND root_cause_category IS NOT NULL) cohort {group_by}""",
             period_from - (period_to - period_from),
             period_from,
             *args,
@@ -326,7 +343,7 @@ class _Queries:
                           FROM {self.source},
                                unnest(compensation_kinds, compensation_counts, compensation_amounts)
                                    AS x (kind, n, amount)
-                         WHERE {_PERIOD} AND compensation_kinds IS NOT NULL) p {group_by}""",
+                         WHERE {_COUNTED} AND compensation_kinds IS NOT NULL) p {group_by}""",
             *self.period,
             *args,
         )
@@ -407,7 +424,12 @@ def _indicators(key: Any, found: dict[str, Any], shapes: _Shapes) -> Indicators:
     for granted in found["compensations"].get(key, []):
         by_kind[granted["kind"]] = KindTotal(count=granted["count"], amount=granted["amount"])
     return Indicators(
-        volumes=Volumes(received=received, open=c["open"] or 0, closed=received - (c["open"] or 0)),
+        volumes=Volumes(
+            received=received,
+            open=c["open"] or 0,
+            closed=received - (c["open"] or 0),
+            merged=row("merged").get("merged") or 0,
+        ),
         backlog=Backlog(by_phase=dict(shapes.by_phase[key]), by_age=dict(shapes.by_age[key])),
         times=Times(**{name: duration(name) for name in _DURATIONS}),
         deadlines=Deadlines(**{name: compliance(name) for name in DEADLINES}),

@@ -26,6 +26,9 @@ class Volumes(BaseModel):
     received: int = 0  # received in the period
     open: int = 0  # of those, not closed at `as_of`
     closed: int = 0
+    # duplicates received in the period and merged into another complaint (the
+    # survivor, counted above): in none of the indicators
+    merged: int = 0
 
 
 class Backlog(BaseModel):

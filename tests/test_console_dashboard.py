@@ -12,7 +12,7 @@ import httpx
 from api.console.dashboard import DEADLINES_SHORT
 from reporting.figures import display
 from tests.helpers.console import sign_in, with_password
-from tests.helpers.seeded_register import seed_register
+from tests.helpers.seeded_register import add_complaint, at, seed_register
 from tests.helpers.web import shown
 
 MARCH = {"du": "2026-03-01", "au": "2026-03-31"}
@@ -68,3 +68,18 @@ async def test_the_dashboard_of_march_every_figure_linked_to_its_queue(
 
     refused = await http.get("/console/tableau", params={"du": "2026-03-31", "au": "2026-03-01"})
     assert refused.status_code == 422 and "Choisissez une période valide" in shown(refused)
+
+
+async def test_a_merged_duplicate_is_shown_apart_not_received(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, keys: dict
+) -> None:
+    seeded = await seed_register(pool)
+    await add_complaint(
+        pool, "T-Z", at(3), phase="closed", closed_at=at(4), merged_into=seeded.refs["A"], response_deadline_met=True
+    )
+    await with_password(pool, "Chloé")
+    await sign_in(http, "Chloé")
+    text = shown(await http.get("/console/tableau", params=MARCH))
+    assert "5 reçues" in text and "2 encore ouvertes, 3 clôturées" in text
+    assert "Doublons fusionnés dans une autre réclamation : 1 (à part : dans aucun autre chiffre)" in text
+    assert _said(f"{DEADLINES_SHORT['response']} {display(0.5, 'share')} (2/4)") in text

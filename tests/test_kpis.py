@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 import asyncpg
 import pytest
 
+from complaints import journal
 from complaints.settings import Settings
 from reporting.actions import complete_action, list_actions
 from reporting.document import scopes
@@ -29,8 +30,19 @@ from reporting.model import (
     KpiReport,
     RootCause,
 )
+from reporting.register_summary import register_summary
 from tests.helpers.cli import complaints
-from tests.helpers.seeded_register import AS_OF, MARCH, PARIS, TEN_DAYS, acknowledge, add_complaint, at, seed_register
+from tests.helpers.seeded_register import (
+    AS_OF,
+    DAY,
+    MARCH,
+    PARIS,
+    TEN_DAYS,
+    acknowledge,
+    add_complaint,
+    at,
+    seed_register,
+)
 
 
 async def test_every_indicator_of_a_seeded_register(pool: asyncpg.Pool) -> None:
@@ -38,7 +50,7 @@ async def test_every_indicator_of_a_seeded_register(pool: asyncpg.Pool) -> None:
     report = await kpi_report(pool, *MARCH, as_of=AS_OF)
     o = report.overall
 
-    assert o.volumes.model_dump() == {"received": 5, "open": 2, "closed": 3}
+    assert o.volumes.model_dump() == {"received": 5, "open": 2, "closed": 3, "merged": 0}
     assert {phase: n for phase, n in o.backlog.by_phase.items() if n} == {"intake": 1, "handling": 1}
     assert sum(o.backlog.by_phase.values()) == 2
     # D received on 3 March (43 days before AS_OF), E on 31 March at 23:30 (14.5 days)
@@ -123,13 +135,54 @@ async def test_every_indicator_of_a_seeded_register(pool: asyncpg.Pool) -> None:
     )
 
 
+async def test_a_merged_duplicate_is_counted_apart_not_as_a_complaint(pool: asyncpg.Pool) -> None:
+    """A duplicate of A merged into it is closed as merged, its deadlines
+    written "met" unless breached (as the run's closing step does): it is in
+    none of the indicators, only in Volumes.merged; the survivor A counts."""
+    seeded = await seed_register(pool)
+    before = await kpi_report(pool, *MARCH, "product", as_of=AS_OF)
+    duplicate = await add_complaint(
+        pool,
+        "T-A2",
+        at(3),
+        product="Vase",
+        category="livraison",
+        customer_id="C1",
+        recurring=True,
+        phase="closed",
+        closed_at=at(3) + 2 * DAY,
+        merged_into=seeded.refs["A"],
+        root_cause_category="livraison",
+        assessment_deadline_met=True,
+        response_deadline_met=True,
+    )
+    await acknowledge(pool, duplicate, at(3) + timedelta(hours=1))
+    async with pool.acquire() as conn:
+        await journal.append(conn, duplicate, "merged_into", "alice", {"merged_into": seeded.refs["A"]})
+
+    after = await kpi_report(pool, *MARCH, "product", as_of=AS_OF)
+    assert after.overall.volumes.received == 5 and after.overall.volumes.closed == 3
+    assert after.overall.deadlines.response == before.overall.deadlines.response
+    assert after.overall.volumes.merged == 1
+    assert after.overall.model_copy(update={"volumes": before.overall.volumes}) == before.overall
+    assert after.series == before.series and after.actions == before.actions
+    [vase] = [g for g in after.groups if g.key == "Vase"]
+    [vase_before] = [g for g in before.groups if g.key == "Vase"]
+    assert vase.indicators.volumes.merged == 1
+    assert vase.indicators.model_copy(update={"volumes": vase_before.indicators.volumes}) == vase_before.indicators
+    assert [g.key for g in after.groups] == [g.key for g in before.groups]
+    # The register's summary keeps it on a row of its own, judged on what it reached: no answer, none met.
+    [merged] = [row for row in await register_summary(pool, *MARCH) if row.outcome == "merged"]
+    assert (merged.complaints, merged.answered, merged.response_met, merged.response_missed) == (1, 0, 0, 0)
+
+
 async def test_no_complaint_in_the_period(pool: asyncpg.Pool) -> None:
     await seed_register(pool)
     report = await kpi_report(
         pool, datetime(2025, 1, 1, tzinfo=PARIS), datetime(2025, 2, 1, tzinfo=PARIS), "product", as_of=AS_OF
     )
     o = report.overall
-    assert o.volumes.model_dump() == {"received": 0, "open": 0, "closed": 0}
+    assert o.volumes.model_dump() == {"received": 0, "open": 0, "closed": 0, "merged": 0}
     assert set(o.backlog.by_phase.values()) == {0} and set(o.backlog.by_age.values()) == {0}
     assert o.times.receipt_to_closure == DurationStats()
     assert o.deadlines.acknowledgement == DeadlineCompliance() and o.deadlines.acknowledgement.share_met is None

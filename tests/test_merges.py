@@ -25,6 +25,7 @@ from complaints.operator_commands import Absorption, MergeInto
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
 from inbound.server import InboundServer
+from reporting.kpis import kpi_report
 from reporting.register_export import as_csv, register_rows
 from reporting.register_summary import register_summary
 from tests.helpers.cli import complaints
@@ -129,6 +130,11 @@ async def test_a_merge_keeps_the_earliest_sending_date_every_document_and_messag
     assert closing["actor"] == "Alice" and closing["details"]["merged_into"] == b.id
     [taken] = await journal_of(pool, b.id, "merged_in")
     assert taken["actor"] == "Alice" and taken["details"]["absorbed"] == a.id
+    # The indicators count B alone: A is a duplicate, counted apart, not a complaint closed with its deadlines met.
+    now = datetime.now(UTC)
+    report = (await kpi_report(pool, now - timedelta(days=30), now + timedelta(days=1))).overall
+    assert report.volumes.model_dump() == {"received": 1, "open": 1, "closed": 0, "merged": 1}
+    assert report.deadlines.response.met == 0 and report.times.receipt_to_closure.count == 0
     kinds = await pool.fetch("SELECT complaint_reference, kind FROM outbox ORDER BY created_at, key")
     assert [(k["complaint_reference"], k["kind"]) for k in kinds] == [
         (a.id, "acknowledgement"),
