@@ -39,7 +39,7 @@ bench-storm: $(STAMP)
 # N open complaints waiting on their timers: worker and dev server memory, SQLite size,
 # sampled deadlines' lag (at 100,000 it runs for an hour or more).
 bench-idle: $(STAMP)
-	$(BIN)/python -m tests.bench.idle_scale --count $(or $(N),10000) --workers $(or $(WORKERS),1)
+	$(BIN)/python -m tests.bench.idle_scale --count $(or $(N),10000) --workers $(or $(WORKERS),1) $(if $(BY_POST),--by-post)
 
 # Whole lifecycles under load while every part is killed or stopped on a timetable (docs/reliability.md).
 RATE ?= 0.5

@@ -14,7 +14,15 @@ While it runs and at the end it prints the worker's RSS (bounded by the sticky
 cache, COMPLAINTS_WORKER_MAX_CACHED_WORKFLOWS: it must stay under 1 GiB), the
 dev server's RSS, the size of its SQLite file and of the register, the open
 runs Temporal counts, and the sampled breaches' lag from due time to alert.
-At 100,000 complaints it takes an hour or more on a small machine."""
+At 100,000 complaints it takes an hour or more on a small machine.
+
+`--by-post`: every complaint is reachable by post only, so each waits in
+intake for an operator to confirm its acknowledgement letter, with its
+acknowledgement (BY_POST_DEADLINE) and regulatory deadlines running: open runs
+on their timers too, taken in about ten times faster (no email, no
+assessment), which brings 100,000 within half an hour here. The sampled ones
+are dated back (`received_at`) so that theirs breaches --lead seconds after
+intake."""
 
 import argparse
 import asyncio
@@ -42,6 +50,7 @@ from tests.bench.system import System, started_system
 
 GIB = 2**30
 DEADLINE = "acknowledgement"
+BY_POST_DEADLINE = timedelta(days=2)  # --by-post: the acknowledgement deadline of every complaint
 
 
 @dataclass
@@ -81,22 +90,37 @@ def sqlite_bytes(system: System) -> int:
     return total
 
 
-def body(i: int, tag: str, postal: bool) -> dict[str, object]:
-    reach = (
-        {"postal_address": f"{i} rue du Calme, 75011 Paris"} if postal else {"email": f"client{i}-{tag}@example.com"}
-    )
-    return {
-        "complainant": {"name": f"Client {i}", **reach},
-        "subject": "Facture erronée",
-        "description": f"La facture {i} compte deux fois le même article.",
-        "desired_resolution": "Un avoir",
-    }
+@dataclass(frozen=True)
+class Load:
+    count: int
+    every: int  # one complaint in `every` is sampled: by post, breaching `lead` seconds after intake
+    lead: float
+    concurrency: int
+    by_post: bool  # every complaint by post (see the module's text)
+
+    def body(self, i: int, tag: str) -> dict[str, object]:
+        sampled = self.sampled(i)
+        if self.by_post or sampled:
+            reach: dict[str, str] = {"postal_address": f"{i} rue du Calme, 75011 Paris ({tag})"}
+        else:
+            reach = {"email": f"client{i}-{tag}@example.com"}
+        complaint: dict[str, object] = {
+            "complainant": {"name": f"Client {i}", **reach},
+            "subject": "Facture erronée",
+            "description": f"La facture {i} compte deux fois le même article.",
+            "desired_resolution": "Un avoir",
+        }
+        if self.by_post and sampled:  # due `lead` seconds from now, where the others are due in two days
+            complaint["received_at"] = (datetime.now(UTC) - BY_POST_DEADLINE + timedelta(seconds=self.lead)).isoformat()
+        return complaint
+
+    def sampled(self, i: int) -> bool:
+        return i % self.every == self.every - 1
 
 
-async def create_all(
-    system: System, key: str, count: int, every: int, concurrency: int, peaks: Peaks
-) -> tuple[list[str], list[str], float]:
+async def create_all(system: System, key: str, load: Load, peaks: Peaks) -> tuple[list[str], list[str], float]:
     """All the complaints, and the sampled ones among them; the seconds it took."""
+    count = load.count
     tag, queue = uuid.uuid4().hex[:6], asyncio.Queue[int]()
     refs: list[str] = []
     sampled: list[str] = []
@@ -104,15 +128,14 @@ async def create_all(
         queue.put_nowait(i)
     headers = {"Authorization": f"Bearer {key}"}
     began = time.monotonic()
-    limits = httpx.Limits(max_connections=concurrency)
+    limits = httpx.Limits(max_connections=load.concurrency)
     async with httpx.AsyncClient(base_url=system.api, timeout=120, limits=limits) as http:
 
         async def sender() -> None:
             while not queue.empty():
                 i = queue.get_nowait()
-                postal = i % every == every - 1
-                reference = await post_complaint(http, body(i, tag, postal), headers, f"idle-{tag}-{i}")
-                (sampled if postal else refs).append(reference)
+                reference = await post_complaint(http, load.body(i, tag), headers, f"idle-{tag}-{i}")
+                (sampled if load.sampled(i) else refs).append(reference)
 
         async def progress() -> None:
             step = max(count // 10, 1)
@@ -130,7 +153,7 @@ async def create_all(
                     print(line, flush=True)
 
         reporter = asyncio.create_task(progress())
-        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        await asyncio.gather(*(sender() for _ in range(load.concurrency)))
         reporter.cancel()
     return refs + sampled, sampled, time.monotonic() - began
 
@@ -163,26 +186,30 @@ async def wait_for_sample(pool: asyncpg.Pool, sampled: list[str], until: float, 
         await asyncio.sleep(5)
 
 
-async def idle_run(system: System, count: int, every: int, lead: float, concurrency: int) -> None:
+async def idle_run(system: System, load: Load) -> None:
     pool = await open_pool(system.settings)
     client = await connect(system.settings)
     _, key = await create_operator(pool, f"idle {uuid.uuid4().hex[:6]}", Role.INTAKE)
     peaks = Peaks()
-    print(f"creating {count} complaints (one in {every} by post only, breaching {lead:.0f} s after intake)")
-    if count >= 50_000:
-        print("at this scale creation alone takes an hour or more on a small machine")
+    reach = "all by post only, waiting for their letter" if load.by_post else "acknowledged by email and assessed"
+    print(
+        f"creating {load.count} complaints ({reach}; one in {load.every} by post only, "
+        f"breaching {load.lead:.0f} s after intake)"
+    )
+    if load.count >= 50_000:
+        print("at this scale creation takes half an hour (--by-post) to several hours on a small machine")
     started = datetime.now(UTC)
-    refs, sampled, took = await create_all(system, key, count, every, concurrency, peaks)
-    print(f"created {len(refs)} in {took:.0f} s ({len(refs) / took:.1f}/s); waiting for the sampled deadlines")
-    last_due = started + timedelta(seconds=took + lead)
+    refs, sampled, took = await create_all(system, key, load, peaks)
+    print(f"created {len(refs) + len(sampled)} in {took:.0f} s; waiting for the sampled deadlines")
+    last_due = started + timedelta(seconds=took + load.lead)
     wait = (last_due - datetime.now(UTC)).total_seconds() + 120
     await wait_for_sample(pool, sampled, time.monotonic() + wait, system, peaks)
-    await report(system, pool, client, refs, sampled, peaks)
+    await report(system, pool, client, refs, sampled, peaks, load.lead)
     await pool.close()
 
 
 async def report(
-    system: System, pool: asyncpg.Pool, client: Client, refs: list[str], sampled: list[str], peaks: Peaks
+    system: System, pool: asyncpg.Pool, client: Client, refs: list[str], sampled: list[str], peaks: Peaks, lead: float
 ) -> None:
     n = len(refs)
     register = await pool.fetchval("SELECT pg_database_size(current_database())")
@@ -197,7 +224,7 @@ async def report(
     print(f"dev server rss peak    {peaks.server / 2**20:7.0f} MiB  ({peaks.server / n / 1024:.1f} KiB per complaint)")
     print(f"sqlite file            {sqlite / 2**20:7.0f} MiB  ({sqlite / n / 1024:.1f} KiB per complaint)")
     print(f"register (PostgreSQL)  {register / 2**20:7.0f} MiB  ({register / n / 1024:.1f} KiB per complaint)")
-    print(f"sampled deadlines ({len(sampled)}, each due {system.settings.ack_deadline} after intake):")
+    print(f"sampled deadlines ({len(sampled)}, each breaching {lead:.0f} s after intake):")
     print_lags(await breaches(pool, sampled, DEADLINE), len(sampled))
     alerted_twice, extra = await duplicates(pool, sampled, DEADLINE)
     print(f"duplicates             {alerted_twice} alerted twice, {extra} extra alert emails")
@@ -215,14 +242,18 @@ async def main() -> None:
     parser.add_argument("--lead", type=float, default=600, help="seconds from a sampled intake to its breach")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the started system")
+    parser.add_argument("--by-post", action="store_true", help="every complaint by post only (see above)")
     parser.add_argument("--code", type=Path, default=Path.cwd(), help="the checkout whose code is started")
     args = parser.parse_args()
-    # Handed to every process; the sampled complaints are never acknowledged, so
+    load = Load(args.count, args.sample_every, args.lead, args.concurrency, args.by_post)
+    # Handed to every process; complaints by post are never acknowledged, so
     # they do not count as the API's backlog.
-    os.environ["COMPLAINTS_ACK_DEADLINE"] = f"{args.lead:.0f} seconds"
-    os.environ["COMPLAINTS_BACKLOG_THRESHOLD"] = str(300 + args.count // args.sample_every)
+    deadline = BY_POST_DEADLINE.total_seconds() if load.by_post else load.lead
+    os.environ["COMPLAINTS_ACK_DEADLINE"] = f"{deadline:.0f} seconds"
+    unacknowledged = load.count if load.by_post else load.count // load.every
+    os.environ["COMPLAINTS_BACKLOG_THRESHOLD"] = str(300 + unacknowledged)
     async with started_system(args.code.resolve(), args.workers) as system:
-        await idle_run(system, args.count, args.sample_every, args.lead, args.concurrency)
+        await idle_run(system, load)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ each ended, its timers, the signals it received, and whether it waits with
 nothing in flight. Evidence that nothing more is on its way, in place of
 waiting a while and seeing nothing come."""
 
+import json
 from dataclasses import dataclass
 
 from temporalio.api.enums.v1 import EventType
@@ -19,6 +20,7 @@ ACTIVITY_ENDS = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "canceled",
 }
 TIMER_ENDS = {EventType.EVENT_TYPE_TIMER_FIRED: "fired", EventType.EVENT_TYPE_TIMER_CANCELED: "canceled"}
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
 WORKFLOW_TASK_ENDS = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
     EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
@@ -46,7 +48,8 @@ class RunHistory:
     workflow_task_pending: bool
 
     def scheduled(self, activity: str) -> int:
-        """How often the run scheduled the activity (its retries are attempts of one)."""
+        """How often the run scheduled the activity (its retries are attempts of one),
+        or ran it as a local activity."""
         return sum(a.name == activity for a in self.activities)
 
     def completed(self, activity: str) -> int:
@@ -79,6 +82,8 @@ async def history_of(handle: WorkflowHandle) -> RunHistory:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             activities[event.event_id] = (event.activity_task_scheduled_event_attributes.activity_type.name, None)
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED and (local := _local_activity(event)):
+            activities[event.event_id] = local
         elif kind in ACTIVITY_ENDS:
             scheduled = _scheduled_event_id(event)
             activities[scheduled] = (activities[scheduled][0], ACTIVITY_ENDS[kind])
@@ -114,6 +119,16 @@ async def wait_until_idle(handle: WorkflowHandle, timeout: float = 15) -> RunHis
         return history if history.idle else None
 
     return await eventually(idle, timeout)
+
+
+def _local_activity(event: HistoryEvent) -> tuple[str, str] | None:
+    """A local activity's marker: its type and how it ended (it is recorded once it has)."""
+    marker = event.marker_recorded_event_attributes
+    if marker.marker_name != LOCAL_ACTIVITY_MARKER:
+        return None
+    [data] = marker.details["data"].payloads  # the SDK's own JSON, never encoded
+    ended = "failed" if marker.HasField("failure") else "completed"
+    return json.loads(data.data)["activity_type"], ended
 
 
 def _scheduled_event_id(event: HistoryEvent) -> int:

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints.workflow_state import AlertDelivery, DeadlineEvent
     from workflows.complaint import calls, deadlines, visibility
     from workflows.complaint.entries import Entry
+    from workflows.complaint.patches import ALERTS_RECORDED_LOCALLY
     from workflows.complaint.steps import ComplaintSteps
 
 ALERT_UNDELIVERABLE = "AlertUndeliverable"  # the type of the activity's error when no sink can take the alert
@@ -154,11 +155,17 @@ class BackgroundSteps(ComplaintSteps):
         if after:
             await workflow.sleep(after, summary="let the previous run's alert delivery end")
         if not delivery.recorded:
-            await calls.record_alert(delivery.alert)
+            await calls.record_alert(delivery.alert, self._alert_writes())
             delivery.recorded = True
         await asyncio.gather(self._tell_customer_of_delay(delivery), self._alert_operations(delivery))
         self.state.deliveries = [d for d in self.state.deliveries if d is not delivery]
         self._delivering.pop(delivery.alert.key, None)
+
+    def _alert_writes(self) -> calls.LocalWrites | None:
+        """The run's local writes for an alert (ALERTS_RECORDED_LOCALLY, asked by runs on FEWER_EVENTS)."""
+        if self._writes is not None and workflow.patched(ALERTS_RECORDED_LOCALLY):
+            return self._writes
+        return None
 
     async def _tell_customer_of_delay(self, delivery: AlertDelivery) -> None:
         if delivery.notice_due:

@@ -145,10 +145,10 @@ async def record_action(action: ActionRecord, local: LocalWrites | None = None) 
     await _register(RegisterActivities.record_action, action, f"record a {action.action.kind} action", local)
 
 
-async def record_alert(alert: DeadlineAlert) -> None:
-    """An activity on every path: alerts are few, and off the complaint's own path."""
+async def record_alert(alert: DeadlineAlert, local: LocalWrites | None = None) -> None:
+    """A local activity for runs on ALERTS_RECORDED_LOCALLY (before: an activity on every path)."""
     summary = f"record the {alert.deadline} deadline {alert.kind}"
-    await _register(RegisterActivities.record_alert, alert, summary, None)
+    await _register(RegisterActivities.record_alert, alert, summary, local)
 
 
 async def record_survey(survey: SurveyRecord, local: LocalWrites | None = None) -> None:

@@ -53,6 +53,11 @@ MERGES = "merges"
 # asked in place of every earlier one (each cost a marker and an upsert): a
 # run that takes it takes all the paths above. Runs started before ask each.
 FEWER_EVENTS = "fewer-events"
+# An alert recorded in the register with a local activity (a marker in place
+# of an activity task and the workflow task its end wakes): a deadline storm
+# costs the workers and the server a third less. Asked where a run on
+# FEWER_EVENTS records an alert: runs that raise none carry no marker for it.
+ALERTS_RECORDED_LOCALLY = "alerts-recorded-locally"
 
 
 @dataclass(frozen=True)
