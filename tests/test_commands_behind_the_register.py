@@ -16,17 +16,18 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage
 from temporalio.api.update.v1 import UpdateRef, WaitPolicy
 from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from api.workflow_calls import BEHIND_PAUSES
 from complaints.complaint_status import Phase
 from complaints.settings import Settings
 from tests.helpers.complaint_workflow import wait_for_phase
-from tests.helpers.examples import COMPLAINT
+from tests.helpers.examples import ARGUED, COMPLAINT
 from tests.helpers.polling import eventually
 from tests.helpers.register import journal_events
-from tests.helpers.runs import serving
+from tests.helpers.runs import serving, status_of
+from workflows.complaint.visibility import WAITING_FOR_RESPONSE_LETTER
 
 BY_POST = {**COMPLAINT, "complainant": {"name": "Paul Durand", "postal_address": "3 rue des Lilas, 69001 Lyon"}}
 
@@ -45,6 +46,10 @@ async def _admitted(client: Client, ref: str, update_id: str) -> bool:
     except RPCError:  # not known yet
         return False
     return True
+
+
+async def _waiting_for(handle: WorkflowHandle, what: str) -> bool:
+    return (await status_of(handle)).waiting_for == what
 
 
 async def _sent(http: httpx.AsyncClient, client: Client, ref: str, path: str, key: str, headers: dict) -> asyncio.Task:
@@ -77,6 +82,32 @@ async def test_the_assessment_confirmed_as_the_run_moves_to_it_is_carried_out(
     assert events.index("assessed") < events.index("assessment_confirmed")
     phase = await pool.fetchval("SELECT phase FROM complaints WHERE reference = $1", ref)
     assert phase == Phase.HANDLING.value
+
+
+async def test_the_closure_sent_as_the_response_letter_is_confirmed_is_carried_out(
+    http: httpx.AsyncClient, keys, client: Client, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """Decision → responded: the letter confirmed and the closure at once, the
+    closure validated while the complaint is still handling. 200, not 409."""
+    async with serving(client, pool, settings):
+        ref = (await http.post("/complaints", json=BY_POST, headers=keys["intake"])).json()["reference"]
+        await wait_for_phase(client, ref, Phase.INTAKE)
+        await http.post(f"/complaints/{ref}/postal-acknowledgement", headers=keys["intake"])
+        await wait_for_phase(client, ref, Phase.ASSESSMENT)
+        await http.post(f"/complaints/{ref}/assessment", json={}, headers=keys["handler"])
+        decision = {"outcome": "accepted", "justification": ARGUED}
+        assert (await http.post(f"/complaints/{ref}/decision", json=decision, headers=keys["handler"])).is_success
+        handle = client.get_workflow_handle(ref)
+        await eventually(lambda: _waiting_for(handle, WAITING_FOR_RESPONSE_LETTER))
+    letter = await _sent(http, client, ref, "postal-response", "letter", keys["intake"])
+    closure = await _sent(http, client, ref, "closure", "close", keys["handler"])
+    async with serving(client, pool, settings):
+        posted, closed = await asyncio.wait_for(asyncio.gather(letter, closure), 30)
+    assert posted.status_code == 200, posted.text
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["phase"] == Phase.CLOSED.value
+    events = await journal_events(pool, ref)
+    assert events.count("closed") == 1 and events.index("responded") < events.index("closed")
 
 
 async def test_a_command_the_register_and_the_run_both_refuse_is_409_at_once(
