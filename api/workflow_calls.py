@@ -1,17 +1,24 @@
 """Calls from the API to a complaint's workflow (id = reference), with the
 workflow's answers turned into problems: a validator's refusal is 409 with its
-reason, a complaint whose run is over is 409, an unknown one 404."""
+reason, a complaint whose run is over is 409, an unknown one 404.
 
+A command refused for its phase while the register already shows a phase it
+fits is asked again for a moment before the 409: the run writes the register
+first, then moves, and a command can reach it in between (in the workflow task
+that moves it, before the move)."""
+
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import (
     Client,
     RPCError,
+    WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -23,12 +30,16 @@ from api.problems import ProblemError
 from complaints.complaint_status import ComplaintStatus
 from complaints.temporal_client import Update
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.rules import NEEDED_PHASES, WrongPhase
 
 log = logging.getLogger(__name__)
 
 QUERY_TIMEOUT = timedelta(seconds=5)  # no worker: answer from the register alone
 UNAVAILABLE = "the complaint's workflow does not answer (is a worker running?): retry in a moment"
 NOT_READY = "the complaint's workflow is being recovered (its last steps failed for now): retry in a moment"
+# A run behind its register catches up within a workflow task or two: asked
+# again after these pauses (about 3 s in all), then the refusal stands.
+BEHIND_PAUSES = (0.2, 0.4, 0.8, 1.6)
 
 
 async def require_complaint(pool: asyncpg.Pool, reference: str) -> asyncpg.Record:
@@ -55,9 +66,24 @@ async def run_update(
     payload: Any,
     update_id: str,
 ) -> ComplaintStatus:
-    """Run an operator's command; the same `update_id` is carried out once."""
+    """Run an operator's command; the same `update_id` is carried out once
+    (a refused update leaves no trace: asking again with it is one command)."""
     row = await require_complaint(pool, reference)
     handle = client.get_workflow_handle(reference)
+    for pause in BEHIND_PAUSES:
+        try:
+            return await _execute(handle, row, update, payload, update_id)
+        except ProblemError as problem:
+            if not await _register_ahead(pool, reference, update, problem.__cause__):
+                raise
+        log.info("%s refused %s for its phase while its register is ahead: asked again", reference, update_id)
+        await asyncio.sleep(pause)
+    return await _execute(handle, row, update, payload, update_id)
+
+
+async def _execute(
+    handle: WorkflowHandle, row: asyncpg.Record, update: Update, payload: Any, update_id: str
+) -> ComplaintStatus:
     try:
         return await handle.execute_update(update, payload, id=update_id)
     except WorkflowUpdateFailedError as error:
@@ -67,6 +93,17 @@ async def run_update(
         raise ProblemError(503, UNAVAILABLE, headers={"Retry-After": "5"}) from error
     except RPCError as error:
         raise _rpc_problem(row, error) from error
+
+
+async def _register_ahead(pool: asyncpg.Pool, reference: str, update: Update, error: BaseException | None) -> bool:
+    """Whether the run refused the command for its phase alone while the
+    register already shows one the command fits: the run is about to move
+    there. When both say another phase, the refusal stands at once."""
+    if not isinstance(error, WorkflowUpdateFailedError) or getattr(error.cause, "type", None) != WrongPhase.__name__:
+        return False
+    needed = NEEDED_PHASES.get(cast(Callable[..., Any], update).__name__, frozenset())
+    row = await register_queries.complaint(pool, reference)
+    return row is not None and row["phase"] in {phase.value for phase in needed}
 
 
 async def send_signal(client: Client, row: asyncpg.Record, signal: Callable[..., Any], *args: Any) -> None:

@@ -42,20 +42,8 @@ OWN_PAGES = {"merge_into"}
 CUSTOMER_FACING = {"send_progress_update", "request_information", "extend_analysis", "decide"}
 INTERNAL = {"add_note", "plan_action"}
 
-# the phases each update's rule accepts (workflows/complaint/rules.py)
-PHASES: dict[str, frozenset[Phase]] = {
-    "confirm_assessment": rules.BEFORE_RESPONSE,
-    "assign": rules.ACTIVE,
-    "plan_action": rules.ACTIVE,
-    "add_note": rules.ACTIVE | {Phase.INTAKE},
-    "send_progress_update": rules.ACTIVE,
-    "request_information": rules.ASKING,
-    "extend_analysis": rules.BEFORE_RESPONSE,
-    "decide": rules.DECIDING,
-    "approve_compensation": frozenset({Phase.AWAITING_APPROVAL}),
-    "close": rules.CLOSABLE,
-    "merge_into": rules.OPEN,
-}
+# the phases each update's rule accepts
+PHASES = rules.NEEDED_PHASES
 
 LABELS = {
     "priority": "Priorité (vide : confirmer la priorité suggérée)",

@@ -33,12 +33,35 @@ ASKING = frozenset({Phase.ASSESSMENT, Phase.HANDLING})  # information is request
 CLOSABLE = frozenset({Phase.RESPONDED, Phase.SURVEY})
 OPEN = ACTIVE | {Phase.RECEIVED, Phase.INTAKE}  # a merge is possible in any of them
 
+# The phases each update needs, by update name: the checks below refuse any
+# other, and the API reads it to tell a run one workflow task behind its
+# register (api/workflow_calls.py) from a command that does not fit.
+NEEDED_PHASES: dict[str, frozenset[Phase]] = {
+    "confirm_assessment": BEFORE_RESPONSE,
+    "assign": ACTIVE,
+    "plan_action": ACTIVE,
+    "add_note": ACTIVE | {Phase.INTAKE},
+    "send_progress_update": ACTIVE,
+    "request_information": ASKING,
+    "extend_analysis": BEFORE_RESPONSE,
+    "decide": DECIDING,
+    "approve_compensation": frozenset({Phase.AWAITING_APPROVAL}),
+    "close": CLOSABLE,
+    "merge_into": OPEN,
+    "absorb": OPEN,
+}
+
+
+class WrongPhase(ValueError):
+    """A command refused for the complaint's phase alone: the failure's type
+    the API sees is this class's name."""
+
 
 def require_phase(state: ComplaintState, action: str, allowed: Set[Phase]) -> None:
     if state.merged_into:  # closed as merged: the survivor is where it goes on
         raise ValueError(f"cannot {action}: {state.reference} was merged into {state.merged_into}")
     if state.phase not in allowed:
-        raise ValueError(
+        raise WrongPhase(
             f"cannot {action} while the complaint is {state.phase.value} "
             f"(possible when {', '.join(sorted(p.value for p in allowed))})"
         )
@@ -64,7 +87,7 @@ def check_confirm_assessment(
     state: ComplaintState, command: ConfirmAssessment, policy: ComplaintPolicy | None = None, regimes: bool = False
 ) -> None:
     """`regimes`: the run may change the regime (REGULATORY_CLOCK)."""
-    require_phase(state, "confirm or change the assessment", BEFORE_RESPONSE)
+    require_phase(state, "confirm or change the assessment", NEEDED_PHASES["confirm_assessment"])
     require_no_response_going_out(state, "confirm or change the assessment")
     if command.priority and command.priority is not state.priority and not command.reason:
         raise ValueError(f"overriding the priority {state.priority} with {command.priority} needs a reason")
@@ -85,25 +108,25 @@ def check_regime_change(
 
 
 def check_assign(state: ComplaintState) -> None:
-    require_phase(state, "assign the complaint", ACTIVE)
+    require_phase(state, "assign the complaint", NEEDED_PHASES["assign"])
 
 
 def check_plan_action(state: ComplaintState, action: PlannedAction) -> None:
-    require_phase(state, "plan actions", ACTIVE)
+    require_phase(state, "plan actions", NEEDED_PHASES["plan_action"])
     if action.kind == "corrective" and state.priority is Priority.P1 and action.root_cause is None:
         raise ValueError("a corrective action on a P1 complaint needs a root-cause analysis (root_cause)")
 
 
 def check_add_note(state: ComplaintState) -> None:
-    require_phase(state, "add a note", ACTIVE | {Phase.INTAKE})
+    require_phase(state, "add a note", NEEDED_PHASES["add_note"])
 
 
 def check_progress_update(state: ComplaintState) -> None:
-    require_phase(state, "send a progress update", ACTIVE)
+    require_phase(state, "send a progress update", NEEDED_PHASES["send_progress_update"])
 
 
 def check_request_information(state: ComplaintState) -> None:
-    require_phase(state, "request information", ASKING)
+    require_phase(state, "request information", NEEDED_PHASES["request_information"])
     require_no_response_going_out(state, "request information")
 
 
@@ -112,7 +135,7 @@ def check_extend_analysis(
 ) -> None:
     """`holding_max`: where the regime allows a holding reply (payment
     services), the latest the final answer may then come."""
-    require_phase(state, "extend the analysis", BEFORE_RESPONSE)
+    require_phase(state, "extend the analysis", NEEDED_PHASES["extend_analysis"])
     require_no_response_going_out(state, "extend the analysis")
     if extension.new_due_at <= state.response_due_at:
         raise ValueError(
@@ -125,7 +148,7 @@ def check_extend_analysis(
 
 
 def check_decide(state: ComplaintState, policy: ComplaintPolicy, decision: Decision) -> None:
-    require_phase(state, "decide", DECIDING)
+    require_phase(state, "decide", NEEDED_PHASES["decide"])
     if state.deciding or state.decision or state.proposal:
         raise ValueError("a decision is already being carried out")
     require_no_response_going_out(state, "decide")
@@ -146,7 +169,7 @@ def check_decide(state: ComplaintState, policy: ComplaintPolicy, decision: Decis
 
 
 def check_approve_compensation(state: ComplaintState, verdict: ApprovalVerdict) -> None:
-    require_phase(state, "approve a compensation", {Phase.AWAITING_APPROVAL})
+    require_phase(state, "approve a compensation", NEEDED_PHASES["approve_compensation"])
     if state.proposal is None:  # taken by an approval or refusal being carried out
         raise ValueError("the compensation is already being approved or refused")
     if verdict.by.role not in (Role.MANAGER, Role.ADMIN):
@@ -183,7 +206,7 @@ def check_postal_response(state: ComplaintState, letter: PostalLetter, now: date
 
 
 def check_close(state: ComplaintState) -> None:
-    require_phase(state, "close", CLOSABLE)
+    require_phase(state, "close", NEEDED_PHASES["close"])
     if state.phase is Phase.RESPONDED and state.contest_signal is not None and state.closure is None:
         raise ValueError("the customer has contested the response: a second handler reviews it first")
 
@@ -200,7 +223,7 @@ def check_merge_into(state: ComplaintState, command: MergeInto, merges: bool) ->
         raise ValueError(MERGES_LATER)
     if command.into == state.reference:
         raise ValueError("a complaint cannot be merged into itself")
-    require_phase(state, "merge the complaint", OPEN)
+    require_phase(state, "merge the complaint", NEEDED_PHASES["merge_into"])
     require_no_response_going_out(state, "merge the complaint")
     if state.deciding:
         raise ValueError("cannot merge the complaint while a decision is being carried out")
@@ -218,4 +241,4 @@ def check_absorb(state: ComplaintState, absorption: Absorption, merges: bool) ->
         raise ValueError(MERGES_LATER)
     if absorption.absorbed == state.reference:
         raise ValueError("a complaint cannot be merged into itself")
-    require_phase(state, "take in a merged complaint", OPEN)
+    require_phase(state, "take in a merged complaint", NEEDED_PHASES["absorb"])
