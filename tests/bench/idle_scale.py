@@ -193,14 +193,14 @@ async def idle_run(system: System, load: Load) -> None:
     peaks = Peaks()
     reach = "all by post only, waiting for their letter" if load.by_post else "acknowledged by email and assessed"
     print(
-        f"creating {load.count} complaints ({reach}; one in {load.every} by post only, "
+        f"creating {load.count} complaints ({reach}; one in {load.every} sampled: by post only, "
         f"breaching {load.lead:.0f} s after intake)"
     )
     if load.count >= 50_000:
         print("at this scale creation takes half an hour (--by-post) to several hours on a small machine")
     started = datetime.now(UTC)
     refs, sampled, took = await create_all(system, key, load, peaks)
-    print(f"created {len(refs) + len(sampled)} in {took:.0f} s; waiting for the sampled deadlines")
+    print(f"created {len(refs)} in {took:.0f} s ({len(refs) / took:.1f}/s); waiting for the sampled deadlines")
     last_due = started + timedelta(seconds=took + load.lead)
     wait = (last_due - datetime.now(UTC)).total_seconds() + 120
     await wait_for_sample(pool, sampled, time.monotonic() + wait, system, peaks)
