@@ -75,6 +75,7 @@ class Delivery(BaseModel):
 class RuleAction(BaseModel):
     rule_id: int
     rule_name: str
+    rule_version: int | None = None  # the rule's version planned (None in plans made before 0027)
     journal_id: int
     reference: str
     index: int  # the action's place in the rule
@@ -221,7 +222,7 @@ class EventActivities:
                 planned.reference,
                 "rule_action_refused",
                 automation_rules.actor(planned.rule_name),
-                {"rule_id": planned.rule_id, "action": kind, "reason": reason[:500]},
+                {**_rule(planned), "action": kind, "reason": reason[:500]},
                 step_key=key,
             )
 
@@ -238,7 +239,7 @@ class EventActivities:
                 planned.reference,
                 "rule_called_subscriber",
                 automation_rules.actor(planned.rule_name),
-                {"rule_id": planned.rule_id, "subscriber": action.subscriber},
+                {**_rule(planned), "subscriber": action.subscriber},
                 step_key=key,
             )
 
@@ -267,9 +268,14 @@ class EventActivities:
                 planned.reference,
                 "rule_emailed",
                 automation_rules.actor(planned.rule_name),
-                {"rule_id": planned.rule_id, "to": action.to},
+                {**_rule(planned), "to": action.to},
                 step_key=key,
             )
+
+
+def _rule(planned: RuleAction) -> dict[str, int]:
+    """The journaled details naming the rule (and the version of it that was planned)."""
+    return {"rule_id": planned.rule_id} | ({"rule_version": planned.rule_version} if planned.rule_version else {})
 
 
 def _command(action: Assign | AddNote | RaisePriority, by: Operator) -> tuple[str, Any]:
@@ -375,6 +381,7 @@ async def _rule_actions(conn: asyncpg.Connection, entries: list[JournalEntry]) -
         RuleAction(
             rule_id=rule.id,
             rule_name=rule.name,
+            rule_version=rule.version,
             journal_id=entry.id,
             reference=entry.reference,
             index=index,

@@ -96,7 +96,10 @@ async def test_a_rule_changed_afterwards_does_not_alter_a_replay_of_the_dispatch
         await submit_complaint(pool, client, settings, burn(complaint), actor="t")
         await mailbox.wait_for(QUALITY, timeout=30)
         history = await recording.get_workflow_handle(event_dispatcher_id(settings)).fetch_history()
-    assert await automation_rules.change_actions(pool, SAFETY_RULE.name, [AddNote(text="Autre chose")])
+    rule_id = await automation_rules.id_of(pool, SAFETY_RULE.name)
+    assert rule_id is not None
+    changed = SAFETY_RULE.model_copy(update={"actions": [AddNote(text="Autre chose")]})
+    assert await automation_rules.edit(pool, rule_id, changed, 1, "t") == 2
     await automation_rules.remove(pool, SAFETY_RULE.name)
     replayer = Replayer(workflows=[EventDispatchWorkflow], data_converter=HISTORY_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

@@ -1,7 +1,8 @@
 """The page of events out and automation rules: subscribers (added, edited,
 paused, their secret shown once at creation and when rotated, every change
 recorded with who made it) and dead letters with "deliver again", for managers
-and administrators; the rules, added and removed by administrators."""
+and administrators; the rules, added and removed by administrators (edited on their page,
+api.console.rule_pages)."""
 
 from typing import Any
 
@@ -12,19 +13,14 @@ from pydantic import ValidationError
 from api.console import pages
 from api.console.access import Forbidden, checked_form, router, signed_in
 from api.console.frame import frame, is_manager
+from api.console.rule_pages import admin, refusal, rule_from
 from api.console.sessions import ConsoleSession
 from api.services import Services, services
 from complaints import automation_rules, subscribers
 from complaints.automation_rules import CONDITION_FIELDS
 from complaints.operator_commands import Role
-from complaints.submission import field_reasons
 
 PAGE = "/console/evenements"
-
-
-def _admin(session: ConsoleSession) -> None:
-    if session.operator.role is not Role.ADMIN:
-        raise Forbidden("Seul un administrateur gère les règles d'automatisation.")
 
 
 def _manager(session: ConsoleSession) -> None:
@@ -48,10 +44,6 @@ async def _page(svc: Services, session: ConsoleSession, status: int = 200, **sho
     )
 
 
-def _refusal(error: ValidationError) -> str:
-    return "; ".join(f"{problem.where('valeur')} : {problem.reason}" for problem in field_reasons(error))
-
-
 @router.get("/evenements", response_class=HTMLResponse)
 async def events_page(session: ConsoleSession = Depends(signed_in), svc: Services = Depends(services)) -> Response:
     _manager(session)
@@ -68,7 +60,7 @@ async def add_subscriber(
         new = subscribers.NewSubscriber.model_validate({"name": values.get("nom", ""), **_settings(values)})
         _, secret = await subscribers.add(svc.pool, new, session.operator.name)
     except ValidationError as error:
-        return await _page(svc, session, 422, error="Abonné refusé : " + _refusal(error), typed=values)
+        return await _page(svc, session, 422, error="Abonné refusé : " + refusal(error), typed=values)
     except subscribers.SubscriberExists:
         return await _page(svc, session, 409, error="Un abonné porte déjà ce nom.", typed=values)
     return await _page(svc, session, secret=(new.name, secret))
@@ -92,33 +84,12 @@ async def add_rule(
     request: Request, session: ConsoleSession = Depends(signed_in), svc: Services = Depends(services)
 ) -> Response:
     values = await checked_form(request, session)
-    _admin(session)
-    actions: list[dict[str, Any]] = []
-    if values.get("assigner"):
-        actions.append({"kind": "assign", "handler": values["assigner"], "team": values.get("equipe") or None})
-    if values.get("courriel"):
-        actions.append({"kind": "email", "to": values["courriel"]})
-    if values.get("note"):
-        actions.append({"kind": "note", "text": values["note"]})
-    if values.get("priorite"):
-        actions.append({"kind": "priority", "priority": values["priorite"]})
-    if values.get("abonne"):
-        actions.append({"kind": "call", "subscriber": values["abonne"]})
-    if values.get("liste"):
-        actions.append({"kind": "checklist", "text": values["liste"]})
-    conditions = {field: values[field] for field in CONDITION_FIELDS if values.get(field)}
+    admin(session)
     try:
-        rule = automation_rules.NewRule.model_validate(
-            {
-                "name": values.get("nom", ""),
-                "event": values.get("evenement", ""),
-                "conditions": conditions,
-                "actions": actions,
-            }
-        )
+        rule = rule_from(values)
         await automation_rules.add(svc.pool, rule)
     except ValidationError as error:
-        return await _page(svc, session, 422, error="Règle refusée : " + _refusal(error), typed=values)
+        return await _page(svc, session, 422, error="Règle refusée : " + refusal(error), typed=values)
     except automation_rules.RuleExists:
         return await _page(svc, session, 409, error="Une règle porte déjà ce nom.", typed=values)
     except automation_rules.UnknownSubscriber:
@@ -132,7 +103,7 @@ async def remove_rule(
     rule_id: int, request: Request, session: ConsoleSession = Depends(signed_in), svc: Services = Depends(services)
 ) -> Response:
     await checked_form(request, session)
-    _admin(session)
+    admin(session)
     await automation_rules.remove_by_id(svc.pool, rule_id)
     return RedirectResponse(PAGE, 303)
 
@@ -186,7 +157,7 @@ async def edit_subscriber(
         wanted = subscribers.SubscriberEdit.model_validate({**_settings(values), "active": "actif" in values})
     except ValidationError as error:
         return await _subscriber_page(
-            svc, session, subscriber_id, 422, error="Modification refusée : " + _refusal(error), typed=values
+            svc, session, subscriber_id, 422, error="Modification refusée : " + refusal(error), typed=values
         )
     if not await subscribers.edit(svc.pool, subscriber_id, wanted, session.operator.name):
         raise Forbidden("Cet abonné n'existe pas.")

@@ -30,6 +30,7 @@ from api.console import (  # noqa: F401  (their routes join the console's router
     refusals_fr,
     register_page,
     reply_templates,
+    rule_pages,
     take_in,
     template_pages,
     triage_page,
