@@ -1,4 +1,4 @@
-"""`complaints subscribers add|list|edit|rotate-secret|remove` and `complaints rules add|list|remove`:
+"""`complaints subscribers add|list|edit|rotate-secret|remove` and `complaints rules add|list|edit|remove`:
 the events out's subscribers and the automation rules (docs/events.md)."""
 
 import argparse
@@ -47,18 +47,33 @@ def add_parsers(commands: Any) -> None:
     add.add_argument("name")
     add.add_argument("--event", required=True, help="the journal step: assessed, decided, ...")
     add.add_argument("--when", action="append", default=[], metavar="FIELD=VALUE", help=", ".join(CONDITION_FIELDS))
-    add.add_argument("--assign", metavar="HANDLER", help="assign to this handler")
-    add.add_argument("--team", help="the team, with --assign")
-    add.add_argument("--email", action="append", default=[], metavar="ADDRESS", help="email a team's address")
-    add.add_argument("--note", help="add this internal note")
-    add.add_argument("--priority", help="raise the priority to P1..P4")
-    add.add_argument("--call", action="append", default=[], metavar="SUBSCRIBER", help="send the step to it")
-    add.add_argument("--checklist", action="append", default=[], metavar="TEXT", help="add a checklist item")
+    _action_arguments(add)
     add.set_defaults(command=_add_rule)
     verbs.add_parser("list", help="the active rules").set_defaults(command=_list_rules)
+    edit = verbs.add_parser("edit", help="change a rule (it keeps its identity; the version replaced is kept)")
+    edit.add_argument("name")
+    edit.add_argument("--name", dest="new_name", metavar="NAME", help="rename it")
+    edit.add_argument("--event", help="the journal step: assessed, decided, ...")
+    conditions = edit.add_mutually_exclusive_group()
+    conditions.add_argument("--when", action="append", metavar="FIELD=VALUE", help="replaces its conditions")
+    conditions.add_argument("--always", action="store_true", help="drop its conditions")
+    _action_arguments(edit, "any of these replaces all its actions")
+    edit.add_argument("--version", type=int, help="refuse unless the rule is still at this version (see list)")
+    edit.set_defaults(command=_edit_rule)
     remove = verbs.add_parser("remove", help="deactivate a rule")
     remove.add_argument("name")
     remove.set_defaults(command=_remove_rule)
+
+
+def _action_arguments(parser: argparse.ArgumentParser, note: str = "") -> None:
+    actions = parser.add_argument_group("actions", note or None)
+    actions.add_argument("--assign", metavar="HANDLER", help="assign to this handler")
+    actions.add_argument("--team", help="the team, with --assign")
+    actions.add_argument("--email", action="append", default=[], metavar="ADDRESS", help="email a team's address")
+    actions.add_argument("--note", help="add this internal note")
+    actions.add_argument("--priority", help="raise the priority to P1..P4")
+    actions.add_argument("--call", action="append", default=[], metavar="SUBSCRIBER", help="send the step to it")
+    actions.add_argument("--checklist", action="append", default=[], metavar="TEXT", help="add a checklist item")
 
 
 def _refused(what: str, error: Exception) -> int:
@@ -156,11 +171,17 @@ def _rule_actions(args: argparse.Namespace) -> list[dict[str, Any]]:
     return actions
 
 
-def _add_rule(args: argparse.Namespace) -> int:
+def _conditions(when: list[str]) -> dict[str, str] | None:
     try:
-        conditions = dict(condition.split("=", 1) for condition in args.when)
+        return dict(condition.split("=", 1) for condition in when)
     except ValueError:
         print("The rule was not recorded: --when takes FIELD=VALUE", file=sys.stderr)
+        return None
+
+
+def _add_rule(args: argparse.Namespace) -> int:
+    conditions = _conditions(args.when)
+    if conditions is None:
         return 2
     try:
         rule = automation_rules.NewRule.model_validate(
@@ -173,10 +194,45 @@ def _add_rule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _edit_rule(args: argparse.Namespace) -> int:
+    """What is given replaces what the rule has; the rest stays."""
+    conditions = _conditions(args.when or [])
+    if conditions is None:
+        return 2
+
+    async def edit(pool: Any) -> int | None:
+        found = await automation_rules.id_of(pool, args.name)
+        current = None if found is None else await automation_rules.one(pool, found)
+        if current is None:
+            return None
+        actions = _rule_actions(args)
+        wanted = automation_rules.NewRule.model_validate(
+            {
+                "name": args.new_name or current.name,
+                "event": args.event or current.event,
+                "conditions": conditions if args.when or args.always else current.conditions,
+                "actions": actions or [action.model_dump(mode="json") for action in current.actions],
+            }
+        )
+        read = current.version if args.version is None else args.version
+        return await automation_rules.edit(pool, current.id, wanted, read, "cli")
+
+    try:
+        version = on_register(Settings(), edit)
+    except (ValidationError, ValueError) as error:  # RuleExists, UnknownSubscriber, StaleRule
+        return _refused("change", error)
+    if version is None:
+        print(f"no active rule {args.name}", file=sys.stderr)
+        return 1
+    print(f"rule {args.new_name or args.name} is at version {version}")
+    return 0
+
+
 def _list_rules(args: argparse.Namespace) -> int:
     for rule in on_register(Settings(), automation_rules.active):
         actions = json.dumps([action.model_dump(mode="json") for action in rule.actions], ensure_ascii=False)
-        print(f"{rule.name}\twhen {rule.event} {json.dumps(rule.conditions, ensure_ascii=False)}\tthen {actions}")
+        conditions = json.dumps(rule.conditions, ensure_ascii=False)
+        print(f"{rule.name}\tversion {rule.version}\twhen {rule.event} {conditions}\tthen {actions}")
     return 0
 
 
