@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from complaints import subscribers
 from complaints.settings import Settings
+from tests.helpers.polling import eventually
 from tests.helpers.webhooks import WebhookReceiver
 from worker.event_dispatch import ensure_event_dispatcher, event_dispatcher_id
 from worker.main import build_worker
@@ -24,9 +25,12 @@ def quick(settings: Settings, **changes: object) -> Settings:
 
 @asynccontextmanager
 async def dispatching(client: Client, pool: asyncpg.Pool, settings: Settings, **changes: object) -> AsyncIterator[None]:
-    """A worker of the test's task queue with its event dispatcher running."""
+    """A worker of the test's task queue with its event dispatcher running,
+    once it has taken its starting watermark (a step journaled before that is
+    not the dispatcher's: it starts from the journal's end)."""
     async with build_worker(client, pool, settings):
         await ensure_event_dispatcher(client, settings, **changes)
+        await eventually(lambda: pool.fetchval("SELECT count(*) FROM event_dispatch_state"), timeout=30)
         yield
 
 
