@@ -6,6 +6,7 @@ no answer to the customer; the customer told once; a merge posted twice is
 one; each refusal says why and changes nothing; a reply quoting the absorbed
 reference reaches the survivor."""
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
@@ -156,6 +157,99 @@ async def test_a_merge_keeps_the_earliest_sending_date_every_document_and_messag
     text = shown(page)
     assert page.status_code == 200 and f"traitées ensemble sous la référence {b.id}" in text
     assert f"/suivi/{b.id}?token=" in page.text
+
+
+async def _held(client: Client, pool: asyncpg.Pool, references: list[str]) -> list[tuple[str, str]]:
+    """Every complaint open, or merged into one whose run took it in and that
+    is open or held so in turn: none closed without an open survivor holding
+    it. Returns the merges made."""
+    rows = await pool.fetch(
+        "SELECT reference, phase, merged_into FROM complaints WHERE reference = ANY($1::text[])", references
+    )
+    found = {row["reference"]: row for row in rows}
+    merges = []
+    for reference, row in found.items():
+        if row["merged_into"] is None:
+            assert row["phase"] != "closed", f"{reference} is closed, merged into nothing"
+            continue
+        assert reference in (await _status(client, row["merged_into"])).absorbed, dict(row)
+        merges.append((reference, row["merged_into"]))
+    return merges
+
+
+async def _at_once(
+    http: httpx.AsyncClient, keys: dict, *pairs: tuple[str, str]
+) -> dict[tuple[str, str], httpx.Response]:
+    """The merges posted at the same time (each request's register reads run before any run is asked)."""
+    answers = await asyncio.gather(*(_merge(http, keys, absorbed, survivor) for absorbed, survivor in pairs))
+    return dict(zip(pairs, answers, strict=True))
+
+
+def _one_done_one_refused(answers: dict[tuple[str, str], httpx.Response]) -> tuple[tuple[str, str], str]:
+    """The merge made, and the other's refusal (409 with its reason)."""
+    codes = sorted(answer.status_code for answer in answers.values())
+    assert codes == [200, 409], [(pair, answer.status_code, answer.text) for pair, answer in answers.items()]
+    [done] = [pair for pair, answer in answers.items() if answer.status_code == 200]
+    [refused] = [answer for answer in answers.values() if answer.status_code == 409]
+    return done, refused.json()["detail"]
+
+
+async def test_opposite_merges_posted_at_once_make_one_merge_and_refuse_the_other(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    worker: Any,
+    complaint: Make,
+    http: httpx.AsyncClient,
+    keys: dict,
+) -> None:
+    """A into B and B into A at once: one is made, the other refused, and
+    neither complaint is closed into a complaint closed too."""
+    a = await start(client, pool, settings, complaint())
+    b = await start(client, pool, settings, complaint(subject="Vase cassé, je relance"))
+
+    answers = await _at_once(http, keys, (a.id, b.id), (b.id, a.id))
+
+    (absorbed, survivor), reason = _one_done_one_refused(answers)
+    assert reason in (
+        f"{absorbed} is being merged into {survivor}: merge into that one once it is done",
+        f"{absorbed} was itself merged into {survivor}: merge into that one",
+    ), reason
+    assert await _held(client, pool, [a.id, b.id]) == [(absorbed, survivor)]
+    assert await pool.fetchval("SELECT done_at IS NOT NULL FROM merges WHERE absorbed = $1", absorbed)
+
+
+async def test_chained_merges_posted_at_once_make_one_merge_and_refuse_the_other(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    worker: Any,
+    complaint: Make,
+    http: httpx.AsyncClient,
+    keys: dict,
+) -> None:
+    """A into B while B into C: B is the survivor of one and the absorbed of
+    the other; one is made, the other refused, A never left closed into a
+    closed B."""
+    a = await start(client, pool, settings, complaint())
+    b = await start(client, pool, settings, complaint(subject="Vase cassé, je relance"))
+    c = await start(client, pool, settings, complaint(subject="Toujours rien"))
+
+    answers = await _at_once(http, keys, (a.id, b.id), (b.id, c.id))
+
+    done, reason = _one_done_one_refused(answers)
+    if done == (a.id, b.id):
+        assert reason == f"{b.id} is taking in {a.id} (a merge under way): merge it once that merge is done", reason
+    else:
+        assert reason in (
+            f"{b.id} is being merged into {c.id}: merge into that one once it is done",
+            f"{b.id} was itself merged into {c.id}: merge into that one",
+        ), reason
+    assert await _held(client, pool, [a.id, b.id, c.id]) == [done]
+    # The one refused is made once the other is done: A then B in turn, or A into C directly.
+    then = (b.id, c.id) if done == (a.id, b.id) else (a.id, c.id)
+    assert (await _merge(http, keys, *then)).status_code == 200
+    assert sorted(await _held(client, pool, [a.id, b.id, c.id])) == sorted([done, then])
 
 
 async def test_a_complaint_still_in_intake_is_merged_the_acknowledgement_moves_and_its_breach_is_raised_once(
