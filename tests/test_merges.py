@@ -18,10 +18,12 @@ import httpx
 import pytest_asyncio
 from temporalio.client import Client
 
+from api.workflow_calls import run_update
 from complaints.complaint_status import ComplaintStatus, Phase
 from complaints.customer_signals import CustomerReply
 from complaints.intake import submit_complaint
 from complaints.links import LinkAction, signer
+from complaints.merge_claims import claim_merge
 from complaints.operator_commands import Absorption, MergeInto
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
@@ -250,6 +252,79 @@ async def test_chained_merges_posted_at_once_make_one_merge_and_refuse_the_other
     then = (b.id, c.id) if done == (a.id, b.id) else (a.id, c.id)
     assert (await _merge(http, keys, *then)).status_code == 200
     assert sorted(await _held(client, pool, [a.id, b.id, c.id])) == sorted([done, then])
+
+
+async def test_a_merge_left_between_its_halves_holds_its_complaints_until_posted_again(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    worker: Any,
+    complaint: Make,
+    http: httpx.AsyncClient,
+    keys: dict,
+) -> None:
+    """Claimed and A closed as merged, then nothing (the API stopped): no
+    other merge takes A, B or C away meanwhile; posted again, it completes."""
+    a = await start(client, pool, settings, complaint())
+    b = await start(client, pool, settings, complaint(subject="Vase cassé, je relance"))
+    c = await start(client, pool, settings, complaint(subject="Toujours rien"))
+    pair = await claim_merge(pool, a.id, b.id)
+    command = MergeInto(into=b.id, by=ALICE)
+    await run_update(client, pool, a.id, ComplaintWorkflow.merge_into, command, f"merge:{a.id}:{b.id}")
+
+    refusals = {
+        (a.id, c.id): f"{a.id} was merged into {b.id} already",
+        (b.id, c.id): f"{b.id} is taking in {a.id} (a merge under way): merge it once that merge is done",
+    }
+    for (absorbed, survivor), reason in refusals.items():
+        refused = await _merge(http, keys, absorbed, survivor)
+        assert refused.status_code == 409 and refused.json()["detail"] == reason, refused.text
+    assert await pool.fetchval("SELECT done_at FROM merges WHERE absorbed = $1", pair.absorbed) is None
+
+    again = await _merge(http, keys, a.id, b.id)
+    assert again.status_code == 200 and again.json()["absorbed"] == [a.id], again.text
+    assert await pool.fetchval("SELECT done_at IS NOT NULL FROM merges WHERE absorbed = $1", a.id)
+    assert (await _merge(http, keys, b.id, c.id)).status_code == 200
+    assert sorted(await _held(client, pool, [a.id, b.id, c.id])) == [(a.id, b.id), (b.id, c.id)]
+
+
+async def test_a_claim_unanswered_stays_and_one_refused_by_the_run_is_withdrawn(
+    pool: asyncpg.Pool, settings: Settings, http: httpx.AsyncClient, keys: dict
+) -> None:
+    """The register alone (no runs): T-1 into T-2 unanswered (T-1's run not
+    started yet) may be done, so its claim stays and the API, the console and
+    the command line say why the merges it touches wait; refused by the run
+    (T-4's is over), nothing was done and the claim goes."""
+    now = datetime.now(UTC)
+    jeanne = {"complainant_email": CUSTOMER}
+    for reference in ("T-1", "T-2", "T-3"):
+        await add_complaint(pool, reference, now, **jeanne)
+    await add_complaint(pool, "T-4", now, workflow_started_at=now, **jeanne)
+
+    unanswered = await _merge(http, keys, "T-1", "T-2")
+    assert unanswered.status_code == 503, unanswered.text
+    refusals = {
+        ("T-1", "T-3"): "T-1 is being merged into T-2: post that merge again to complete it",
+        ("T-2", "T-3"): "T-2 is taking in T-1 (a merge under way): merge it once that merge is done",
+        ("T-3", "T-1"): "T-1 is being merged into T-2: merge into that one once it is done",
+    }
+    for (absorbed, survivor), reason in refusals.items():
+        refused = await _merge(http, keys, absorbed, survivor)
+        assert refused.status_code == 409 and refused.json()["detail"] == reason, refused.text
+    await with_password(pool, "Alice")
+    await sign_in(http, "Alice")
+    looked = await http.get("/console/reclamations/T-2/fusion", params={"vers": "T-3"})
+    assert looked.status_code == 422 and "reprend en ce moment une autre réclamation" in shown(looked)
+    page = await complaint_page(http, "T-2")
+    posted = await http.post("/console/reclamations/T-2/fusion", data={"csrf": hidden(page, "csrf"), "vers": "T-3"})
+    assert posted.status_code == 422 and "reprend en ce moment une autre réclamation" in shown(posted)
+    told = await complaints(settings, "merge", "T-3", "T-1")
+    assert told.returncode == 1 and f"not merged: {refusals[('T-3', 'T-1')]}" in told.stderr, told.stderr
+
+    refused = await _merge(http, keys, "T-4", "T-3")
+    assert refused.status_code == 409 and "T-4 is closed" in refused.json()["detail"], refused.text
+    claims = await pool.fetch("SELECT absorbed, survivor, done_at FROM merges ORDER BY absorbed")
+    assert [tuple(row) for row in claims] == [("T-1", "T-2", None)]
 
 
 async def test_a_complaint_still_in_intake_is_merged_the_acknowledgement_moves_and_its_breach_is_raised_once(
