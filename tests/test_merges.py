@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
@@ -221,6 +222,7 @@ async def test_opposite_merges_posted_at_once_make_one_merge_and_refuse_the_othe
     assert await pool.fetchval("SELECT done_at IS NOT NULL FROM merges WHERE absorbed = $1", absorbed)
 
 
+@pytest.mark.parametrize("a_into_b_first", [True, False], ids=["a-into-b-posted-first", "b-into-c-posted-first"])
 async def test_chained_merges_posted_at_once_make_one_merge_and_refuse_the_other(
     client: Client,
     pool: asyncpg.Pool,
@@ -229,15 +231,17 @@ async def test_chained_merges_posted_at_once_make_one_merge_and_refuse_the_other
     complaint: Make,
     http: httpx.AsyncClient,
     keys: dict,
+    a_into_b_first: bool,
 ) -> None:
-    """A into B while B into C: B is the survivor of one and the absorbed of
-    the other; one is made, the other refused, A never left closed into a
-    closed B."""
+    """A into B while B into C (posted in either order): B is the survivor of
+    one and the absorbed of the other; one is made, the other refused, A never
+    left closed into a closed B."""
     a = await start(client, pool, settings, complaint())
     b = await start(client, pool, settings, complaint(subject="Vase cassé, je relance"))
     c = await start(client, pool, settings, complaint(subject="Toujours rien"))
 
-    answers = await _at_once(http, keys, (a.id, b.id), (b.id, c.id))
+    pairs = [(a.id, b.id), (b.id, c.id)]
+    answers = await _at_once(http, keys, *(pairs if a_into_b_first else pairs[::-1]))
 
     done, reason = _one_done_one_refused(answers)
     if done == (a.id, b.id):
