@@ -9,16 +9,21 @@ refused (complaints/merges.py says why).
 A claim stands until the survivor's run has taken the absorbed complaint in
 (`merge_done`); the same merge posted again meanwhile goes on with it, as
 after a failure between the halves. A first half the absorbed run refused
-changed nothing: its claim is withdrawn (`withdraw`)."""
+changed nothing: its claim is withdrawn (`withdraw`), as is a claim left
+before its first half when the same merge, posted again, no longer fits."""
 
 import asyncpg
 
-from complaints.merges import MergePair, check_merge, references
+from complaints.merges import MergePair, MergeRefused, check_merge, references
 
 # FOR NO KEY UPDATE: two claims on a complaint wait for each other, while the
 # journal's and documents' inserts (their foreign keys) do not wait for a claim.
 _LOCK = "SELECT reference FROM complaints WHERE reference = ANY($1::text[]) ORDER BY reference FOR NO KEY UPDATE"
 _CLAIM = "INSERT INTO merges (absorbed, survivor) VALUES ($1, $2) ON CONFLICT (absorbed) DO NOTHING"
+# A claim whose first half is not done (the absorbed complaint names no survivor).
+_WITHDRAW = """DELETE FROM merges m USING complaints c
+                WHERE m.absorbed = $1 AND m.survivor = $2 AND m.done_at IS NULL
+                  AND c.reference = m.absorbed AND c.merged_into IS NULL"""
 
 
 async def claim_merge(pool: asyncpg.Pool, absorbed: str, survivor: str) -> MergePair:
@@ -27,23 +32,25 @@ async def claim_merge(pool: asyncpg.Pool, absorbed: str, survivor: str) -> Merge
     absorbed, survivor = references(absorbed, survivor)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(_LOCK, [absorbed, survivor])
-        # A statement of its own, after the locks: it sees the claims committed while it waited.
-        pair = await check_merge(conn, absorbed, survivor)
-        await conn.execute(_CLAIM, pair.absorbed, pair.survivor)
-    return pair
+        try:
+            # A statement of its own, after the locks: it sees the claims committed while it waited.
+            pair = await check_merge(conn, absorbed, survivor)
+        except MergeRefused as refused:
+            # The same merge, claimed and left before its first half, no longer fits: the claim
+            # goes, or it would hold the absorbed complaint for good.
+            await conn.execute(_WITHDRAW, absorbed, survivor)
+            refusal = refused
+        else:
+            await conn.execute(_CLAIM, pair.absorbed, pair.survivor)
+            return pair
+    raise refusal
 
 
 async def withdraw(pool: asyncpg.Pool, pair: MergePair) -> None:
     """The absorbed run refused to close as merged: the claim goes, unless
     the register shows that half done all the same (the same merge posted
     twice, one refused and one carried out)."""
-    await pool.execute(
-        """DELETE FROM merges m USING complaints c
-            WHERE m.absorbed = $1 AND m.survivor = $2 AND m.done_at IS NULL
-              AND c.reference = m.absorbed AND c.merged_into IS NULL""",
-        pair.absorbed,
-        pair.survivor,
-    )
+    await pool.execute(_WITHDRAW, pair.absorbed, pair.survivor)
 
 
 async def merge_done(pool: asyncpg.Pool, pair: MergePair) -> None:

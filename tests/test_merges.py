@@ -298,7 +298,8 @@ async def test_a_claim_unanswered_stays_and_one_refused_by_the_run_is_withdrawn(
     """The register alone (no runs): T-1 into T-2 unanswered (T-1's run not
     started yet) may be done, so its claim stays and the API, the console and
     the command line say why the merges it touches wait; refused by the run
-    (T-4's is over), nothing was done and the claim goes."""
+    (T-4's is over), nothing was done and the claim goes, as it does when the
+    same merge posted again no longer fits."""
     now = datetime.now(UTC)
     jeanne = {"complainant_email": CUSTOMER}
     for reference in ("T-1", "T-2", "T-3"):
@@ -329,6 +330,13 @@ async def test_a_claim_unanswered_stays_and_one_refused_by_the_run_is_withdrawn(
     assert refused.status_code == 409 and "T-4 is closed" in refused.json()["detail"], refused.text
     claims = await pool.fetch("SELECT absorbed, survivor, done_at FROM merges ORDER BY absorbed")
     assert [tuple(row) for row in claims] == [("T-1", "T-2", None)]
+
+    # T-2 closed meanwhile: T-1 into T-2 posted again no longer fits, and its claim goes with it.
+    await pool.execute("UPDATE complaints SET phase = 'closed' WHERE reference = 'T-2'")
+    refused = await _merge(http, keys, "T-1", "T-2")
+    assert refused.status_code == 409 and "T-2 is closed: merge into an open complaint" in refused.text
+    assert await pool.fetchval("SELECT count(*) FROM merges") == 0
+    assert (await _merge(http, keys, "T-1", "T-3")).status_code == 503  # T-1 free again (its run not started)
 
 
 async def test_a_complaint_still_in_intake_is_merged_the_acknowledgement_moves_and_its_breach_is_raised_once(
