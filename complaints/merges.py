@@ -41,9 +41,15 @@ class Copied:
     messages: int  # its messages (its own text first), all journaled on the survivor now
 
 
-_PAIR = """SELECT reference, phase, merged_into, customer_id, complainant_email, complainant_name,
-                  complainant_address, sent_at, received_at
-             FROM complaints WHERE reference = ANY($1::text[])"""
+# Each complaint of the pair, with the merge it is being absorbed in and one it is taking in
+# (claimed, not done: complaints/merge_claims.py).
+_PAIR = """SELECT c.reference, c.phase, c.merged_into, c.customer_id, c.complainant_email, c.complainant_name,
+                  c.complainant_address, c.sent_at, c.received_at,
+                  (SELECT m.survivor FROM merges m
+                    WHERE m.absorbed = c.reference AND m.done_at IS NULL) AS merging_into,
+                  (SELECT min(m.absorbed) FROM merges m
+                    WHERE m.survivor = c.reference AND m.done_at IS NULL) AS taking_in
+             FROM complaints c WHERE c.reference = ANY($1::text[])"""
 
 
 def same_customer(one: asyncpg.Record, other: asyncpg.Record) -> bool:
@@ -63,19 +69,35 @@ def _plain(value: str | None) -> str:
     return " ".join((value or "").casefold().split())
 
 
-async def check_merge(pool: asyncpg.Pool, absorbed: str, survivor: str) -> MergePair:
-    """Whether `absorbed` may be merged into `survivor`; refused with the reason otherwise."""
+def references(absorbed: str, survivor: str) -> tuple[str, str]:
+    """The pair as the register spells it; a complaint is never merged into itself."""
     absorbed, survivor = absorbed.strip().upper(), survivor.strip().upper()
     if absorbed == survivor:
         raise MergeRefused("same_complaint", "a complaint cannot be merged into itself")
+    return absorbed, survivor
+
+
+async def check_merge(pool: asyncpg.Pool | asyncpg.Connection, absorbed: str, survivor: str) -> MergePair:
+    """Whether `absorbed` may be merged into `survivor`; refused with the reason otherwise.
+    Read as it stands; `merge_claims.claim_merge` asks again with both rows locked."""
+    absorbed, survivor = references(absorbed, survivor)
     rows = {row["reference"]: row for row in await pool.fetch(_PAIR, [absorbed, survivor])}
     for reference in (absorbed, survivor):
         if reference not in rows:
             raise MergeRefused("unknown_complaint", f"no complaint {reference} in the register")
-    one, other = rows[absorbed], rows[survivor]
+    return _checked(rows[absorbed], rows[survivor])
+
+
+def _checked(one: asyncpg.Record, other: asyncpg.Record) -> MergePair:
+    absorbed, survivor = one["reference"], other["reference"]
     if other["merged_into"]:
         raise MergeRefused(
             "survivor_merged", f"{survivor} was itself merged into {other['merged_into']}: merge into that one"
+        )
+    if other["merging_into"]:
+        raise MergeRefused(
+            "survivor_merging",
+            f"{survivor} is being merged into {other['merging_into']}: merge into that one once it is done",
         )
     if other["phase"] == "closed":
         raise MergeRefused("survivor_closed", f"{survivor} is closed: merge into an open complaint")
@@ -84,6 +106,15 @@ async def check_merge(pool: asyncpg.Pool, absorbed: str, survivor: str) -> Merge
     already = one["merged_into"] == survivor
     if one["merged_into"] and not already:
         raise MergeRefused("already_merged", f"{absorbed} was merged into {one['merged_into']} already")
+    if one["merging_into"] and one["merging_into"] != survivor:
+        raise MergeRefused(
+            "merging", f"{absorbed} is being merged into {one['merging_into']}: post that merge again to complete it"
+        )
+    if one["taking_in"]:
+        raise MergeRefused(
+            "absorbing",
+            f"{absorbed} is taking in {one['taking_in']} (a merge under way): merge it once that merge is done",
+        )
     if one["phase"] == "closed" and not already:
         raise MergeRefused("closed", f"{absorbed} is closed: only an open complaint is merged")
     return MergePair(absorbed, survivor, one["sent_at"] or one["received_at"], already)

@@ -6,6 +6,7 @@ no answer to the customer; the customer told once; a merge posted twice is
 one; each refusal says why and changes nothing; a reply quoting the absorbed
 reference reaches the survivor."""
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
@@ -14,13 +15,16 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
+from api.workflow_calls import run_update
 from complaints.complaint_status import ComplaintStatus, Phase
 from complaints.customer_signals import CustomerReply
 from complaints.intake import submit_complaint
 from complaints.links import LinkAction, signer
+from complaints.merge_claims import claim_merge
 from complaints.operator_commands import Absorption, MergeInto
 from complaints.settings import Settings
 from complaints.submission import ComplaintSubmission
@@ -156,6 +160,183 @@ async def test_a_merge_keeps_the_earliest_sending_date_every_document_and_messag
     text = shown(page)
     assert page.status_code == 200 and f"traitées ensemble sous la référence {b.id}" in text
     assert f"/suivi/{b.id}?token=" in page.text
+
+
+async def _held(client: Client, pool: asyncpg.Pool, references: list[str]) -> list[tuple[str, str]]:
+    """Every complaint open, or merged into one whose run took it in and that
+    is open or held so in turn: none closed without an open survivor holding
+    it. Returns the merges made."""
+    rows = await pool.fetch(
+        "SELECT reference, phase, merged_into FROM complaints WHERE reference = ANY($1::text[])", references
+    )
+    found = {row["reference"]: row for row in rows}
+    merges = []
+    for reference, row in found.items():
+        if row["merged_into"] is None:
+            assert row["phase"] != "closed", f"{reference} is closed, merged into nothing"
+            continue
+        assert reference in (await _status(client, row["merged_into"])).absorbed, dict(row)
+        merges.append((reference, row["merged_into"]))
+    return merges
+
+
+async def _at_once(
+    http: httpx.AsyncClient, keys: dict, *pairs: tuple[str, str]
+) -> dict[tuple[str, str], httpx.Response]:
+    """The merges posted at the same time (each request's register reads run before any run is asked)."""
+    answers = await asyncio.gather(*(_merge(http, keys, absorbed, survivor) for absorbed, survivor in pairs))
+    return dict(zip(pairs, answers, strict=True))
+
+
+def _one_done_one_refused(answers: dict[tuple[str, str], httpx.Response]) -> tuple[tuple[str, str], str]:
+    """The merge made, and the other's refusal (409 with its reason)."""
+    codes = sorted(answer.status_code for answer in answers.values())
+    assert codes == [200, 409], [(pair, answer.status_code, answer.text) for pair, answer in answers.items()]
+    [done] = [pair for pair, answer in answers.items() if answer.status_code == 200]
+    [refused] = [answer for answer in answers.values() if answer.status_code == 409]
+    return done, refused.json()["detail"]
+
+
+async def test_opposite_merges_posted_at_once_make_one_merge_and_refuse_the_other(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    worker: Any,
+    complaint: Make,
+    http: httpx.AsyncClient,
+    keys: dict,
+) -> None:
+    """A into B and B into A at once: one is made, the other refused, and
+    neither complaint is closed into a complaint closed too."""
+    a = await start(client, pool, settings, complaint())
+    b = await start(client, pool, settings, complaint(subject="Vase cassé, je relance"))
+
+    answers = await _at_once(http, keys, (a.id, b.id), (b.id, a.id))
+
+    (absorbed, survivor), reason = _one_done_one_refused(answers)
+    assert reason in (
+        f"{absorbed} is being merged into {survivor}: merge into that one once it is done",
+        f"{absorbed} was itself merged into {survivor}: merge into that one",
+    ), reason
+    assert await _held(client, pool, [a.id, b.id]) == [(absorbed, survivor)]
+    assert await pool.fetchval("SELECT done_at IS NOT NULL FROM merges WHERE absorbed = $1", absorbed)
+
+
+@pytest.mark.parametrize("a_into_b_first", [True, False], ids=["a-into-b-posted-first", "b-into-c-posted-first"])
+async def test_chained_merges_posted_at_once_make_one_merge_and_refuse_the_other(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    worker: Any,
+    complaint: Make,
+    http: httpx.AsyncClient,
+    keys: dict,
+    a_into_b_first: bool,
+) -> None:
+    """A into B while B into C (posted in either order): B is the survivor of
+    one and the absorbed of the other; one is made, the other refused, A never
+    left closed into a closed B."""
+    a = await start(client, pool, settings, complaint())
+    b = await start(client, pool, settings, complaint(subject="Vase cassé, je relance"))
+    c = await start(client, pool, settings, complaint(subject="Toujours rien"))
+
+    pairs = [(a.id, b.id), (b.id, c.id)]
+    answers = await _at_once(http, keys, *(pairs if a_into_b_first else pairs[::-1]))
+
+    done, reason = _one_done_one_refused(answers)
+    if done == (a.id, b.id):
+        assert reason == f"{b.id} is taking in {a.id} (a merge under way): merge it once that merge is done", reason
+    else:
+        assert reason in (
+            f"{b.id} is being merged into {c.id}: merge into that one once it is done",
+            f"{b.id} was itself merged into {c.id}: merge into that one",
+        ), reason
+    assert await _held(client, pool, [a.id, b.id, c.id]) == [done]
+    # The one refused is made once the other is done: A then B in turn, or A into C directly.
+    then = (b.id, c.id) if done == (a.id, b.id) else (a.id, c.id)
+    assert (await _merge(http, keys, *then)).status_code == 200
+    assert sorted(await _held(client, pool, [a.id, b.id, c.id])) == sorted([done, then])
+
+
+async def test_a_merge_left_between_its_halves_holds_its_complaints_until_posted_again(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    worker: Any,
+    complaint: Make,
+    http: httpx.AsyncClient,
+    keys: dict,
+) -> None:
+    """Claimed and A closed as merged, then nothing (the API stopped): no
+    other merge takes A, B or C away meanwhile; posted again, it completes."""
+    a = await start(client, pool, settings, complaint())
+    b = await start(client, pool, settings, complaint(subject="Vase cassé, je relance"))
+    c = await start(client, pool, settings, complaint(subject="Toujours rien"))
+    pair = await claim_merge(pool, a.id, b.id)
+    command = MergeInto(into=b.id, by=ALICE)
+    await run_update(client, pool, a.id, ComplaintWorkflow.merge_into, command, f"merge:{a.id}:{b.id}")
+
+    refusals = {
+        (a.id, c.id): f"{a.id} was merged into {b.id} already",
+        (b.id, c.id): f"{b.id} is taking in {a.id} (a merge under way): merge it once that merge is done",
+    }
+    for (absorbed, survivor), reason in refusals.items():
+        refused = await _merge(http, keys, absorbed, survivor)
+        assert refused.status_code == 409 and refused.json()["detail"] == reason, refused.text
+    assert await pool.fetchval("SELECT done_at FROM merges WHERE absorbed = $1", pair.absorbed) is None
+
+    again = await _merge(http, keys, a.id, b.id)
+    assert again.status_code == 200 and again.json()["absorbed"] == [a.id], again.text
+    assert await pool.fetchval("SELECT done_at IS NOT NULL FROM merges WHERE absorbed = $1", a.id)
+    assert (await _merge(http, keys, b.id, c.id)).status_code == 200
+    assert sorted(await _held(client, pool, [a.id, b.id, c.id])) == [(a.id, b.id), (b.id, c.id)]
+
+
+async def test_a_claim_unanswered_stays_and_one_refused_by_the_run_is_withdrawn(
+    pool: asyncpg.Pool, settings: Settings, http: httpx.AsyncClient, keys: dict
+) -> None:
+    """The register alone (no runs): T-1 into T-2 unanswered (T-1's run not
+    started yet) may be done, so its claim stays and the API, the console and
+    the command line say why the merges it touches wait; refused by the run
+    (T-4's is over), nothing was done and the claim goes, as it does when the
+    same merge posted again no longer fits."""
+    now = datetime.now(UTC)
+    jeanne = {"complainant_email": CUSTOMER}
+    for reference in ("T-1", "T-2", "T-3"):
+        await add_complaint(pool, reference, now, **jeanne)
+    await add_complaint(pool, "T-4", now, workflow_started_at=now, **jeanne)
+
+    unanswered = await _merge(http, keys, "T-1", "T-2")
+    assert unanswered.status_code == 503, unanswered.text
+    refusals = {
+        ("T-1", "T-3"): "T-1 is being merged into T-2: post that merge again to complete it",
+        ("T-2", "T-3"): "T-2 is taking in T-1 (a merge under way): merge it once that merge is done",
+        ("T-3", "T-1"): "T-1 is being merged into T-2: merge into that one once it is done",
+    }
+    for (absorbed, survivor), reason in refusals.items():
+        refused = await _merge(http, keys, absorbed, survivor)
+        assert refused.status_code == 409 and refused.json()["detail"] == reason, refused.text
+    await with_password(pool, "Alice")
+    await sign_in(http, "Alice")
+    looked = await http.get("/console/reclamations/T-2/fusion", params={"vers": "T-3"})
+    assert looked.status_code == 422 and "reprend en ce moment une autre réclamation" in shown(looked)
+    page = await complaint_page(http, "T-2")
+    posted = await http.post("/console/reclamations/T-2/fusion", data={"csrf": hidden(page, "csrf"), "vers": "T-3"})
+    assert posted.status_code == 422 and "reprend en ce moment une autre réclamation" in shown(posted)
+    told = await complaints(settings, "merge", "T-3", "T-1")
+    assert told.returncode == 1 and f"not merged: {refusals[('T-3', 'T-1')]}" in told.stderr, told.stderr
+
+    refused = await _merge(http, keys, "T-4", "T-3")
+    assert refused.status_code == 409 and "T-4 is closed" in refused.json()["detail"], refused.text
+    claims = await pool.fetch("SELECT absorbed, survivor, done_at FROM merges ORDER BY absorbed")
+    assert [tuple(row) for row in claims] == [("T-1", "T-2", None)]
+
+    # T-2 closed meanwhile: T-1 into T-2 posted again no longer fits, and its claim goes with it.
+    await pool.execute("UPDATE complaints SET phase = 'closed' WHERE reference = 'T-2'")
+    refused = await _merge(http, keys, "T-1", "T-2")
+    assert refused.status_code == 409 and "T-2 is closed: merge into an open complaint" in refused.text
+    assert await pool.fetchval("SELECT count(*) FROM merges") == 0
+    assert (await _merge(http, keys, "T-1", "T-3")).status_code == 503  # T-1 free again (its run not started)
 
 
 async def test_a_complaint_still_in_intake_is_merged_the_acknowledgement_moves_and_its_breach_is_raised_once(

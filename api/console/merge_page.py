@@ -2,7 +2,8 @@
 complaint's page, the complaint of the same customer it goes into (a form
 that only reads), sees both side by side and confirms (a form with the
 session's CSRF token); the merge goes through the API's own path
-(api/merging.py). Refusals are in French, with nothing changed."""
+(api/merging.py), which claims it in the register first. Refusals are in
+French, with nothing changed."""
 
 from urllib.parse import quote
 
@@ -27,7 +28,13 @@ REFUSALS_FR = {
     "fusionnées (liez-les plutôt).",
     "survivor_merged": "La réclamation choisie a elle-même été fusionnée dans une autre : fusionnez dans celle-ci.",
     "survivor_closed": "La réclamation choisie est clôturée : fusionnez dans une réclamation ouverte.",
+    "survivor_merging": "La réclamation choisie est en cours de fusion dans une autre : fusionnez dans celle-ci "
+    "une fois la fusion faite.",
     "already_merged": "Cette réclamation a déjà été fusionnée dans une autre.",
+    "merging": "Cette réclamation est en cours de fusion dans une autre : confirmez à nouveau cette fusion-là pour "
+    "l'achever.",
+    "absorbing": "Cette réclamation reprend en ce moment une autre réclamation : fusionnez-la une fois cette fusion "
+    "faite.",
     "closed": "Cette réclamation est clôturée : seule une réclamation ouverte peut être fusionnée.",
 }
 
@@ -77,12 +84,10 @@ async def merge(
     require(session, Permission.HANDLE)
     into = values.get("vers", "").upper()
     try:
-        await check_merge(svc.pool, reference, into)
-    except MergeRefused as refused:
-        return await _page(svc, session, reference, into, REFUSALS_FR[refused.code], 422)
-    try:
         await merging.merge(svc.client, svc.pool, reference, into, session.operator.operator)
     except ProblemError as problem:
+        if isinstance(problem.__cause__, MergeRefused):  # the register's refusal, checked with the merge claimed
+            return await _page(svc, session, reference, into, REFUSALS_FR[problem.__cause__.code], 422)
         if problem.status >= 500:
             raise
         return await _page(svc, session, reference, into, refusals_fr.in_french(problem.detail), 409)
