@@ -1,5 +1,7 @@
-"""The intake backlog: complaints recorded whose workflow has not started, or
-that are waiting for their acknowledgement email. Intake keeps accepting (the
+"""The intake backlog: complaints recorded whose workflow has not started,
+whose run has not taken them in yet (phase still `received`: its first
+workflow task waits for a worker, which matters for a complaint by post, with
+no email to wait for), or that are waiting for their acknowledgement email. Intake keeps accepting (the
 register write is the promise); past a threshold the API says it is behind and
 operations are alerted, once per episode."""
 
@@ -13,6 +15,7 @@ import asyncpg
 BACKLOG_SQL = """SELECT count(*) FROM complaints
                   WHERE received_at > now() - interval '30 days'
                     AND (workflow_started_at IS NULL
+                         OR phase = 'received'
                          OR (complainant_email IS NOT NULL AND acknowledged_at IS NULL AND phase <> 'closed'))"""
 
 

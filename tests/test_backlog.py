@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from activities.backlog import BacklogActivities
 from activities.outbox import Outbox
+from complaints.backlog import count_backlog
 from complaints.settings import Settings
 from tests.helpers.examples import COMPLAINT
 from tests.helpers.mailbox import Mailbox
@@ -29,12 +30,14 @@ def behind(settings: Settings) -> Settings:
 
 
 async def _waiting(pool: asyncpg.Pool, count: int) -> list[str]:
-    """Complaints started, waiting for their acknowledgement email."""
+    """Complaints started and taken in by their runs, waiting for their acknowledgement email."""
     now = datetime.now(UTC)
     refs = []
     for n in range(1, count + 1):
         ref = f"REC-2026-{n:06d}"
-        await add_complaint(pool, ref, now, complainant_email=f"c{n}@example.com", workflow_started_at=now)
+        await add_complaint(
+            pool, ref, now, complainant_email=f"c{n}@example.com", workflow_started_at=now, phase="intake"
+        )
         refs.append(ref)
     return refs
 
@@ -60,6 +63,21 @@ async def test_live_is_200_and_ready_is_200_under_the_threshold(
     assert ready.status_code == 200, ready.text
     assert ready.json() == {"status": "ready", "backlog": THRESHOLD, "threshold": THRESHOLD}
     assert "retry-after" not in ready.headers
+
+
+async def test_complaints_by_post_not_yet_taken_in_by_their_run_are_behind(
+    behind: Settings, pool: asyncpg.Pool, client: Client
+) -> None:
+    """A run started whose first workflow task has not run (workers behind):
+    a complaint by post has no acknowledgement email to wait for, but its
+    run has not recorded it, started its deadline timers, or told anybody."""
+    now = datetime.now(UTC)
+    for n in range(1, THRESHOLD + 1):
+        await add_complaint(pool, f"REC-2026-{n:06d}", now, workflow_started_at=now)  # no email: by post
+    async with app_over(behind, pool, client) as http:
+        assert (await http.get("/health/ready")).json()["backlog"] == THRESHOLD
+    await pool.execute("UPDATE complaints SET phase = 'intake' WHERE reference = 'REC-2026-000001'")
+    assert await count_backlog(pool) == THRESHOLD - 1  # taken in: it waits for its letter
 
 
 async def test_over_the_threshold_the_api_says_so_and_still_records_complaints(
