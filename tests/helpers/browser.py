@@ -59,4 +59,7 @@ def sign_in_console(browser: webdriver.Chrome, site: str, name: str, timeout: fl
     browser.find_element(By.ID, "nom").send_keys(name)
     browser.find_element(By.ID, "mot_de_passe").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    WebDriverWait(browser, timeout).until(lambda d: "/console/files/" in d.current_url)
+    # The queue's address comes before its page: wait for the page, whose links the tests follow next.
+    WebDriverWait(browser, timeout).until(
+        lambda d: "/console/files/" in d.current_url and d.execute_script("return document.readyState") == "complete"
+    )
